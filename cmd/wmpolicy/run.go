@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+// Exit statuses.
+const (
+	exitAllow   = 0
+	exitFailure = 1
+	exitDeny    = 2
+	exitInvalid = 3
+)
+
+const usage = `wmpolicy evaluates Amazon WorkMail access-control rules offline.
+
+Usage:
+  wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
+  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl     (batch: JSON Lines in, JSON Lines out)
+  wmpolicy validate [--users USERS.json] RULES.json
+
+RULES.json is the output of 'aws workmail list-access-control-rules';
+USERS.json is the output of 'aws workmail list-users'.
+Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitInvalid
+	}
+	switch args[0] {
+	case "eval":
+		return cmdEval(args[1:], stdin, stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "wmpolicy: unknown command %q\n\n%s", args[0], usage)
+	return exitInvalid
+}
+
+// parseInterspersed parses flags that may stand before or after positional
+// arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// problem is an error from loading input files, printed with the file name.
+type problem struct {
+	file string
+	err  error
+	code int
+}
+
+func (p *problem) print(w io.Writer) {
+	for _, e := range policy.Errors(p.err) {
+		if p.file != "" {
+			fmt.Fprintf(w, "%s: ", p.file)
+		}
+		fmt.Fprintln(w, e.Error())
+	}
+}
+
+func readFile(name string) ([]byte, *problem) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &problem{err: err, code: exitFailure}
+	}
+	return data, nil
+}
+
+// loadPolicy reads and compiles the rules file, with the users file if given.
+func loadPolicy(rulesFile, usersFile string) (*accessctl.Policy, []accessctl.Rule, *problem) {
+	var opts accessctl.Options
+	if usersFile != "" {
+		data, prob := readFile(usersFile)
+		if prob != nil {
+			return nil, nil, prob
+		}
+		dir, err := policy.DecodeUsers(data)
+		if err != nil {
+			return nil, nil, &problem{file: usersFile, err: err, code: exitInvalid}
+		}
+		opts.Directory = dir
+	}
+	data, prob := readFile(rulesFile)
+	if prob != nil {
+		return nil, nil, prob
+	}
+	rules, err := accessctl.DecodeRules(data)
+	if err != nil {
+		return nil, nil, &problem{file: rulesFile, err: err, code: exitInvalid}
+	}
+	p, err := accessctl.Compile(rules, opts)
+	if err != nil {
+		return nil, nil, &problem{file: rulesFile, err: err, code: exitInvalid}
+	}
+	return p, rules, nil
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	users := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "wmpolicy validate: want one RULES.json argument, got %d\n", len(pos))
+		return exitInvalid
+	}
+	p, rules, prob := loadPolicy(pos[0], *users)
+	if prob != nil {
+		prob.print(stderr)
+		return prob.code
+	}
+	fmt.Fprintf(stdout, "%s: valid: %d rules\n", pos[0], p.Len())
+	for _, n := range accessctl.Notes(rules) {
+		fmt.Fprintf(stdout, "%s: note: %s\n", pos[0], n)
+	}
+	return 0
+}
+
+func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rulesFile := fs.String("rules", "", "`RULES.json`: aws workmail list-access-control-rules output (required)")
+	usersFile := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
+	ip := fs.String("ip", "", "client IPv4 address")
+	action := fs.String("action", "", "ActiveSync, AutoDiscover, EWS, IMAP, SMTP, WindowsOutlook or WebMail")
+	user := fs.String("user", "", "user ID (with --users also email, alias or user name)")
+	role := fs.String("role", "", "impersonation role ID")
+	output := fs.String("output", "text", "`text` or json")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "wmpolicy eval: unexpected argument %q\n", pos[0])
+		return exitInvalid
+	}
+	if *rulesFile == "" {
+		fmt.Fprintln(stderr, "wmpolicy eval: --rules is required")
+		return exitInvalid
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "wmpolicy eval: --output must be text or json, not %q\n", *output)
+		return exitInvalid
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	single := set["ip"] || set["action"] || set["user"] || set["role"]
+	p, _, prob := loadPolicy(*rulesFile, *usersFile)
+	if prob != nil {
+		prob.print(stderr)
+		return prob.code
+	}
+	if !single {
+		if err := evalBatch(p, stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "wmpolicy eval: %v\n", err)
+			return exitFailure
+		}
+		return 0
+	}
+	in := accessctl.GetAccessControlEffectInput{IpAddress: *ip, Action: *action, UserId: *user, ImpersonationRoleId: *role}
+	req, err := in.Request()
+	var d accessctl.Decision
+	if err == nil {
+		d, err = p.Decide(req)
+	}
+	if err != nil {
+		if *output == "json" {
+			writeJSON(stdout, errorShape(err), "    ")
+		}
+		for _, e := range policy.Errors(err) {
+			fmt.Fprintf(stderr, "wmpolicy eval: invalid request: %s\n", e.Error())
+		}
+		return exitInvalid
+	}
+	if *output == "json" {
+		writeJSON(stdout, d.Output(), "    ")
+	} else {
+		printDecision(stdout, req, d)
+	}
+	if d.Effect == policy.Allow {
+		return exitAllow
+	}
+	return exitDeny
+}
+
+func printDecision(w io.Writer, req accessctl.Request, d accessctl.Decision) {
+	fmt.Fprintf(w, "%s (%s)\n", d.Effect, d.Reason)
+	principal := "user " + req.UserID
+	if req.UserID != "" && d.UserID != "" && d.UserID != req.UserID {
+		principal += " (" + d.UserID + ")"
+	}
+	if req.ImpersonationRoleID != "" {
+		principal = "impersonation role " + req.ImpersonationRoleID
+	}
+	fmt.Fprintf(w, "request: %s %s, %s\n", req.IP, req.Action, principal)
+	if len(d.MatchedRules) > 0 {
+		fmt.Fprintf(w, "matched rules: %s\n", strings.Join(d.MatchedRules, ", "))
+	} else {
+		fmt.Fprintln(w, "matched rules: none")
+	}
+	switch d.Reason {
+	case accessctl.ExplicitDeny:
+		fmt.Fprintln(w, "why: a matching DENY rule overrides every ALLOW rule")
+	case accessctl.ExplicitAllow:
+		fmt.Fprintln(w, "why: ALLOW rules match and no DENY rule does")
+	case accessctl.ImplicitDeny:
+		fmt.Fprintln(w, "why: no rule matches, so access is denied")
+	}
+	for _, m := range d.Matching {
+		note := ""
+		if m.Effect != d.Effect {
+			note = "  (overridden by DENY)"
+		}
+		fmt.Fprintf(w, "  %-5s %s%s\n", m.Effect, m.Name, note)
+	}
+}
+
+// errorShape is the wire shape of an error: {"__type": CODE, "Message": ...}.
+type errorOutput struct {
+	Type    policy.Code `json:"__type"`
+	Message string      `json:"Message"`
+}
+
+func errorShape(err error) errorOutput {
+	es := policy.Errors(err)
+	e := es[0]
+	msg := e.Message
+	if e.Path != "" {
+		msg = e.Path + ": " + msg
+	}
+	for _, more := range es[1:] {
+		msg += "; " + more.Error()
+	}
+	return errorOutput{Type: e.Code, Message: msg}
+}
+
+func writeJSON(w io.Writer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// maxLine bounds one batch input line; a longer line is answered with an error.
+const maxLine = 1 << 20
+
+// evalBatch answers one JSON request per input line with one JSON line.
+func evalBatch(p *accessctl.Policy, stdin io.Reader, stdout io.Writer) error {
+	r := bufio.NewReaderSize(stdin, 64<<10)
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	matched := make([]string, 0, 16)
+	for {
+		line, tooLong, err := readLine(r)
+		if err == io.EOF && line == nil {
+			break
+		}
+		if err != nil && err != io.EOF {
+			w.Flush()
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+		var out any
+		if tooLong {
+			out = errorOutput{Type: policy.ValidationException, Message: fmt.Sprintf("line longer than %d bytes", maxLine)}
+		} else {
+			out = answer(p, line, &matched)
+		}
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return w.Flush()
+}
+
+// readLine reads one line without its end (\n or \r\n). At EOF without a final
+// newline it returns the last line and io.EOF; at EOF after a newline, nil, io.EOF.
+func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, e := r.ReadSlice('\n')
+		if len(line)+len(chunk) > maxLine+2 {
+			tooLong = true
+		} else {
+			line = append(line, chunk...)
+		}
+		switch {
+		case e == bufio.ErrBufferFull:
+			continue
+		case e == io.EOF:
+			if len(line) == 0 && !tooLong {
+				return nil, false, io.EOF
+			}
+			return trimEOL(line), tooLong, io.EOF
+		case e != nil:
+			return nil, false, e
+		}
+		if line == nil {
+			line = []byte{}
+		}
+		return trimEOL(line), tooLong, nil
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+func answer(p *accessctl.Policy, line []byte, matched *[]string) any {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return errorOutput{Type: policy.ValidationException, Message: "empty line: want a GetAccessControlEffect request object"}
+	}
+	var in accessctl.GetAccessControlEffectInput
+	if err := policy.DecodeStrict(line, &in); err != nil {
+		return errorShape(err)
+	}
+	in.OrganizationId = "" // the batch contract: accepted and ignored
+	req, err := in.Request()
+	if err != nil {
+		return errorShape(err)
+	}
+	eff, names, err := p.Evaluate(req, (*matched)[:0])
+	if err != nil {
+		return errorShape(err)
+	}
+	*matched = names
+	if names == nil {
+		names = []string{}
+	}
+	return accessctl.GetAccessControlEffectOutput{Effect: eff, MatchedRules: names}
+}

@@ -1,0 +1,230 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// User is one user of an organization's directory, as far as rule evaluation needs
+// it: the identifiers it can be named by and its state.
+type User struct {
+	// ID is the WorkMail user ID ("S-1-1-11-…" or a GUID). Required, unique.
+	ID string
+	// Email is the primary email address; may be empty.
+	Email string
+	// Aliases are further email addresses of the user.
+	Aliases []string
+	// Name is the user name; may be empty.
+	Name string
+	// DisplayName is informational only.
+	DisplayName string
+	// State is "ENABLED", "DISABLED" or "DELETED" (the model's EntityState).
+	State string
+}
+
+// Enabled reports whether the user's state is ENABLED.
+func (u User) Enabled() bool { return u.State == "ENABLED" }
+
+// Directory resolves the identifiers of an organization's users (SEMANTICS A18, B2).
+//
+// Lookup returns the user named by id, which may be the user's ID (compared
+// exactly), email address or alias, or user name (both compared
+// case-insensitively). IDs take precedence over emails, emails over user names.
+// Implementations must be safe for concurrent use and should not allocate.
+type Directory interface {
+	Lookup(id string) (User, bool)
+}
+
+// MemDirectory is an immutable in-memory [Directory]. Build one with
+// [NewDirectory] or [DecodeUsers]; it is safe for concurrent use, and Lookup
+// costs one or two hash lookups and never allocates for identifiers of up to
+// 256 bytes.
+//
+// The zero MemDirectory (and a nil *MemDirectory) holds no users.
+type MemDirectory struct {
+	users []User
+	byID  map[string]int32 // exact ID
+	byKey map[string]int32 // folded email, alias or user name
+}
+
+// NewDirectory builds a directory from users. Every user needs an ID; no
+// identifier (ID, email, alias or user name, compared case-insensitively) may name
+// two different users, so that a name can never resolve ambiguously. Every problem
+// is reported, with the path Users[i].Field, as an [ErrorList] of
+// ValidationException errors. The users slice is copied.
+func NewDirectory(users []User) (*MemDirectory, error) {
+	d := &MemDirectory{
+		users: make([]User, len(users)),
+		byID:  make(map[string]int32, len(users)),
+		byKey: make(map[string]int32, 2*len(users)),
+	}
+	var errs ErrorList
+	type place struct {
+		user  int
+		field string
+	}
+	seen := make(map[string]place, 3*len(users))
+	claim := func(i int, field, value string) bool {
+		k := Fold(value)
+		if p, ok := seen[k]; ok && p.user != i {
+			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].%s", i, field),
+				fmt.Sprintf("identifier %q already names Users[%d] (its %s)", value, p.user, p.field)))
+			return false
+		}
+		seen[k] = place{i, field}
+		return true
+	}
+	for i, u := range users {
+		u.Aliases = append([]string(nil), u.Aliases...)
+		d.users[i] = u
+		if u.ID == "" {
+			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].Id", i), "user ID is required"))
+			continue
+		}
+		for _, f := range []struct{ name, v string }{{"Id", u.ID}, {"Email", u.Email}, {"Name", u.Name}, {"DisplayName", u.DisplayName}, {"State", u.State}} {
+			if !utf8.ValidString(f.v) {
+				errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].%s", i, f.name), "invalid UTF-8"))
+			}
+		}
+		switch u.State {
+		case "", "ENABLED", "DISABLED", "DELETED":
+		default:
+			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].State", i),
+				fmt.Sprintf("invalid state %q: must be ENABLED, DISABLED or DELETED", u.State)))
+		}
+		if claim(i, "Id", u.ID) {
+			d.byID[u.ID] = int32(i)
+		}
+		add := func(field, v string) {
+			if v == "" {
+				return
+			}
+			if claim(i, field, v) {
+				d.byKey[Fold(v)] = int32(i)
+			}
+		}
+		add("Email", u.Email)
+		for j, a := range u.Aliases {
+			add(fmt.Sprintf("Aliases[%d]", j), a)
+		}
+		add("Name", u.Name)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return d, nil
+}
+
+// Lookup implements [Directory].
+func (d *MemDirectory) Lookup(id string) (User, bool) {
+	if d == nil {
+		return User{}, false
+	}
+	if i, ok := d.byID[id]; ok {
+		return d.users[i], true
+	}
+	if i, ok := d.byKey[id]; ok { // already folded, the common case
+		return d.users[i], true
+	}
+	var buf [256]byte
+	if len(id) <= len(buf) && isASCII(id) {
+		b := buf[:len(id)]
+		for i := 0; i < len(id); i++ {
+			c := id[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		if i, ok := d.byKey[string(b)]; ok {
+			return d.users[i], true
+		}
+		return User{}, false
+	}
+	if i, ok := d.byKey[Fold(id)]; ok {
+		return d.users[i], true
+	}
+	return User{}, false
+}
+
+// Users returns a copy of the directory's users, in the order they were given.
+func (d *MemDirectory) Users() []User {
+	if d == nil {
+		return nil
+	}
+	out := make([]User, len(d.users))
+	for i, u := range d.users {
+		u.Aliases = append([]string(nil), u.Aliases...)
+		out[i] = u
+	}
+	return out
+}
+
+// Len returns the number of users.
+func (d *MemDirectory) Len() int {
+	if d == nil {
+		return 0
+	}
+	return len(d.users)
+}
+
+// Fold returns the case-folded form under which emails, aliases and user names
+// are compared: ASCII letters lowered, other characters lowered by Unicode rules.
+func Fold(s string) string {
+	if isASCII(s) {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; 'A' <= c && c <= 'Z' {
+				return strings.ToLower(s)
+			}
+		}
+		return s
+	}
+	return strings.ToLower(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// UserJSON is the wire shape of one user in `aws workmail list-users` output (the
+// model's User structure). Members the library does not use are kept raw, so that
+// real AWS CLI output always loads (SEMANTICS D2).
+type UserJSON struct {
+	Id                              string          `json:"Id"`
+	Email                           string          `json:"Email,omitempty"`
+	Name                            string          `json:"Name,omitempty"`
+	DisplayName                     string          `json:"DisplayName,omitempty"`
+	State                           string          `json:"State,omitempty"`
+	UserRole                        json.RawMessage `json:"UserRole,omitempty"`
+	EnabledDate                     json.RawMessage `json:"EnabledDate,omitempty"`
+	DisabledDate                    json.RawMessage `json:"DisabledDate,omitempty"`
+	IdentityProviderUserId          json.RawMessage `json:"IdentityProviderUserId,omitempty"`
+	IdentityProviderIdentityStoreId json.RawMessage `json:"IdentityProviderIdentityStoreId,omitempty"`
+}
+
+// ListUsersOutput is the wire shape of `aws workmail list-users` output.
+type ListUsersOutput struct {
+	Users     []UserJSON      `json:"Users"`
+	NextToken json.RawMessage `json:"NextToken,omitempty"`
+}
+
+// DecodeUsers reads `aws workmail list-users` output strictly (SEMANTICS D2, D3)
+// and builds a directory from it. Every problem is reported with its path.
+func DecodeUsers(data []byte) (*MemDirectory, error) {
+	var out ListUsersOutput
+	if err := DecodeStrict(data, &out); err != nil {
+		return nil, err
+	}
+	users := make([]User, len(out.Users))
+	for i, u := range out.Users {
+		users[i] = User{ID: u.Id, Email: u.Email, Name: u.Name, DisplayName: u.DisplayName, State: u.State}
+	}
+	return NewDirectory(users)
+}
