@@ -24,6 +24,10 @@ type workload struct {
 
 var allActions = accessctl.Actions()
 
+// reqMask: the benchmarks cycle through reqMask+1 requests (a power of two, so
+// that picking one costs an AND, not a division).
+const reqMask = 1023
+
 func userID(i int) string { return fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i) }
 
 // genRange draws a range: prefix lengths /8–/32, mostly /16–/28, anywhere.
@@ -35,22 +39,32 @@ func genRange(rng *rand.Rand) string {
 	return cidr.RangeFrom(rng.Uint32(), bits).Masked().String()
 }
 
-// genRules draws n rules. Each list is present with some probability; a
-// present range list has exactly ranges entries (so M has 1024 + 1024 per rule).
-func genRules(rng *rand.Rand, n, ranges, users int) []accessctl.Rule {
+// shape says which range lists the rules of a workload carry.
+type shape struct {
+	ranges  int // entries per present range list
+	inEvery bool
+	// notEvery: every rule has NotIpRanges too; otherwise one rule in notOneIn
+	// has them (0: none).
+	notEvery bool
+	notOneIn int
+}
+
+// genRules draws n rules of the given shape, with random effects (one in three
+// DENY), actions, users and roles.
+func genRules(rng *rand.Rand, n int, sh shape, users int) []accessctl.Rule {
 	rules := make([]accessctl.Rule, n)
 	for i := range rules {
 		r := accessctl.Rule{Name: fmt.Sprintf("rule-%04d", i), Effect: policy.Allow}
 		if rng.IntN(3) == 0 {
 			r.Effect = policy.Deny
 		}
-		if rng.IntN(10) < 7 {
-			for range ranges {
+		if sh.inEvery || rng.IntN(10) < 7 {
+			for range sh.ranges {
 				r.IpRanges = append(r.IpRanges, genRange(rng))
 			}
 		}
-		if rng.IntN(10) < 5 {
-			for range ranges {
+		if sh.notEvery || (sh.notOneIn > 0 && rng.IntN(sh.notOneIn) == 0) {
+			for range sh.ranges {
 				r.NotIpRanges = append(r.NotIpRanges, genRange(rng))
 			}
 		}
@@ -109,18 +123,23 @@ func genRequests(rng *rand.Rand, rules []accessctl.Rule, n, users int) []accessc
 
 func workloads() []workload {
 	rng := rand.New(rand.NewPCG(42, 2))
-	mk := func(name string, n, ranges, users int) workload {
-		rules := genRules(rng, n, ranges, users)
-		w := workload{name: name, rules: rules, reqs: genRequests(rng, rules, 1024, users)}
+	mk := func(name string, n int, sh shape, users int) workload {
+		rules := genRules(rng, n, sh, users)
+		w := workload{name: name, rules: rules, reqs: genRequests(rng, rules, reqMask+1, users)}
 		for _, r := range rules {
 			w.ranges += len(r.IpRanges) + len(r.NotIpRanges)
 		}
 		return w
 	}
 	return []workload{
-		mk("S", 10, 10, 10),    // a typical organization
-		mk("M", 10, 1024, 10),  // the model's maximum
-		mk("L", 1000, 100, 10), // a large gateway past AWS's limits
+		// S, a typical organization: 10 rules, 10 users, up to 10 ranges per list
+		// (IpRanges in 7 rules of 10, NotIpRanges in 1 of 2).
+		mk("S", 10, shape{ranges: 10, notOneIn: 2}, 10),
+		// M, the model's maximum: 10 rules, each with 1024 IpRanges and 1024 NotIpRanges.
+		mk("M", 10, shape{ranges: 1024, inEvery: true, notEvery: true}, 10),
+		// L, a large gateway past AWS's limits: 1,000 rules, each with 100
+		// IpRanges (one in five with 100 NotIpRanges as well), 10 users.
+		mk("L", 1000, shape{ranges: 100, inEvery: true, notOneIn: 5}, 10),
 	}
 }
 
@@ -142,7 +161,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				eff, n, _ := p.Evaluate(w.reqs[i%len(w.reqs)], names[:0])
+				eff, n, _ := p.Evaluate(w.reqs[i&reqMask], names[:0])
 				sinkEffect, names = eff, n
 			}
 			sinkNames = names
@@ -163,7 +182,7 @@ func BenchmarkEvaluateParallel(b *testing.B) {
 				names := make([]string, 0, len(w.rules))
 				i := 0
 				for pb.Next() {
-					eff, n, _ := p.Evaluate(w.reqs[i%len(w.reqs)], names[:0])
+					eff, n, _ := p.Evaluate(w.reqs[i&reqMask], names[:0])
 					names = n
 					if eff == 0 {
 						panic("no effect")
@@ -185,7 +204,7 @@ func BenchmarkReference(b *testing.B) {
 		b.Run(w.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				res, _ := reference.Evaluate(w.rules, w.reqs[i%len(w.reqs)], nil)
+				res, _ := reference.Evaluate(w.rules, w.reqs[i&reqMask], nil)
 				sinkEffect = res.Effect
 			}
 		})

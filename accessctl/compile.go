@@ -53,17 +53,18 @@ func (s RoleIDs) HasRole(id string) bool { _, ok := s[id]; return ok }
 // A nil *Policy has no rules and denies everything (A6); the zero Policy is not
 // usable — build one with Compile.
 type Policy struct {
-	rules   []Rule   // sorted by Name; rule k is bit k
-	names   []string // rules[k].Name
-	words   int      // bitset width in uint64 words
-	deny    []uint64 // bit k set when rule k is DENY
-	sets    []uint64 // interned bitsets, each `words` long, addressed by word offset
-	ip      *cidr.Table
-	ipSet   []uint32 // address class → offset in sets
-	pa      []uint32 // principal*NumActions + (action-1) → offset in sets
-	users   map[string]int32
-	roles   map[string]int32
-	other   [2]int32 // principal index of "any other user", "any other role"
+	rules   []Rule    // sorted by Name; rule k is bit k
+	names   []string  // rules[k].Name
+	words   int       // bitset width in uint64 words
+	deny    []uint64  // bit k set when rule k is DENY
+	sets    []uint64  // interned bitsets, each `words` long, addressed by word offset
+	ip      *cidr.Map // address → offset in sets (words == 1) or in hits (words > 1)
+	noIn    []uint64  // words > 1: rules without IpRanges (their address set before hits)
+	hits    []uint32  // words > 1: interned hit lists: length, then rule<<1|not, ascending
+	pa      []uint32  // principal*NumActions + (action-1) → offset in sets
+	users   strTable  // resolved user ID → principal index
+	roles   strTable  // role ID → principal index
+	other   [2]int32  // principal index of "any other user", "any other role"
 	dir     policy.Directory
 	nranges int
 }
@@ -97,9 +98,8 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		names: make([]string, n),
 		words: max(1, (n+63)/64),
 		dir:   opts.Directory,
-		users: map[string]int32{},
-		roles: map[string]int32{},
 	}
+	users, roles := map[string]int32{}, map[string]int32{}
 	type cond struct {
 		users, notUsers, roleIDs, notRoleIDs map[string]bool
 	}
@@ -116,6 +116,11 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 				if !ok {
 					errs = append(errs, policy.Errorf(policy.EntityNotFoundException,
 						fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("no user %q in the directory", truncate(id, 64))))
+					continue
+				}
+				if u.ID == "" {
+					errs = append(errs, policy.Errorf(policy.EntityNotFoundException,
+						fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("user %q has no ID in the directory", truncate(id, 64))))
 					continue
 				}
 				id = u.ID
@@ -156,7 +161,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	}
 
 	w := p.words
-	in := newInterner(w)
+	interned := newInterner(w)
 	p.deny = make([]uint64, w)
 	for k, r := range p.rules {
 		if r.Effect == policy.Deny {
@@ -202,26 +207,57 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			add(s, tag{int32(k), true})
 		}
 	}
-	p.ip = cidr.Build(ranges)
-	p.ipSet = make([]uint32, p.ip.NumClasses())
-	inBits := make([]uint64, w)
-	notBits := make([]uint64, w)
-	for c := range p.ipSet {
-		copy(inBits, noIn)
-		clear(notBits)
-		for _, m := range p.ip.Members(uint32(c)) {
-			for _, t := range tags[m] {
-				if t.not {
-					notBits[t.rule/64] |= 1 << (t.rule % 64)
-				} else {
-					inBits[t.rule/64] |= 1 << (t.rule % 64)
+	table := cidr.Build(ranges)
+	if w == 1 {
+		// One word: each address class gets its whole rule set, interned, and the
+		// address map yields the set's offset directly.
+		bits := make([]uint64, 1)
+		p.ip = table.Map(func(c uint32) uint32 {
+			var in, not uint64
+			for _, m := range table.Members(c) {
+				for _, t := range tags[m] {
+					if t.not {
+						not |= 1 << t.rule
+					} else {
+						in |= 1 << t.rule
+					}
 				}
 			}
-		}
-		for j := range inBits {
-			inBits[j] &^= notBits[j]
-		}
-		p.ipSet[c] = in.intern(inBits)
+			bits[0] = (noIn[0] | in) &^ not
+			return interned.intern(bits)
+		})
+	} else {
+		// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
+		// the class, minus those whose NotIpRanges do. The last two are short, so a
+		// class keeps only them, as a sorted list of hits (rule<<1 | not) behind a
+		// length word, interned; evaluation applies them to the constant noIn.
+		p.noIn = noIn
+		p.hits = []uint32{0} // offset 0: the empty list
+		lists := map[string]uint32{"": 0}
+		var list []uint32
+		p.ip = table.Map(func(c uint32) uint32 {
+			list = list[:0]
+			for _, m := range table.Members(c) {
+				for _, t := range tags[m] {
+					h := uint32(t.rule) << 1
+					if t.not {
+						h |= 1
+					}
+					list = append(list, h)
+				}
+			}
+			slices.Sort(list)
+			list = slices.Compact(list)
+			key := unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list))
+			if off, ok := lists[key]; ok {
+				return off
+			}
+			off := uint32(len(p.hits))
+			p.hits = append(p.hits, uint32(len(list)))
+			p.hits = append(p.hits, list...)
+			lists[string([]byte(key))] = off
+			return off
+		})
 	}
 
 	// Principal × action dimension. Principals are the user IDs and role IDs the
@@ -245,11 +281,12 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		}
 	}
 	for _, c := range conds {
-		addP(c.users, kindUser, p.users)
-		addP(c.notUsers, kindUser, p.users)
-		addP(c.roleIDs, kindRole, p.roles)
-		addP(c.notRoleIDs, kindRole, p.roles)
+		addP(c.users, kindUser, users)
+		addP(c.notUsers, kindUser, users)
+		addP(c.roleIDs, kindRole, roles)
+		addP(c.notRoleIDs, kindRole, roles)
 	}
+	p.users, p.roles = newStrTable(users), newStrTable(roles)
 	p.other[kindUser] = int32(len(princ))
 	princ = append(princ, principal{"", kindUser})
 	p.other[kindRole] = int32(len(princ))
@@ -283,10 +320,10 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 					bits[k/64] |= 1 << (k % 64)
 				}
 			}
-			p.pa[pi*NumActions+int(a-1)] = in.intern(bits)
+			p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
 		}
 	}
-	p.sets = in.sets
+	p.sets = interned.sets
 	return p, nil
 }
 
@@ -369,11 +406,11 @@ func (p *Policy) Rule(name string) (Rule, bool) {
 type Stats struct {
 	Rules        int // rules
 	Ranges       int // IpRanges and NotIpRanges entries, all rules together
-	Intervals    int // elementary IPv4 intervals in the address table
-	AddrClasses  int // distinct address classes
+	Intervals    int // IPv4 intervals in the address map (maximal: neighbours differ)
 	Principals   int // distinct principals (named users and roles, plus the two "any other")
 	Bitsets      int // distinct interned rule bitsets
 	BitsetWords  int // uint64 words per bitset
+	HitWords     int // uint32 words of the address hit lists (policies of more than 64 rules)
 	ApproxMemory int // approximate bytes held by the tables
 }
 
@@ -386,11 +423,11 @@ func (p *Policy) Stats() Stats {
 		Rules:       len(p.rules),
 		Ranges:      p.nranges,
 		Intervals:   p.ip.NumIntervals(),
-		AddrClasses: p.ip.NumClasses(),
 		Principals:  len(p.pa) / NumActions,
 		Bitsets:     len(p.sets) / p.words,
 		BitsetWords: p.words,
+		HitWords:    len(p.hits),
 	}
-	s.ApproxMemory = 8*len(p.sets) + 4*len(p.ipSet) + 4*len(p.pa) + 12*s.Intervals
+	s.ApproxMemory = 8*len(p.sets) + 4*len(p.pa) + 4*len(p.hits) + 8*len(p.noIn) + 24*s.Intervals
 	return s
 }

@@ -11,12 +11,12 @@ import (
 // resolved user ID.
 func (p *Policy) principal(r *Request) (int32, string, error) {
 	if r.ImpersonationRoleID != "" {
-		if i, ok := p.roles[r.ImpersonationRoleID]; ok {
+		if i, ok := p.roles.get(r.ImpersonationRoleID); ok {
 			return i, "", nil
 		}
 		return p.other[kindRole], "", nil
 	}
-	if i, ok := p.users[r.UserID]; ok {
+	if i, ok := p.users.get(r.UserID); ok {
 		return i, r.UserID, nil
 	}
 	if p.dir == nil {
@@ -27,15 +27,16 @@ func (p *Policy) principal(r *Request) (int32, string, error) {
 		return 0, "", &policy.Error{Code: policy.EntityNotFoundException, Path: "UserId",
 			Message: fmt.Sprintf("no user %q in the directory", truncate(r.UserID, 64))}
 	}
-	if i, ok := p.users[u.ID]; ok {
+	if i, ok := p.users.get(u.ID); ok {
 		return i, u.ID, nil
 	}
 	return p.other[kindUser], u.ID, nil
 }
 
-// locate checks the request and returns the word offsets of its address set and
-// its principal×action set.
-func (p *Policy) locate(r *Request) (ipOff, paOff uint32, userID string, err error) {
+// locate checks the request and returns its address label (an offset in sets
+// for one-word policies, in hits for wider ones) and the offset of its
+// principal×action set.
+func (p *Policy) locate(r *Request) (ipLabel, paOff uint32, userID string, err error) {
 	a, err := r.check()
 	if err != nil {
 		return 0, 0, "", err
@@ -44,7 +45,7 @@ func (p *Policy) locate(r *Request) (ipOff, paOff uint32, userID string, err err
 	if err != nil {
 		return 0, 0, "", err
 	}
-	return p.ipSet[p.ip.Class(a)], p.pa[int(pi)*NumActions+int(r.Action-1)], userID, nil
+	return p.ip.Get(a), p.pa[int(pi)*NumActions+int(r.Action-1)], userID, nil
 }
 
 // Evaluate is the fast path: it returns the effect of the request and appends the
@@ -53,7 +54,7 @@ func (p *Policy) locate(r *Request) (ipOff, paOff uint32, userID string, err err
 // the extended slice.
 //
 // It does not allocate when matched has room for the names (reuse one slice per
-// goroutine: `names, eff, err := p.Evaluate(req, names[:0])`). An invalid request
+// goroutine: `eff, names, err = p.Evaluate(req, names[:0])`). An invalid request
 // returns Deny, matched unchanged, and an error with its AWS code (A10–A12, A18).
 // A nil *Policy denies everything.
 func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string, error) {
@@ -61,12 +62,12 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		_, err := r.check()
 		return policy.Deny, matched, err
 	}
-	ipOff, paOff, _, err := p.locate(&r)
+	ipLabel, paOff, _, err := p.locate(&r)
 	if err != nil {
 		return policy.Deny, matched, err
 	}
 	if p.words == 1 {
-		m := p.sets[ipOff] & p.sets[paOff]
+		m := p.sets[ipLabel] & p.sets[paOff]
 		if d := m & p.deny[0]; d != 0 {
 			return policy.Deny, p.appendNames(matched, 0, d), nil
 		}
@@ -75,33 +76,100 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		}
 		return policy.Deny, matched, nil
 	}
-	ip := p.sets[ipOff : ipOff+uint32(p.words)]
-	pa := p.sets[paOff : paOff+uint32(p.words)]
-	deny := p.deny[:len(ip)]
-	pa = pa[:len(ip)]
-	var anyDeny, anyMatch uint64
-	for i := range ip {
-		m := ip[i] & pa[i]
-		anyMatch |= m
-		anyDeny |= m & deny[i]
-	}
-	switch {
-	case anyDeny != 0:
-		for i := range ip {
-			if d := ip[i] & pa[i] & deny[i]; d != 0 {
-				matched = p.appendNames(matched, i, d)
+	if p.words <= maxStackWords {
+		var buf [maxStackWords]uint64
+		m := buf[:p.words]
+		anyMatch, anyDeny := p.fillWide(m, ipLabel, paOff)
+		switch {
+		case anyDeny:
+			for w, x := range m {
+				matched = p.appendNames(matched, w, x&p.deny[w])
 			}
+			return policy.Deny, matched, nil
+		case anyMatch:
+			for w, x := range m {
+				matched = p.appendNames(matched, w, x)
+			}
+			return policy.Allow, matched, nil
 		}
 		return policy.Deny, matched, nil
-	case anyMatch != 0:
-		for i := range ip {
-			if m := ip[i] & pa[i]; m != 0 {
-				matched = p.appendNames(matched, i, m)
-			}
-		}
+	}
+	anyMatch, anyDeny := p.scanWide(ipLabel, paOff, nil, 0)
+	switch {
+	case anyDeny:
+		_, _ = p.scanWide(ipLabel, paOff, &matched, policy.Deny)
+		return policy.Deny, matched, nil
+	case anyMatch:
+		_, _ = p.scanWide(ipLabel, paOff, &matched, policy.Allow)
 		return policy.Allow, matched, nil
 	}
 	return policy.Deny, matched, nil
+}
+
+// maxStackWords is the widest policy (in 64-rule words) whose match set
+// Evaluate builds in a stack buffer in one pass; wider ones take two passes of
+// scanWide.
+const maxStackWords = 64
+
+// fillWide computes the match set of a policy of 2..maxStackWords words into m:
+// word w is (noIn[w] | IpRanges hits) &^ NotIpRanges hits, ANDed with the
+// principal×action set. Hits are sorted by rule, a rule's IpRanges hit before
+// its NotIpRanges hit, so applying them in order without branches is exact.
+func (p *Policy) fillWide(m []uint64, hitOff, paOff uint32) (anyMatch, anyDeny bool) {
+	copy(m, p.noIn)
+	n := p.hits[hitOff]
+	for _, h := range p.hits[hitOff+1 : hitOff+1+n] {
+		bit := uint64(1) << (h >> 1 & 63)
+		not := -uint64(h & 1) // all ones for a NotIpRanges hit
+		w := &m[h>>7]
+		*w = (*w | bit&^not) &^ (bit & not)
+	}
+	pa := p.sets[paOff : paOff+uint32(len(m))]
+	deny := p.deny[:len(m)]
+	var am, ad uint64
+	for w := range m {
+		x := m[w] & pa[w]
+		m[w] = x
+		am |= x
+		ad |= x & deny[w]
+	}
+	return am != 0, ad != 0
+}
+
+// scanWide walks the matching rules of a policy of more than one word: word w of
+// the match set is (noIn[w] | IpRanges hits) &^ NotIpRanges hits, ANDed with the
+// principal×action set. It reports whether anything matched and whether a DENY
+// rule did; with names != nil it also appends the names of the matching rules of
+// effect want.
+func (p *Policy) scanWide(hitOff, paOff uint32, names *[]string, want policy.Effect) (anyMatch, anyDeny bool) {
+	n := p.hits[hitOff]
+	hits := p.hits[hitOff+1 : hitOff+1+n]
+	pa := p.sets[paOff : paOff+uint32(p.words)]
+	base := p.noIn[:len(pa)]
+	deny := p.deny[:len(pa)]
+	var am, ad uint64
+	j := 0
+	for w := range pa {
+		m := base[w]
+		for ; j < len(hits) && int(hits[j]>>7) == w; j++ {
+			bit := uint64(1) << (hits[j] >> 1 & 63)
+			if hits[j]&1 == 0 {
+				m |= bit
+			} else {
+				m &^= bit
+			}
+		}
+		m &= pa[w]
+		am |= m
+		ad |= m & deny[w]
+		if names != nil {
+			if want == policy.Deny {
+				m &= deny[w]
+			}
+			*names = p.appendNames(*names, w, m)
+		}
+	}
+	return am != 0, ad != 0
 }
 
 // Effect returns only the effect of the request; see [Policy.Evaluate].
@@ -110,20 +178,24 @@ func (p *Policy) Effect(r Request) (policy.Effect, error) {
 		_, err := r.check()
 		return policy.Deny, err
 	}
-	ipOff, paOff, _, err := p.locate(&r)
+	ipLabel, paOff, _, err := p.locate(&r)
 	if err != nil {
 		return policy.Deny, err
 	}
-	var anyDeny, anyMatch uint64
-	for i := 0; i < p.words; i++ {
-		m := p.sets[int(ipOff)+i] & p.sets[int(paOff)+i]
-		anyMatch |= m
-		anyDeny |= m & p.deny[i]
+	var anyMatch, anyDeny bool
+	if p.words == 1 {
+		m := p.sets[ipLabel] & p.sets[paOff]
+		anyMatch, anyDeny = m != 0, m&p.deny[0] != 0
+	} else if p.words <= maxStackWords {
+		var buf [maxStackWords]uint64
+		anyMatch, anyDeny = p.fillWide(buf[:p.words], ipLabel, paOff)
+	} else {
+		anyMatch, anyDeny = p.scanWide(ipLabel, paOff, nil, 0)
 	}
-	if anyMatch == 0 || anyDeny != 0 {
-		return policy.Deny, nil
+	if anyMatch && !anyDeny {
+		return policy.Allow, nil
 	}
-	return policy.Allow, nil
+	return policy.Deny, nil
 }
 
 func (p *Policy) appendNames(dst []string, word int, m uint64) []string {
@@ -145,21 +217,22 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 		}
 		return Decision{Effect: policy.Deny, Reason: ImplicitDeny, MatchedRules: []string{}}, nil
 	}
-	ipOff, paOff, userID, err := p.locate(&r)
+	ipLabel, paOff, userID, err := p.locate(&r)
 	if err != nil {
 		return Decision{}, err
 	}
+	var all []string
+	if p.words == 1 {
+		all = p.appendNames(nil, 0, p.sets[ipLabel]&p.sets[paOff])
+	} else {
+		p.scanWide(ipLabel, paOff, &all, policy.Allow)
+	}
 	d := Decision{UserID: userID, MatchedRules: []string{}}
 	var anyDeny bool
-	for i := 0; i < p.words; i++ {
-		m := p.sets[int(ipOff)+i] & p.sets[int(paOff)+i]
-		for m != 0 {
-			k := i*64 + bits.TrailingZeros64(m)
-			m &= m - 1
-			e := p.rules[k].Effect
-			anyDeny = anyDeny || e == policy.Deny
-			d.Matching = append(d.Matching, Match{Name: p.names[k], Effect: e})
-		}
+	for _, name := range all {
+		e := p.rules[p.index(name)].Effect
+		anyDeny = anyDeny || e == policy.Deny
+		d.Matching = append(d.Matching, Match{Name: name, Effect: e})
 	}
 	switch {
 	case anyDeny:
@@ -177,6 +250,20 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 		}
 	}
 	return d, nil
+}
+
+// index returns the position of the named rule (names are sorted and unique).
+func (p *Policy) index(name string) int {
+	lo, hi := 0, len(p.names)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if p.names[mid] < name {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // GetAccessControlEffect answers a request in the wire shapes: it checks the input

@@ -89,13 +89,33 @@ func TestLargeRuleSetEqualsReference(t *testing.T) {
 		t.Skip("large differential test")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	rules := genRules(rng, 1000, 20, 10)
+	rules := genRules(rng, 1000, shape{ranges: 20, notOneIn: 3}, 10)
 	p, err := accessctl.Compile(rules, accessctl.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := genRequests(rng, rules, 2000, 10)
+	reqs := genRequests(rng, rules, 300, 10)
 	for _, req := range reqs {
+		checkAgainstReference(t, p, rules, nil, req)
+	}
+}
+
+// Seeded: 5,000 rules, wider than the stack buffer of the one-pass evaluation
+// (maxStackWords words), so that the two-pass path is checked too.
+func TestVeryWideRuleSetEqualsReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large differential test")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rules := genRules(rng, 5000, shape{ranges: 2, notOneIn: 3}, 10)
+	p, err := accessctl.Compile(rules, accessctl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := p.Stats().BitsetWords; w <= 64 {
+		t.Fatalf("only %d words: not wider than the stack buffer", w)
+	}
+	for _, req := range genRequests(rng, rules, 100, 10) {
 		checkAgainstReference(t, p, rules, nil, req)
 	}
 }

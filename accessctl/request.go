@@ -1,6 +1,7 @@
 package accessctl
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"unicode/utf8"
@@ -34,9 +35,15 @@ type Request struct {
 
 // check validates the structural rules A10–A12 and returns the IPv4 address.
 func (r *Request) check() (uint32, error) {
-	a, err := cidr.AddrFrom(r.IP)
-	if err != nil {
-		return 0, &policy.Error{Code: policy.InvalidParameterException, Path: "IpAddress", Message: err.Error()}
+	var a uint32
+	if r.IP.Is4() { // the common case, inline
+		b := r.IP.As4()
+		a = binary.BigEndian.Uint32(b[:])
+	} else {
+		var err error
+		if a, err = cidr.AddrFrom(r.IP); err != nil {
+			return 0, &policy.Error{Code: policy.InvalidParameterException, Path: "IpAddress", Message: err.Error()}
+		}
 	}
 	if !r.Action.Valid() {
 		return 0, &policy.Error{Code: policy.InvalidParameterException, Path: "Action", Message: fmt.Sprintf("invalid action %d", r.Action)}

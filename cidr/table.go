@@ -3,7 +3,6 @@ package cidr
 import (
 	"iter"
 	"math"
-	"math/bits"
 	"slices"
 )
 
@@ -32,9 +31,7 @@ type Table struct {
 	// Address lookup: bucket index[a>>shift] either gives a's class
 	// directly (the bucket lies in one interval) or the few intervals to
 	// binary-search: a is in the last interval i with ivs[i].start <= a.
-	shift uint8    // 32-k for a k-bit index, 16..31
-	index []bucket // 1<<k entries
-	ivs   []ival   // the intervals, ascending, ivs[0].start == 0
+	lookup Map // the address → class lookup
 
 	memOff  []uint32 // members of class c are members[memOff[c]:memOff[c+1]]
 	members []int32
@@ -52,8 +49,9 @@ type ival struct{ start, class uint32 }
 // intervals lo..lo+n.
 type bucket struct{ lo, n uint32 }
 
-// maxIndexBits caps the first-level index at 1<<16 entries.
-const maxIndexBits = 16
+// maxIndexBits caps the first-level index at 1<<20 entries (8 MiB, reached
+// only by tables of more than 2^19 intervals).
+const maxIndexBits = 20
 
 // Build compiles ranges into a Table. Range i has ID i; the IDs a class lists
 // are ascending. A range with host bits set matches as its masked network.
@@ -114,12 +112,12 @@ func Build(ranges []Range) *Table {
 	b.sweep()
 
 	t := &Table{
-		ivs:     b.ivs,
+		lookup:  Map{ivs: b.ivs},
 		memOff:  b.memOff,
 		members: b.members,
 		nranges: len(ranges),
 	}
-	t.buildIndex()
+	t.lookup.buildIndex()
 	return t
 }
 
@@ -360,35 +358,6 @@ func (b *builder) newClass(size int) int32 {
 	return c
 }
 
-// buildIndex builds the first-level bucket index over the top k address
-// bits, k = ceil(log2(NumIntervals)) clamped to [1, 16], so that the index
-// has fewer than 2*NumIntervals+2 entries and a bucket holds about one
-// interval start on average.
-func (t *Table) buildIndex() {
-	n := len(t.ivs)
-	k := min(max(bits.Len(uint(n-1)), 1), maxIndexBits)
-	t.shift = uint8(32 - k)
-	nb := 1 << k
-	t.index = make([]bucket, nb)
-	i := 0 // the interval containing the start of bucket b
-	for b := range nb {
-		for i+1 < n && uint64(t.ivs[i+1].start) <= uint64(b)<<t.shift {
-			i++
-		}
-		// The interval containing the bucket's last address.
-		j := i
-		last := uint64(b+1)<<t.shift - 1
-		for j+1 < n && uint64(t.ivs[j+1].start) <= last {
-			j++
-		}
-		if j == i {
-			t.index[b] = bucket{lo: t.ivs[i].class}
-		} else {
-			t.index[b] = bucket{lo: uint32(i), n: uint32(j - i)}
-		}
-	}
-}
-
 // Class returns the class of address a: all addresses with the same class are
 // contained in exactly the same set of input ranges, and addresses in
 // different classes in different sets. Classes are numbered densely,
@@ -399,25 +368,10 @@ func (t *Table) buildIndex() {
 // otherwise; it does not allocate. For the zero Table or a nil *Table it
 // returns 0.
 func (t *Table) Class(a uint32) uint32 {
-	if t == nil || t.index == nil {
+	if t == nil {
 		return 0
 	}
-	bk := t.index[a>>t.shift]
-	if bk.n == 0 {
-		return bk.lo
-	}
-	// Find the last of the intervals lo..lo+n that starts at or before a,
-	// halving the number n of candidates after lo at each step.
-	for bk.n > 0 {
-		half := (bk.n + 1) >> 1
-		if t.ivs[bk.lo+half].start <= a {
-			bk.lo += half
-			bk.n -= half
-		} else {
-			bk.n = half - 1
-		}
-	}
-	return t.ivs[bk.lo].class
+	return t.lookup.Get(a)
 }
 
 // NumClasses returns the number of classes, at least 1 (1 for the zero
@@ -456,10 +410,10 @@ func (t *Table) Lookup(a uint32) []int32 { return t.Members(t.Class(a)) }
 // runs of consecutive addresses with the same class. Adjacent intervals have
 // different classes. It is 1 for the zero Table. O(1).
 func (t *Table) NumIntervals() int {
-	if t == nil || t.ivs == nil {
+	if t == nil || t.lookup.ivs == nil {
 		return 1
 	}
-	return len(t.ivs)
+	return len(t.lookup.ivs)
 }
 
 // NumRanges returns len(ranges) as given to Build (invalid ranges included),
@@ -488,14 +442,14 @@ type Interval struct {
 // itself; it may be run any number of times, concurrently.
 func (t *Table) Intervals() iter.Seq[Interval] {
 	return func(yield func(Interval) bool) {
-		if t == nil || t.ivs == nil {
+		if t == nil || t.lookup.ivs == nil {
 			yield(Interval{First: 0, Last: math.MaxUint32, Class: 0})
 			return
 		}
-		for i, iv := range t.ivs {
+		for i, iv := range t.lookup.ivs {
 			last := uint32(math.MaxUint32)
-			if i+1 < len(t.ivs) {
-				last = t.ivs[i+1].start - 1
+			if i+1 < len(t.lookup.ivs) {
+				last = t.lookup.ivs[i+1].start - 1
 			}
 			if !yield(Interval{First: iv.start, Last: last, Class: iv.class}) {
 				return

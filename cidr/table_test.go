@@ -414,7 +414,7 @@ func TestTableSeeded20k(t *testing.T) {
 		}
 	}
 	checkTableStructure(t, tab)
-	t.Logf("%d ranges: %d intervals, %d classes, index 2^%d", len(rs), tab.NumIntervals(), tab.NumClasses(), 32-tab.shift)
+	t.Logf("%d ranges: %d intervals, %d classes, index 2^%d", len(rs), tab.NumIntervals(), tab.NumClasses(), 32-tab.lookup.shift)
 }
 
 // TestBuildSortFallback: the general sort path (for more than 2^26 ranges)
@@ -437,11 +437,11 @@ func TestTableIndexBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{0, 1, 2, 3, 10, 100, 1000, 50_000} {
 		tab := Build(randomRanges(rng, n))
-		if len(tab.index) > 2*tab.NumIntervals()+1 {
-			t.Errorf("%d ranges: index has %d entries for %d intervals", n, len(tab.index), tab.NumIntervals())
+		if len(tab.lookup.index) > 2*tab.NumIntervals()+1 {
+			t.Errorf("%d ranges: index has %d entries for %d intervals", n, len(tab.lookup.index), tab.NumIntervals())
 		}
-		if len(tab.index) > 1<<maxIndexBits+1 {
-			t.Errorf("%d ranges: index has %d entries", n, len(tab.index))
+		if len(tab.lookup.index) > 1<<maxIndexBits+1 {
+			t.Errorf("%d ranges: index has %d entries", n, len(tab.lookup.index))
 		}
 	}
 }
