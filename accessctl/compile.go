@@ -173,25 +173,30 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	// and NotIpRanges conditions both hold for every address of the class".
 	//
 	// Identical ranges (after masking) are entered in the table once, with the
-	// list of (rule, list) pairs that name them: duplicates cost nothing.
+	// (rule, list) pairs that name them chained behind it: duplicates cost
+	// nothing, and the member lists of the table stay short.
 	type tag struct {
 		rule int32
 		not  bool
+		next int32 // the next tag of the same range, or -1
 	}
 	var ranges []cidr.Range
-	var tags [][]tag
-	index := map[cidr.Range]int{}
-	add := func(s string, tg tag) {
+	var head []int32 // per distinct range: its first tag
+	var tags []tag
+	index := make(map[uint64]int32, p.nrangesHint(rules))
+	add := func(s string, rule int32, not bool) {
 		r := cidr.MustParseRange(s).Masked() // validated above
-		i, ok := index[r]
+		key := uint64(r.Addr())<<8 | uint64(r.Bits())
+		i, ok := index[key]
 		if !ok {
-			i = len(ranges)
-			index[r] = i
+			i = int32(len(ranges))
+			index[key] = i
 			ranges = append(ranges, r)
-			tags = append(tags, nil)
+			head = append(head, -1)
 		}
-		if l := tags[i]; len(l) == 0 || l[len(l)-1] != tg {
-			tags[i] = append(l, tg)
+		if h := head[i]; h < 0 || tags[h].rule != rule || tags[h].not != not {
+			tags = append(tags, tag{rule, not, h})
+			head[i] = int32(len(tags) - 1)
 		}
 		p.nranges++
 	}
@@ -201,10 +206,10 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			noIn[k/64] |= 1 << (k % 64)
 		}
 		for _, s := range r.IpRanges {
-			add(s, tag{int32(k), false})
+			add(s, int32(k), false)
 		}
 		for _, s := range r.NotIpRanges {
-			add(s, tag{int32(k), true})
+			add(s, int32(k), true)
 		}
 	}
 	table := cidr.Build(ranges)
@@ -215,11 +220,11 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		p.ip = table.Map(func(c uint32) uint32 {
 			var in, not uint64
 			for _, m := range table.Members(c) {
-				for _, t := range tags[m] {
-					if t.not {
-						not |= 1 << t.rule
+				for t := head[m]; t >= 0; t = tags[t].next {
+					if tags[t].not {
+						not |= 1 << tags[t].rule
 					} else {
-						in |= 1 << t.rule
+						in |= 1 << tags[t].rule
 					}
 				}
 			}
@@ -230,17 +235,16 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
 		// the class, minus those whose NotIpRanges do. The last two are short, so a
 		// class keeps only them, as a sorted list of hits (rule<<1 | not) behind a
-		// length word, interned; evaluation applies them to the constant noIn.
+		// length word; evaluation applies them to the constant noIn.
 		p.noIn = noIn
-		p.hits = []uint32{0} // offset 0: the empty list
-		lists := map[string]uint32{"": 0}
+		p.hits = make([]uint32, 0, table.NumClasses()*4)
 		var list []uint32
 		p.ip = table.Map(func(c uint32) uint32 {
 			list = list[:0]
 			for _, m := range table.Members(c) {
-				for _, t := range tags[m] {
-					h := uint32(t.rule) << 1
-					if t.not {
+				for t := head[m]; t >= 0; t = tags[t].next {
+					h := uint32(tags[t].rule) << 1
+					if tags[t].not {
 						h |= 1
 					}
 					list = append(list, h)
@@ -248,14 +252,9 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			}
 			slices.Sort(list)
 			list = slices.Compact(list)
-			key := unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list))
-			if off, ok := lists[key]; ok {
-				return off
-			}
 			off := uint32(len(p.hits))
 			p.hits = append(p.hits, uint32(len(list)))
 			p.hits = append(p.hits, list...)
-			lists[string([]byte(key))] = off
 			return off
 		})
 	}
@@ -357,6 +356,15 @@ func (in *interner) intern(bits []uint64) uint32 {
 	in.sets = append(in.sets, bits...)
 	in.many[string(key)] = off
 	return off
+}
+
+// nrangesHint returns the number of range entries of all rules.
+func (p *Policy) nrangesHint(rules []Rule) int {
+	n := 0
+	for i := range rules {
+		n += len(rules[i].IpRanges) + len(rules[i].NotIpRanges)
+	}
+	return n
 }
 
 // comparePaths orders error paths "Rules[2]…" by rule index, then text.

@@ -1,0 +1,85 @@
+package cidr
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// A Map built from a Table labels every address with label(Class(address)),
+// its intervals are maximal (neighbours have different labels), and its index
+// finds them on every boundary address.
+func TestMapMatchesTable(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		rs := rangeGen(40).Draw(t, "ranges")
+		tab := Build(rs)
+		mod := rapid.Uint32Range(1, 5).Draw(t, "labels")
+		label := func(c uint32) uint32 { return (c * 2654435761) % mod }
+		m := tab.Map(label)
+		as := boundaries(rs)
+		as = append(as, 0, math.MaxUint32)
+		as = append(as, rapid.SliceOf(rapid.Uint32()).Draw(t, "extra")...)
+		for _, a := range as {
+			if got, want := m.Get(a), label(tab.Class(a)); got != want {
+				t.Fatalf("Get(%s) = %d, want %d", AddrString(a), got, want)
+			}
+		}
+		var prev *Interval
+		next := uint64(0)
+		for iv := range m.Intervals() {
+			if uint64(iv.First) != next || iv.Last < iv.First {
+				t.Fatalf("interval %+v does not follow %d", iv, next)
+			}
+			if prev != nil && prev.Class == iv.Class {
+				t.Fatalf("adjacent intervals with one label: %+v %+v", *prev, iv)
+			}
+			if m.Get(iv.First) != iv.Class || m.Get(iv.Last) != iv.Class {
+				t.Fatalf("interval %+v: Get disagrees", iv)
+			}
+			next = uint64(iv.Last) + 1
+			p := iv
+			prev = &p
+		}
+		if next != 1<<32 {
+			t.Fatalf("intervals end at %d", next)
+		}
+		if m.NumIntervals() > tab.NumIntervals() {
+			t.Fatalf("Map has %d intervals, Table %d", m.NumIntervals(), tab.NumIntervals())
+		}
+	})
+}
+
+func TestMapZero(t *testing.T) {
+	var m *Map
+	if m.Get(12345) != 0 || m.NumIntervals() != 1 {
+		t.Fatal("nil Map")
+	}
+	var tab *Table
+	m = tab.Map(func(uint32) uint32 { return 7 })
+	if m.Get(0) != 7 || m.Get(math.MaxUint32) != 7 || m.NumIntervals() != 1 {
+		t.Fatal("Map of nil Table")
+	}
+	m = Build(nil).Map(func(uint32) uint32 { return 9 })
+	if m.Get(1) != 9 {
+		t.Fatal("Map of empty Table")
+	}
+}
+
+// A large table uses a wide index: lookups still agree with the table.
+func TestMapLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	rs := randomRanges(rng, 300_000)
+	tab := Build(rs)
+	m := tab.Map(func(c uint32) uint32 { return c })
+	for range 200_000 {
+		a := rng.Uint32()
+		if m.Get(a) != tab.Class(a) {
+			t.Fatalf("Get(%s) = %d, Class = %d", AddrString(a), m.Get(a), tab.Class(a))
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() { benchSink += m.Get(rng.Uint32()) }); allocs != 0 {
+		t.Fatalf("Get allocates %v", allocs)
+	}
+}
