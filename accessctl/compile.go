@@ -183,7 +183,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	var ranges []cidr.Range
 	var head []int32 // per distinct range: its first tag
 	var tags []tag
-	index := make(map[uint64]int32, p.nrangesHint(rules))
+	index := make(map[uint64]int32, countRanges(rules))
 	add := func(s string, rule int32, not bool) {
 		r := cidr.MustParseRange(s).Masked() // validated above
 		key := uint64(r.Addr())<<8 | uint64(r.Bits())
@@ -262,34 +262,40 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	// Principal × action dimension. Principals are the user IDs and role IDs the
 	// rules name, then "any other user" and "any other role" (A3, A4).
 	type principal struct {
-		id   string
-		kind int
+		id    string
+		kind  int
+		rules []int // the rules whose lists name this principal
 	}
 	var princ []principal
-	addP := func(m map[string]bool, kind int, index map[string]int32) {
+	addP := func(k int, m map[string]bool, kind int, index map[string]int32) {
 		ids := make([]string, 0, len(m))
 		for id := range m {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
 		for _, id := range ids {
-			if _, ok := index[id]; !ok {
-				index[id] = int32(len(princ))
-				princ = append(princ, principal{id, kind})
+			pi, ok := index[id]
+			if !ok {
+				pi = int32(len(princ))
+				index[id] = pi
+				princ = append(princ, principal{id: id, kind: kind})
+			}
+			if rs := princ[pi].rules; len(rs) == 0 || rs[len(rs)-1] != k {
+				princ[pi].rules = append(rs, k)
 			}
 		}
 	}
-	for _, c := range conds {
-		addP(c.users, kindUser, users)
-		addP(c.notUsers, kindUser, users)
-		addP(c.roleIDs, kindRole, roles)
-		addP(c.notRoleIDs, kindRole, roles)
+	for k, c := range conds {
+		addP(k, c.users, kindUser, users)
+		addP(k, c.notUsers, kindUser, users)
+		addP(k, c.roleIDs, kindRole, roles)
+		addP(k, c.notRoleIDs, kindRole, roles)
 	}
 	p.users, p.roles = newStrTable(users), newStrTable(roles)
 	p.other[kindUser] = int32(len(princ))
-	princ = append(princ, principal{"", kindUser})
+	princ = append(princ, principal{kind: kindUser})
 	p.other[kindRole] = int32(len(princ))
-	princ = append(princ, principal{"", kindRole})
+	princ = append(princ, principal{kind: kindRole})
 
 	actionPass := make([][NumActions + 1]bool, n)
 	for k, r := range p.rules {
@@ -299,24 +305,40 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 				(len(r.NotActions) == 0 || !slices.Contains(r.NotActions, s))
 		}
 	}
+	// holds reports whether rule k's principal conditions hold for principal
+	// id of the kind (A3, A4: a request carries no principal of the other kind,
+	// which is in no list; "" is any principal no rule names).
+	holds := func(c *cond, kind int, id string) bool {
+		if kind == kindUser {
+			return (c.users == nil || c.users[id]) && !c.notUsers[id] && c.roleIDs == nil
+		}
+		return c.users == nil && (c.roleIDs == nil || c.roleIDs[id]) && !c.notRoleIDs[id]
+	}
+	// The set of "any other user/role" for each action; a named principal's set
+	// differs from it only in the rules that name the principal.
+	var otherSets [2][NumActions + 1][]uint64
+	for kind := range otherSets {
+		for a := Action(1); a <= NumActions; a++ {
+			bits := make([]uint64, w)
+			for k := range conds {
+				if actionPass[k][a] && holds(&conds[k], kind, "") {
+					bits[k/64] |= 1 << (k % 64)
+				}
+			}
+			otherSets[kind][a] = bits
+		}
+	}
 	p.pa = make([]uint32, len(princ)*NumActions)
 	bits := make([]uint64, w)
 	for pi, pr := range princ {
 		for a := Action(1); a <= NumActions; a++ {
-			clear(bits)
-			for k, c := range conds {
-				if !actionPass[k][a] {
-					continue
-				}
-				var ok bool
-				if pr.kind == kindUser {
-					// A4: a user request carries no role: it is in no role list.
-					ok = (c.users == nil || c.users[pr.id]) && !c.notUsers[pr.id] && c.roleIDs == nil
+			copy(bits, otherSets[pr.kind][a])
+			for _, k := range pr.rules {
+				bit := uint64(1) << (k % 64)
+				if actionPass[k][a] && holds(&conds[k], pr.kind, pr.id) {
+					bits[k/64] |= bit
 				} else {
-					ok = c.users == nil && (c.roleIDs == nil || c.roleIDs[pr.id]) && !c.notRoleIDs[pr.id]
-				}
-				if ok {
-					bits[k/64] |= 1 << (k % 64)
+					bits[k/64] &^= bit
 				}
 			}
 			p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
@@ -358,8 +380,8 @@ func (in *interner) intern(bits []uint64) uint32 {
 	return off
 }
 
-// nrangesHint returns the number of range entries of all rules.
-func (p *Policy) nrangesHint(rules []Rule) int {
+// countRanges returns the number of range entries of all rules.
+func countRanges(rules []Rule) int {
 	n := 0
 	for i := range rules {
 		n += len(rules[i].IpRanges) + len(rules[i].NotIpRanges)
