@@ -58,51 +58,10 @@ func ParseAction(s string) (Action, error) {
 
 func invalidActionMessage(s string) string {
 	msg := fmt.Sprintf("invalid action %q: valid actions are %s", truncate(s, 64), strings.Join(actionNames[1:], ", "))
-	if best := closestAction(s); best != 0 {
+	if best := policy.Suggest(s, actionNames[1:]); best != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return msg
-}
-
-// closestAction returns the valid action nearest to s: a case-insensitive match,
-// else the one at the smallest edit distance if that distance is small.
-func closestAction(s string) Action {
-	if len(s) > 64 {
-		return 0
-	}
-	for a := Action(1); a <= NumActions; a++ {
-		if strings.EqualFold(actionNames[a], s) {
-			return a
-		}
-	}
-	best, bestD := Action(0), 4
-	ls := strings.ToLower(s)
-	for a := Action(1); a <= NumActions; a++ {
-		if d := editDistance(ls, strings.ToLower(actionNames[a])); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // MarshalText writes the action's API name; an invalid action is an error.

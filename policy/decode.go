@@ -392,50 +392,15 @@ func (ti *decTypeInfo) want() string {
 // with a hint when a member differs only in case or by at most two edits.
 func (ti *decTypeInfo) unknownField(key []byte) string {
 	k := string(key)
-	hint := ""
+	names := make([]string, len(ti.fields))
 	for i := range ti.fields {
-		if strings.EqualFold(ti.fields[i].name, k) {
-			hint = ti.fields[i].name
-			break
-		}
+		names[i] = ti.fields[i].name
 	}
-	if hint == "" && len(k) <= 64 {
-		lk, best := strings.ToLower(k), 3
-		for i := range ti.fields {
-			name := ti.fields[i].name
-			if n := len(name) - len(k); n > 2 || n < -2 {
-				continue
-			}
-			if dist := decEditDistance(lk, strings.ToLower(name)); dist < best && 2*dist <= len(name) {
-				hint, best = name, dist
-			}
-		}
-	}
+	hint := Suggest(k, names)
 	if hint != "" {
 		return fmt.Sprintf("unknown field %q (did you mean %q?)", decClip(k), hint)
 	}
 	return fmt.Sprintf("unknown field %q", decClip(k))
-}
-
-// decEditDistance is the Levenshtein distance between a and b, in bytes.
-func decEditDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // decClip shortens s for a message or path (keys can be megabytes long).
