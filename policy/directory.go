@@ -45,9 +45,16 @@ type Directory interface {
 // The zero MemDirectory (and a nil *MemDirectory) holds no users.
 type MemDirectory struct {
 	users []User
-	byID  map[string]int32 // exact ID
-	byKey map[string]int32 // folded email, alias or user name
+	// keys maps every identifier to its user's index: IDs exactly as written,
+	// emails, aliases and user names folded. No two identifiers collide even
+	// when folded (NewDirectory refuses that), so one map serves both; an ID
+	// entry carries idFlag so that a folded lookup never matches an ID in
+	// another case.
+	keys map[string]int32
 }
+
+// idFlag marks an entry of MemDirectory.keys that is a user ID.
+const idFlag = -1 << 31
 
 // NewDirectory builds a directory from users. Every user needs an ID; no
 // identifier (ID, email, alias or user name, compared case-insensitively) may name
@@ -57,8 +64,7 @@ type MemDirectory struct {
 func NewDirectory(users []User) (*MemDirectory, error) {
 	d := &MemDirectory{
 		users: make([]User, len(users)),
-		byID:  make(map[string]int32, len(users)),
-		byKey: make(map[string]int32, 2*len(users)),
+		keys:  make(map[string]int32, 3*len(users)),
 	}
 	var errs ErrorList
 	type place struct {
@@ -95,14 +101,14 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 				fmt.Sprintf("invalid state %q: must be ENABLED, DISABLED or DELETED", u.State)))
 		}
 		if claim(i, "Id", u.ID) {
-			d.byID[u.ID] = int32(i)
+			d.keys[u.ID] = int32(i) | idFlag
 		}
 		add := func(field, v string) {
 			if v == "" {
 				return
 			}
 			if claim(i, field, v) {
-				d.byKey[Fold(v)] = int32(i)
+				d.keys[Fold(v)] = int32(i)
 			}
 		}
 		add("Email", u.Email)
@@ -117,36 +123,41 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	return d, nil
 }
 
-// Lookup implements [Directory].
+// Lookup implements [Directory]. An ID or an identifier already in folded form
+// costs one hash probe; one in another case costs a second probe of its folded
+// form. It does not allocate for identifiers of up to 256 bytes.
 func (d *MemDirectory) Lookup(id string) (User, bool) {
 	if d == nil {
 		return User{}, false
 	}
-	if i, ok := d.byID[id]; ok {
-		return d.users[i], true
-	}
-	if i, ok := d.byKey[id]; ok { // already folded, the common case
-		return d.users[i], true
+	if i, ok := d.keys[id]; ok { // an exact ID, or a folded email/alias/name
+		return d.users[i&^idFlag], true
 	}
 	var buf [256]byte
+	var i int32
+	var ok bool
 	if len(id) <= len(buf) && isASCII(id) {
 		b := buf[:len(id)]
-		for i := 0; i < len(id); i++ {
-			c := id[i]
+		changed := false
+		for j := 0; j < len(id); j++ {
+			c := id[j]
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
+				changed = true
 			}
-			b[i] = c
+			b[j] = c
 		}
-		if i, ok := d.byKey[string(b)]; ok {
-			return d.users[i], true
+		if !changed {
+			return User{}, false
 		}
+		i, ok = d.keys[string(b)]
+	} else {
+		i, ok = d.keys[Fold(id)]
+	}
+	if !ok || i&idFlag != 0 { // IDs match only exactly
 		return User{}, false
 	}
-	if i, ok := d.byKey[Fold(id)]; ok {
-		return d.users[i], true
-	}
-	return User{}, false
+	return d.users[i], true
 }
 
 // Users returns a copy of the directory's users, in the order they were given.

@@ -1,8 +1,9 @@
 // Package reference is a literal, linear transcription of SEMANTICS section A
-// (GetAccessControlEffect): no indexes, no precomputation, every rule and every
+// (GetAccessControlEffect, [Evaluate]) and of B3–B4 (GetImpersonationRoleEffect,
+// [EvaluateImpersonation]): no indexes, no precomputation, every rule and every
 // list read anew for every request. It is slow on purpose and obviously correct,
-// and it serves as the oracle that the compiled evaluator in accessctl is tested
-// against.
+// and it serves as the oracle that the compiled evaluators in accessctl and
+// impersonation are tested against.
 //
 // Ranges are parsed with net/netip, not with the project's cidr package, so that
 // the two implementations share as little as possible. Rules are assumed to have

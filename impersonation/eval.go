@@ -1,0 +1,369 @@
+package impersonation
+
+import (
+	"fmt"
+
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+// Evaluator is one compiled, immutable impersonation role: the answer to
+// GetImpersonationRoleEffect for every target user (SEMANTICS B2–B4). It is
+// safe for concurrent use by any number of goroutines; to change the role,
+// compile a new Evaluator and swap the pointer (for example with
+// atomic.Pointer).
+//
+// All validation, directory resolution of the role's TargetUsers and
+// NotTargetUsers, and the decision for every user the rules name happen in
+// [Compile]. The users a role names (at most 200) each get a class, and every
+// other user shares one more; each class holds its precomputed effect and
+// matched rules. Evaluating is one [policy.Directory] Lookup of the target
+// (none without a directory), one hash lookup of the user ID in a small table,
+// and a copy of the class's matched rules: O(1) in the size of the directory
+// and of the role.
+//
+// A nil *Evaluator is a role that does not exist: every evaluation returns a
+// ResourceNotFoundException. The zero Evaluator is not usable; build one with
+// Compile.
+type Evaluator struct {
+	role    Role             // deep copy of the compiled role
+	dir     policy.Directory // nil: identifiers are exact strings
+	users   idTable          // resolved user ID (without a directory, the exact string) → class
+	other   uint16           // the class of every user the rules do not name
+	classes []class
+	matched []MatchedRule // the classes' MatchedRules, back to back
+	rules   []Match       // rule i as {ID, Name, Effect}, role order
+}
+
+// class is the precomputed answer for one group of target users.
+type class struct {
+	effect   policy.Effect
+	reason   Reason
+	matching uint16 // bit i set: rule i matches (B3)
+	off, end uint16 // MatchedRules are matched[off:end]
+}
+
+// Compile validates role (as [ValidateRole]: every problem, with its path) and
+// compiles it into an [*Evaluator].
+//
+// With a directory, every TargetUsers and NotTargetUsers entry is resolved
+// through dir.Lookup to a user ID (an ID, email or alias, or user name; emails
+// and user names case-insensitively), and the compiled role compares user IDs,
+// so that naming one user two ways can never bypass a NotTargetUsers list
+// (B2). An entry that resolves to no user is an EntityNotFoundException with
+// its path ("Rules[1].NotTargetUsers[0]"); every such entry is reported. The
+// state of the users a rule names does not matter here. The Evaluator keeps
+// dir and looks every target up in it. Without a directory (dir == nil),
+// entries and targets are compared as exact strings.
+//
+// The role is copied: later changes to it do not affect the Evaluator.
+// Cost: O(R·U) time and space for R ≤ 10 rules and U ≤ 200 named users.
+func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
+	if errs := validateRole(&role); len(errs) > 0 {
+		return nil, errs
+	}
+	e := &Evaluator{role: role.Clone(), dir: dir}
+	n := len(role.Rules)
+
+	// B2: resolve the lists; collect the distinct user IDs the rules name.
+	var errs policy.ErrorList
+	index := map[string]int{}
+	var named []string
+	type sets struct{ target, notTarget map[int]bool }
+	conds := make([]sets, n)
+	resolve := func(i int, field string, list []string) map[int]bool {
+		if list == nil {
+			return nil // absent: no condition
+		}
+		m := make(map[int]bool, len(list))
+		for j, id := range list {
+			if dir != nil {
+				u, ok := dir.Lookup(id)
+				if !ok || u.ID == "" {
+					errs = append(errs, policy.Errorf(policy.EntityNotFoundException,
+						fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("no user %q in the directory", truncate(id, 64))))
+					continue
+				}
+				id = u.ID
+			}
+			k, ok := index[id]
+			if !ok {
+				k = len(named)
+				index[id] = k
+				named = append(named, id)
+			}
+			m[k] = true
+		}
+		return m
+	}
+	e.rules = make([]Match, n)
+	for i, r := range role.Rules {
+		e.rules[i] = Match{ImpersonationRuleId: r.ImpersonationRuleId, Name: r.Name, Effect: r.Effect}
+		conds[i] = sets{resolve(i, "TargetUsers", r.TargetUsers), resolve(i, "NotTargetUsers", r.NotTargetUsers)}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	e.users = newIDTable(named)
+
+	// B3, B4: the answer for each named user (class k) and for everyone else
+	// (class len(named)), who is in no list.
+	e.other = uint16(len(named))
+	e.classes = make([]class, len(named)+1)
+	interned := map[uint16][2]uint16{} // deciding rules → matched[off:end]
+	for k := range e.classes {
+		var c class
+		var deny uint16
+		for i, s := range conds {
+			// A list that is present holds for user k when k is / is not in it;
+			// the "other" class is in no list.
+			if (s.target == nil || s.target[k]) && !s.notTarget[k] {
+				c.matching |= 1 << i
+				if e.rules[i].Effect == policy.Deny {
+					deny |= 1 << i
+				}
+			}
+		}
+		deciding := c.matching
+		switch {
+		case deny != 0:
+			c.effect, c.reason, deciding = policy.Deny, ExplicitDeny, deny
+		case c.matching != 0:
+			c.effect, c.reason = policy.Allow, ExplicitAllow
+		default:
+			c.effect, c.reason = policy.Deny, ImplicitDeny
+		}
+		span, ok := interned[deciding]
+		if !ok {
+			span[0] = uint16(len(e.matched))
+			for i := range n {
+				if deciding&(1<<i) != 0 {
+					e.matched = append(e.matched, MatchedRule{ImpersonationRuleId: e.rules[i].ImpersonationRuleId, Name: e.rules[i].Name})
+				}
+			}
+			span[1] = uint16(len(e.matched))
+			interned[deciding] = span
+		}
+		c.off, c.end = span[0], span[1]
+		e.classes[k] = c
+	}
+	return e, nil
+}
+
+// errNoRole is the answer of a nil *Evaluator.
+var errNoRole = &policy.Error{Code: policy.ResourceNotFoundException, Path: "ImpersonationRoleId",
+	Message: "no such impersonation role"}
+
+var errNoTarget = &policy.Error{Code: policy.ValidationException, Path: "TargetUser",
+	Message: "target user is required"}
+
+// class resolves target (B2) and returns its class and user ID.
+func (e *Evaluator) class(target string) (uint16, string, error) {
+	if target == "" {
+		return 0, "", errNoTarget
+	}
+	id := target
+	if e.dir != nil {
+		u, ok := e.dir.Lookup(target)
+		if !ok || u.ID == "" {
+			return 0, "", &policy.Error{Code: policy.EntityNotFoundException, Path: "TargetUser",
+				Message: fmt.Sprintf("no user %q in the directory", truncate(target, 64))}
+		}
+		if u.State != "ENABLED" {
+			state := u.State
+			if state == "" {
+				state = "without a state"
+			}
+			return 0, "", &policy.Error{Code: policy.EntityStateException, Path: "TargetUser",
+				Message: fmt.Sprintf("user %q is %s: only an ENABLED user can be impersonated", truncate(target, 64), state)}
+		}
+		id = u.ID
+	}
+	if k, ok := e.users.get(id); ok {
+		return k, id, nil
+	}
+	return e.other, id, nil
+}
+
+// Evaluate is the fast path of GetImpersonationRoleEffect (SEMANTICS B2–B4): it
+// returns the role's type, the effect for target, and matched extended by the
+// rules that decided it — the matching rules whose effect equals the result, in
+// the role's rule order, none when nothing matched (an implicit DENY).
+//
+// target names the user to impersonate: with a directory, by user ID, email or
+// alias, or user name (emails and user names case-insensitively); without one,
+// by the exact string the rules use. Only a non-empty target is required here;
+// the wire constraints on it (1–256 characters of [a-zA-Z0-9._%+@-]) are
+// checked by [Evaluator.GetImpersonationRoleEffect]. Errors: an empty target is
+// a ValidationException; a target the directory does not know is an
+// EntityNotFoundException, one whose state is not ENABLED an
+// EntityStateException. On error the effect is Deny and matched is returned
+// unchanged; the type is the role's, except for a nil *Evaluator (0 and a
+// ResourceNotFoundException).
+//
+// Evaluate does not allocate when matched has room for the role's rules
+// (reuse one slice per goroutine: `typ, eff, m, err = ev.Evaluate(t, m[:0])`)
+// and the directory's Lookup does not allocate (a [policy.MemDirectory] does
+// not). It costs one Lookup, one small-table lookup and the copy of at most
+// ten MatchedRules.
+func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy.Effect, []MatchedRule, error) {
+	if e == nil {
+		return 0, policy.Deny, matched, errNoRole
+	}
+	k, _, err := e.class(target)
+	if err != nil {
+		return e.role.Type, policy.Deny, matched, err
+	}
+	c := &e.classes[k]
+	return e.role.Type, c.effect, append(matched, e.matched[c.off:c.end]...), nil
+}
+
+// Effect returns only the effect for target; see [Evaluator.Evaluate], whose
+// errors it shares. It never allocates on success.
+func (e *Evaluator) Effect(target string) (policy.Effect, error) {
+	if e == nil {
+		return policy.Deny, errNoRole
+	}
+	k, _, err := e.class(target)
+	if err != nil {
+		return policy.Deny, err
+	}
+	return e.classes[k].effect, nil
+}
+
+// Decide returns the full decision for target: the role's type, the effect,
+// the [Reason], the deciding rules (B4), every matching rule and the resolved
+// user ID. Errors are those of [Evaluator.Evaluate]. It allocates the slices
+// of its answer; use Evaluate on hot paths.
+func (e *Evaluator) Decide(target string) (Decision, error) {
+	if e == nil {
+		return Decision{}, errNoRole
+	}
+	k, id, err := e.class(target)
+	if err != nil {
+		return Decision{}, err
+	}
+	c := &e.classes[k]
+	d := Decision{
+		Type:         e.role.Type,
+		Effect:       c.effect,
+		Reason:       c.reason,
+		MatchedRules: append([]MatchedRule{}, e.matched[c.off:c.end]...),
+		Matching:     []Match{},
+		UserID:       id,
+	}
+	for i, r := range e.rules {
+		if c.matching&(1<<i) != 0 {
+			d.Matching = append(d.Matching, r)
+		}
+	}
+	return d, nil
+}
+
+// GetImpersonationRoleEffect answers a request in the wire shapes (SEMANTICS
+// B2–B4, D1). It checks the input first and reports every problem as a
+// [policy.ErrorList] of ValidationException errors: OrganizationId, when set,
+// matches m-[0-9a-f]{32}; ImpersonationRoleId, when set, is 1–64 characters
+// of [a-zA-Z0-9_-]; TargetUser is 1–256 characters of [a-zA-Z0-9._%+@-].
+// Then an ImpersonationRoleId other than the compiled role's is a
+// ResourceNotFoundException (the Evaluator answers for its own role only; an
+// empty one means this role). Then it evaluates as [Evaluator.Evaluate] does
+// and returns {"Type", "Effect", "MatchedRules"} with MatchedRules never nil.
+func (e *Evaluator) GetImpersonationRoleEffect(in GetImpersonationRoleEffectInput) (GetImpersonationRoleEffectOutput, error) {
+	if err := in.Check(); err != nil {
+		return GetImpersonationRoleEffectOutput{}, err
+	}
+	if e == nil || (in.ImpersonationRoleId != "" && in.ImpersonationRoleId != e.role.ImpersonationRoleId) {
+		return GetImpersonationRoleEffectOutput{}, &policy.Error{Code: policy.ResourceNotFoundException,
+			Path: "ImpersonationRoleId", Message: fmt.Sprintf("no impersonation role %q", in.ImpersonationRoleId)}
+	}
+	typ, eff, matched, err := e.Evaluate(in.TargetUser, make([]MatchedRule, 0, 2))
+	if err != nil {
+		return GetImpersonationRoleEffectOutput{}, err
+	}
+	return GetImpersonationRoleEffectOutput{Type: typ, Effect: eff, MatchedRules: matched}, nil
+}
+
+// Role returns a deep copy of the compiled role, as given to Compile (its
+// TargetUsers as written, not resolved). A nil *Evaluator returns the zero Role.
+func (e *Evaluator) Role() Role {
+	if e == nil {
+		return Role{}
+	}
+	return e.role.Clone()
+}
+
+// ID returns the role's ImpersonationRoleId ("" for a nil *Evaluator).
+func (e *Evaluator) ID() string {
+	if e == nil {
+		return ""
+	}
+	return e.role.ImpersonationRoleId
+}
+
+// Type returns the role's type (0 for a nil *Evaluator).
+func (e *Evaluator) Type() Type {
+	if e == nil {
+		return 0
+	}
+	return e.role.Type
+}
+
+// Reason says why a decision came out as it did.
+type Reason uint8
+
+const (
+	// ImplicitDeny: no rule matched, so impersonation is denied (B4).
+	ImplicitDeny Reason = iota
+	// ExplicitDeny: at least one matching rule is DENY (deny overrides).
+	ExplicitDeny
+	// ExplicitAllow: rules matched, and all of them are ALLOW.
+	ExplicitAllow
+)
+
+// String returns "implicit deny", "explicit deny" or "explicit allow".
+func (r Reason) String() string {
+	switch r {
+	case ImplicitDeny:
+		return "implicit deny"
+	case ExplicitDeny:
+		return "explicit deny"
+	case ExplicitAllow:
+		return "explicit allow"
+	}
+	return fmt.Sprintf("Reason(%d)", uint8(r))
+}
+
+// Match is one rule that matched a target user, with its effect.
+type Match struct {
+	ImpersonationRuleId string
+	Name                string // "" when the rule has no name
+	Effect              policy.Effect
+}
+
+// Decision is the full answer of GetImpersonationRoleEffect for one target
+// (SEMANTICS B4). Decisions returned by [Evaluator.Decide] have non-nil slices.
+type Decision struct {
+	// Type is the role's type, whatever the effect.
+	Type Type
+	// Effect is Allow or Deny.
+	Effect policy.Effect
+	// Reason says whether a DENY rule, an ALLOW rule, or nothing decided.
+	Reason Reason
+	// MatchedRules are the matching rules whose effect is Effect, in the role's
+	// rule order; empty on an implicit deny.
+	MatchedRules []MatchedRule
+	// Matching lists every matching rule, of either effect, in the role's rule order.
+	Matching []Match
+	// UserID is the user ID the target resolved to through the directory, or
+	// the target as given when there is no directory.
+	UserID string
+}
+
+// Output returns the wire shape of the decision (MatchedRules [] when empty).
+func (d Decision) Output() GetImpersonationRoleEffectOutput {
+	m := d.MatchedRules
+	if m == nil {
+		m = []MatchedRule{}
+	}
+	return GetImpersonationRoleEffectOutput{Type: d.Type, Effect: d.Effect, MatchedRules: m}
+}
