@@ -1,5 +1,6 @@
-// Command wmpolicy evaluates and checks Amazon WorkMail access-control rules
-// offline, exactly as the WorkMail API defines them.
+// Command wmpolicy evaluates and checks Amazon WorkMail access-control rules and
+// impersonation roles offline, exactly as the WorkMail API defines them, and
+// issues and verifies impersonation tokens.
 //
 // Usage:
 //
@@ -25,6 +26,41 @@
 //
 // validate prints every problem of a rules file with its path (exit 3), or a
 // summary and any notes, such as exceeding WorkMail's 10-rule limit (exit 0).
+//
+// Impersonation roles and tokens:
+//
+//	wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
+//	wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl
+//	wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
+//	wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+//	wmpolicy token genkey [--id ID] [--out FILE]
+//
+// impersonation-effect answers GetImpersonationRoleEffect for the role in
+// ROLE.json (`aws workmail get-impersonation-role` output): the role's type, the
+// effect, why, the deciding rules, every matching rule and the user the target
+// resolved to (with --users; without it, targets and the role's TargetUsers are
+// compared as exact strings, SEMANTICS B2). --output json prints the response
+// shape {"Type":…,"Effect":…,"MatchedRules":[{"ImpersonationRuleId":…,"Name":…}]}.
+// Exit status: 0 ALLOW, 2 DENY, 3 invalid input (role or users file; a target
+// that is malformed, unknown — EntityNotFoundException — or not enabled —
+// EntityStateException), 1 any other failure. Without --target it is batch mode,
+// as for eval: each line is {"TargetUser":…} (any other member is an error on
+// that line) and gets one line, the response shape or {"__type":…,"Message":…}.
+//
+// token issues and verifies impersonation tokens offline (SEMANTICS B8). issue
+// prints the AssumeImpersonationRole response {"Token":…,"ExpiresIn":900}; verify
+// prints the claims of a valid token (OrganizationId, ImpersonationRoleId, KeyId,
+// IssuedAt and ExpiresAt in RFC 3339, TokenId in hex) and exits 0, or prints why
+// the token is invalid and exits 2. With --role-exists flags only those roles
+// exist; without them every role does. --now sets the clock. genkey prints a new
+// key file with one random 32-byte key. Exit status 3 is bad usage, a bad key file
+// or a malformed argument. The key file is JSON, and should be readable by its
+// owner only (a warning is printed otherwise):
+//
+//	{"Keys": [{"Id": "k2", "Secret": "<base64 of ≥ 32 random bytes>"}, {"Id": "k1", "Secret": "…"}]}
+//
+// The first key signs new tokens; every key verifies. To rotate keys, put the new
+// key first and keep the older ones until their tokens have expired.
 package main
 
 import (

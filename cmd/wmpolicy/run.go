@@ -28,9 +28,15 @@ Usage:
   wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
   wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl     (batch: JSON Lines in, JSON Lines out)
   wmpolicy validate [--users USERS.json] RULES.json
+  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
+  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl   (batch: {"TargetUser":...} lines)
+  wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
+  wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+  wmpolicy token genkey [--id ID] [--out FILE]      ('wmpolicy token help': the key file format)
 
 RULES.json is the output of 'aws workmail list-access-control-rules';
-USERS.json is the output of 'aws workmail list-users'.
+USERS.json is the output of 'aws workmail list-users';
+ROLE.json is the output of 'aws workmail get-impersonation-role'.
 Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure.
 `
 
@@ -44,6 +50,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdEval(args[1:], stdin, stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "impersonation-effect":
+		return cmdImpersonationEffect(args[1:], stdin, stdout, stderr)
+	case "token":
+		return cmdToken(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+const tokenUsage = `Usage:
+  wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
+  wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+  wmpolicy token genkey [--id ID] [--out FILE]
+
+issue prints an AssumeImpersonationRole response, {"Token": ..., "ExpiresIn": 900}.
+verify checks TOKEN (or the token on standard input) offline and prints its
+claims as JSON (exit 0), or prints why it is invalid (exit 2). With
+--role-exists flags only those roles exist (a token of any other role is
+"role deleted"); without them every role exists.
+genkey prints a new key file with one fresh random key (--out FILE writes it
+with mode 0600 and never overwrites).
+
+KEYFILE is JSON, readable only by its owner (chmod 600):
+  {"Keys": [{"Id": "k2", "Secret": "<base64 of at least 32 random bytes>"},
+            {"Id": "k1", "Secret": "..."}]}
+The first key signs; all of them verify. To rotate, put a new key first and
+keep the old ones after it until their tokens have expired (900 seconds).
+Key IDs are 1-32 characters of A-Z a-z 0-9 . _ - and are public.
+Exit status: 0 success, 2 invalid token, 3 invalid usage, key file or
+argument, 1 other failure.
+`
+
+func cmdToken(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tokenUsage)
+		return exitInvalid
+	}
+	switch args[0] {
+	case "issue":
+		return cmdTokenIssue(args[1:], stdout, stderr)
+	case "verify":
+		return cmdTokenVerify(args[1:], stdin, stdout, stderr)
+	case "genkey":
+		return cmdTokenGenkey(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, tokenUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "wmpolicy token: unknown command %q\n\n%s", args[0], tokenUsage)
+	return exitInvalid
+}
+
+// keyFile is the key file's shape. The first key is the current one.
+type keyFile struct {
+	Keys []keyFileKey `json:"Keys"`
+}
+
+type keyFileKey struct {
+	Id     string `json:"Id"`
+	Secret string `json:"Secret"` // standard base64, with padding
+}
+
+// loadKeyRing reads a key file strictly and builds the key ring. Problems
+// never quote a secret. A file that group or others may access gets a warning.
+func loadKeyRing(name string, stderr io.Writer) (*impersonation.KeyRing, *problem) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, &problem{err: err, code: exitFailure}
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(stderr, "wmpolicy token: warning: %s is accessible by group or others (mode %04o); run chmod 600 %s\n",
+			name, fi.Mode().Perm(), name)
+	}
+	const maxKeyFile = 1 << 20
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, &problem{err: err, code: exitFailure}
+	}
+	if len(data) > maxKeyFile {
+		return nil, &problem{file: name, err: policy.Errorf(policy.ValidationException, "", "key file larger than 1 MiB"), code: exitInvalid}
+	}
+	var kf keyFile
+	err = policy.DecodeStrict(data, &kf)
+	clear(data)
+	if err != nil {
+		return nil, &problem{file: name, err: err, code: exitInvalid}
+	}
+	if len(kf.Keys) == 0 {
+		return nil, &problem{file: name, err: policy.Errorf(policy.ValidationException, "Keys", "no keys: want at least one {\"Id\": …, \"Secret\": …}"), code: exitInvalid}
+	}
+	var errs policy.ErrorList
+	keys := make([]impersonation.Key, len(kf.Keys))
+	for i, k := range kf.Keys {
+		secret, err := base64.StdEncoding.Strict().DecodeString(k.Secret)
+		if err != nil {
+			errs = append(errs, policy.Errorf(policy.ValidationException, fmt.Sprintf("Keys[%d].Secret", i), "the secret is not standard base64"))
+			continue
+		}
+		keys[i] = impersonation.Key{ID: k.Id, Secret: secret}
+	}
+	defer func() {
+		for _, k := range keys {
+			clear(k.Secret)
+		}
+	}()
+	if len(errs) > 0 {
+		return nil, &problem{file: name, err: errs, code: exitInvalid}
+	}
+	ring, err := impersonation.NewKeyRing(keys[0], keys[1:]...)
+	if err != nil {
+		var l policy.ErrorList
+		for _, e := range policy.Errors(err) {
+			c := *e
+			c.Path = strings.Replace(c.Path, ".ID", ".Id", 1) // the file's member name
+			l = append(l, &c)
+		}
+		return nil, &problem{file: name, err: l, code: exitInvalid}
+	}
+	return ring, nil
+}
+
+// nowFlag parses --now: "" is the system clock.
+func nowFlag(s string) (func() time.Time, error) {
+	if s == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, fmt.Errorf("--now must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", s)
+	}
+	return func() time.Time { return t }, nil
+}
+
+func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
+	const name = "wmpolicy token issue"
+	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
+	org := fs.String("org", "", "organization `ID` (m- and 32 hex digits; required)")
+	role := fs.String("role", "", "impersonation role `ID` (required)")
+	now := fs.String("now", "", "issue at this `RFC3339` time instead of now")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+		return exitInvalid
+	}
+	for _, req := range []struct{ flag, val string }{{"key", *keyName}, {"org", *org}, {"role", *role}} {
+		if req.val == "" {
+			fmt.Fprintf(stderr, "%s: --%s is required\n", name, req.flag)
+			return exitInvalid
+		}
+	}
+	clock, err := nowFlag(*now)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitInvalid
+	}
+	ring, prob := loadKeyRing(*keyName, stderr)
+	if prob != nil {
+		prob.print(stderr)
+		return prob.code
+	}
+	is, err := impersonation.NewIssuer(ring, impersonation.IssuerOptions{Clock: clock})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	out, err := is.AssumeImpersonationRole(*org, *role)
+	if err != nil {
+		if policy.CodeOf(err) == "" {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitFailure
+		}
+		for _, e := range policy.Errors(err) {
+			fmt.Fprintf(stderr, "%s: %s\n", name, e.Error())
+		}
+		return exitInvalid
+	}
+	if err := writeJSON(stdout, out, "    "); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	return 0
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
+// claimsOutput is what verify prints.
+type claimsOutput struct {
+	OrganizationId      string
+	ImpersonationRoleId string
+	KeyId               string
+	IssuedAt            string
+	ExpiresAt           string
+	TokenId             string
+}
+
+func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	const name = "wmpolicy token verify"
+	fs := flag.NewFlagSet("token verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
+	org := fs.String("org", "", "organization `ID` the token must be for (required)")
+	var roles stringList
+	fs.Var(&roles, "role-exists", "a role `ID` that exists (repeatable); without it, every role exists")
+	now := fs.String("now", "", "verify at this `RFC3339` time instead of now")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "%s: want at most one TOKEN argument, got %d\n", name, len(pos))
+		return exitInvalid
+	}
+	for _, req := range []struct{ flag, val string }{{"key", *keyName}, {"org", *org}} {
+		if req.val == "" {
+			fmt.Fprintf(stderr, "%s: --%s is required\n", name, req.flag)
+			return exitInvalid
+		}
+	}
+	if !policy.ValidOrganizationID(*org) {
+		fmt.Fprintf(stderr, "%s: --org %q must be m- and 32 lowercase hexadecimal digits\n", name, *org)
+		return exitInvalid
+	}
+	clock, err := nowFlag(*now)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitInvalid
+	}
+	var token string
+	if len(pos) == 1 {
+		token = pos[0]
+	} else {
+		data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: reading standard input: %v\n", name, err)
+			return exitFailure
+		}
+		token = string(bytes.TrimSpace(data))
+	}
+	if token == "" {
+		fmt.Fprintf(stderr, "%s: no token: give it as an argument or on standard input\n", name)
+		return exitInvalid
+	}
+	ring, prob := loadKeyRing(*keyName, stderr)
+	if prob != nil {
+		prob.print(stderr)
+		return prob.code
+	}
+	exists := func(string, string) bool { return true }
+	if len(roles) > 0 {
+		set := make(map[string]bool, len(roles))
+		for _, r := range roles {
+			set[r] = true
+		}
+		exists = func(_, role string) bool { return set[role] }
+	}
+	v, err := impersonation.NewVerifier(ring, impersonation.VerifierOptions{Clock: clock, RoleExists: exists})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	c, err := v.Verify(token, *org)
+	if err != nil {
+		var te *impersonation.TokenError
+		if errors.As(err, &te) {
+			fmt.Fprintf(stderr, "%s: invalid token: %s (%s)\n", name, te.Reason.String(), te.Err.Error())
+			return exitDeny
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	out := claimsOutput{
+		OrganizationId:      c.OrganizationID,
+		ImpersonationRoleId: c.RoleID,
+		KeyId:               c.KeyID,
+		IssuedAt:            c.IssuedAt.Format(time.RFC3339),
+		ExpiresAt:           c.ExpiresAt.Format(time.RFC3339),
+		TokenId:             hex.EncodeToString(c.TokenID[:]),
+	}
+	if err := writeJSON(stdout, out, "    "); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	return 0
+}
+
+func cmdTokenGenkey(args []string, stdout, stderr io.Writer) int {
+	const name = "wmpolicy token genkey"
+	fs := flag.NewFlagSet("token genkey", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("id", "", "the key `ID` (default k-YYYYMMDD-HHMMSS, the time in UTC)")
+	out := fs.String("out", "", "write the key file to `FILE` (mode 0600, must not exist) instead of standard output")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+		return exitInvalid
+	}
+	if *id == "" {
+		*id = "k-" + time.Now().UTC().Format("20060102-150405")
+	}
+	secret := make([]byte, impersonation.KeyMinSecretLen)
+	defer clear(secret)
+	if _, err := io.ReadFull(rand.Reader, secret); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	if _, err := impersonation.NewKeyRing(impersonation.Key{ID: *id, Secret: secret}); err != nil {
+		for _, e := range policy.Errors(err) {
+			fmt.Fprintf(stderr, "%s: --id: %s\n", name, e.Message)
+		}
+		return exitInvalid
+	}
+	var buf bytes.Buffer
+	kf := keyFile{Keys: []keyFileKey{{Id: *id, Secret: base64.StdEncoding.EncodeToString(secret)}}}
+	if err := writeJSON(&buf, kf, "    "); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	defer clear(buf.Bytes())
+	if *out == "" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitFailure
+		}
+		return 0
+	}
+	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		os.Remove(*out)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(*out)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "%s: wrote key %s to %s\n", name, *id, *out)
+	return 0
+}
