@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -53,18 +54,18 @@ func (s RoleIDs) HasRole(id string) bool { _, ok := s[id]; return ok }
 // A nil *Policy has no rules and denies everything (A6); the zero Policy is not
 // usable — build one with Compile.
 type Policy struct {
-	rules   []Rule    // sorted by Name; rule k is bit k
-	names   []string  // rules[k].Name
-	words   int       // bitset width in uint64 words
-	deny    []uint64  // bit k set when rule k is DENY
-	sets    []uint64  // interned bitsets, each `words` long, addressed by word offset
-	ip      *cidr.Map // address → offset in sets (words == 1) or in hits (words > 1)
-	noIn    []uint64  // words > 1: rules without IpRanges (their address set before hits)
-	hits    []uint32  // words > 1: interned hit lists: length, then rule<<1|not, ascending
-	pa      []uint32  // principal*NumActions + (action-1) → offset in sets
-	users   strTable  // resolved user ID → principal index
-	roles   strTable  // role ID → principal index
-	other   [2]int32  // principal index of "any other user", "any other role"
+	rules   []Rule       // sorted by Name; rule k is bit k
+	names   []string     // rules[k].Name
+	words   int          // bitset width in uint64 words
+	deny    []uint64     // bit k set when rule k is DENY
+	sets    []uint64     // interned bitsets, each `words` long, addressed by word offset
+	ip      *cidr.Map    // address → offset in sets (words == 1) or in hits (words > 1)
+	noIn    []uint64     // words > 1: rules without IpRanges (their address set before hits)
+	hits    []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending
+	pa      []uint32     // principal*NumActions + (action-1) → offset in sets
+	users   strtab.Table // resolved user ID → principal index
+	roles   strtab.Table // role ID → principal index
+	other   [2]int32     // principal index of "any other user", "any other role"
 	dir     policy.Directory
 	nranges int
 }
@@ -291,7 +292,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		addP(k, c.roleIDs, kindRole, roles)
 		addP(k, c.notRoleIDs, kindRole, roles)
 	}
-	p.users, p.roles = newStrTable(users), newStrTable(roles)
+	p.users, p.roles = strtab.New(users), strtab.New(roles)
 	p.other[kindUser] = int32(len(princ))
 	princ = append(princ, principal{kind: kindUser})
 	p.other[kindRole] = int32(len(princ))

@@ -11,12 +11,12 @@ import (
 // resolved user ID.
 func (p *Policy) principal(r *Request) (int32, string, error) {
 	if r.ImpersonationRoleID != "" {
-		if i, ok := p.roles.get(r.ImpersonationRoleID); ok {
+		if i, ok := p.roles.Get(r.ImpersonationRoleID); ok {
 			return i, "", nil
 		}
 		return p.other[kindRole], "", nil
 	}
-	if i, ok := p.users.get(r.UserID); ok {
+	if i, ok := p.users.Get(r.UserID); ok {
 		return i, r.UserID, nil
 	}
 	if p.dir == nil {
@@ -27,7 +27,7 @@ func (p *Policy) principal(r *Request) (int32, string, error) {
 		return 0, "", &policy.Error{Code: policy.EntityNotFoundException, Path: "UserId",
 			Message: fmt.Sprintf("no user %q in the directory", truncate(r.UserID, 64))}
 	}
-	if i, ok := p.users.get(u.ID); ok {
+	if i, ok := p.users.Get(u.ID); ok {
 		return i, u.ID, nil
 	}
 	return p.other[kindUser], u.ID, nil

@@ -2,6 +2,7 @@ package impersonation
 
 import (
 	"fmt"
+	"github.com/wmpolicy/wmpolicy/internal/strtab"
 
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -27,7 +28,7 @@ import (
 type Evaluator struct {
 	role    Role             // deep copy of the compiled role
 	dir     policy.Directory // nil: identifiers are exact strings
-	users   idTable          // resolved user ID (without a directory, the exact string) → class
+	users   strtab.Table     // resolved user ID (without a directory, the exact string) → class
 	other   uint16           // the class of every user the rules do not name
 	classes []class
 	matched []MatchedRule // the classes' MatchedRules, back to back
@@ -103,7 +104,11 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	e.users = newIDTable(named)
+	classOf := make(map[string]int32, len(named))
+	for k, id := range named {
+		classOf[id] = int32(k)
+	}
+	e.users = strtab.New(classOf)
 
 	// B3, B4: the answer for each named user (class k) and for everyone else
 	// (class len(named)), who is in no list.
@@ -178,8 +183,8 @@ func (e *Evaluator) class(target string) (uint16, string, error) {
 		}
 		id = u.ID
 	}
-	if k, ok := e.users.get(id); ok {
-		return k, id, nil
+	if k, ok := e.users.Get(id); ok {
+		return uint16(k), id, nil
 	}
 	return e.other, id, nil
 }
