@@ -64,20 +64,32 @@ func (t *Table) Map(label func(class uint32) uint32) *Map {
 	for c := range labels {
 		labels[c] = label(uint32(c))
 	}
-	n := 0
-	for i, iv := range t.lookup.ivs {
-		if i == 0 || labels[iv.class] != labels[t.lookup.ivs[i-1].class] {
+	// Two passes without data-dependent branches: count the intervals
+	// whose label differs from the one before, then write them, storing
+	// every interval and advancing over those that start a new label.
+	src := t.lookup.ivs
+	n := 1
+	prev := labels[src[0].class]
+	for _, iv := range src[1:] {
+		l := labels[iv.class]
+		if l != prev {
 			n++
 		}
+		prev = l
 	}
-	m := &Map{ivs: make([]ival, 0, n)}
-	for _, iv := range t.lookup.ivs {
+	ivs := make([]ival, n+1) // one spare for the last store
+	ivs[0] = ival{start: 0, class: labels[src[0].class]}
+	k := 1
+	prev = ivs[0].class
+	for _, iv := range src[1:] {
 		l := labels[iv.class]
-		if k := len(m.ivs); k > 0 && m.ivs[k-1].class == l {
-			continue
+		ivs[k] = ival{start: iv.start, class: l}
+		if l != prev {
+			k++
 		}
-		m.ivs = append(m.ivs, ival{start: iv.start, class: l})
+		prev = l
 	}
+	m := &Map{ivs: ivs[:n:n]}
 	m.buildIndex()
 	return m
 }
@@ -115,27 +127,39 @@ func (m *Map) Intervals() iter.Seq[Interval] {
 // bits, k = ceil(log2(NumIntervals)) clamped to [1, maxIndexBits], so that the index
 // has fewer than 2*NumIntervals+2 entries and a bucket holds about one
 // interval start on average.
+//
+// Bucket b spans intervals lo..lo+n, where lo contains its first address
+// and n counts the interval starts after that address in the bucket. Two
+// linear passes without data-dependent branches: one counts the starts per
+// bucket, one accumulates lo. O(NumIntervals + 2^k).
 func (m *Map) buildIndex() {
-	n := len(m.ivs)
-	k := min(max(bits.Len(uint(n-1)), 1), maxIndexBits)
-	m.shift = uint8(32 - k)
-	nb := 1 << k
-	m.index = make([]bucket, nb)
-	i := 0 // the interval containing the start of bucket b
-	for b := range nb {
-		for i+1 < n && uint64(m.ivs[i+1].start) <= uint64(b)<<m.shift {
-			i++
+	ivs := m.ivs
+	k := min(max(bits.Len(uint(len(ivs)-1)), 1), maxIndexBits)
+	shift := uint(32 - k)
+	m.shift = uint8(shift)
+	index := make([]bucket, 1<<k)
+	m.index = index
+	// First index[b].n counts the starts inside bucket b, and index[b].lo
+	// the one (if any) at its first address; ivs[0] starts at 0 and is
+	// left out.
+	low := uint32(1)<<shift - 1
+	for _, iv := range ivs[1:] {
+		in := uint32(0)
+		if iv.start&low != 0 {
+			in = 1
 		}
-		// The interval containing the bucket's last address.
-		j := i
-		last := uint64(b+1)<<m.shift - 1
-		for j+1 < n && uint64(m.ivs[j+1].start) <= last {
-			j++
+		bk := &index[iv.start>>shift]
+		bk.n += in
+		bk.lo += 1 - in
+	}
+	lo := uint32(0)
+	for b, bk := range index {
+		lo += bk.lo
+		v := lo
+		if c := ivs[lo].class; bk.n == 0 { // loaded either way: no branch
+			v = c
 		}
-		if j == i {
-			m.index[b] = bucket{lo: m.ivs[i].class}
-		} else {
-			m.index[b] = bucket{lo: uint32(i), n: uint32(j - i)}
-		}
+		index[b].lo = v
+		lo += bk.n
 	}
 }

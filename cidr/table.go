@@ -1,9 +1,12 @@
 package cidr
 
 import (
+	"cmp"
 	"iter"
 	"math"
 	"slices"
+	"sync"
+	"weak"
 )
 
 // Table is a compiled, immutable range table: it answers which of a list of
@@ -19,9 +22,10 @@ import (
 // interval. A Table is never modified after Build, so all its methods are
 // safe for concurrent use.
 //
-// Memory is at most about 24 bytes per interval (8 for the interval, up to
-// 16 for the lookup index) plus 4 bytes per class and 4 per member ID listed,
-// summed over the classes; NumIntervals is at most 2*len(ranges)+1 and
+// Memory is at most about 26 bytes per interval (8 for the interval, and up
+// to a quarter more that Build may leave unused; up to 16 for the lookup
+// index) plus 4 bytes per class and 4 per member ID listed, summed over the
+// classes; NumIntervals is at most 2*len(ranges)+1 and
 // NumClasses at most len(ranges)+1. A class lists every range that contains
 // it, so inputs in which many copies of a wide range overlap many distinct
 // narrower ranges repeat the wide range's IDs in every such class (1,000
@@ -63,299 +67,466 @@ const maxIndexBits = 20
 // address order, so Class(0) is always 0, and every class has at least one
 // address.
 //
-// Build costs O(n log n) time for n ranges (a few milliseconds for 20,000,
-// tens for 100,000) plus time linear in the size of the member lists, and
-// does not keep a reference to ranges. It panics if len(ranges) >
+// Build costs O(n) time for n ranges (a radix sort and a few linear passes,
+// without data-dependent branches where it matters: one to two milliseconds
+// for 20,000) plus time linear in the size of the member lists, and does not
+// keep a reference to ranges. It allocates the Table in five arrays; its
+// working memory (about 36 bytes per range, plus 96 KiB) is kept for the
+// next Build until the next garbage collection. It panics if len(ranges) >
 // math.MaxInt32. Safe for concurrent use (it only reads ranges).
 func Build(ranges []Range) *Table {
 	if len(ranges) > math.MaxInt32 {
 		panic("cidr: Build: too many ranges")
 	}
-	ids := sortedIDs(ranges)
+	s := getScratch()
+	defer putScratch(s)
 
-	// Group equal masked prefixes. Sorted by (first, bits), the distinct
-	// prefixes come in preorder of their containment tree: every prefix
-	// is followed by the prefixes inside it.
-	var b builder
-	b.ids = ids
-	b.pfStart = make([]int32, 0, len(ids)+1)
-	b.pfFirst = make([]uint32, 0, len(ids))
-	b.pfBits = make([]uint8, 0, len(ids))
-	for j, id := range ids {
-		r := ranges[id]
-		first := r.First()
-		if j > 0 {
-			if n := len(b.pfFirst) - 1; b.pfFirst[n] == first && b.pfBits[n] == r.bits {
-				continue
-			}
-		}
-		b.pfStart = append(b.pfStart, int32(j))
-		b.pfFirst = append(b.pfFirst, first)
-		b.pfBits = append(b.pfBits, r.bits)
-	}
-	b.pfStart = append(b.pfStart, int32(len(ids)))
-	b.stack = make([]frame, 0, 33)
-
-	// Two sweeps: the first only counts intervals, classes and members so
-	// that the second can fill arrays of the exact size (a store may hold
-	// thousands of tables, and growing the member array by appending
-	// would copy it many times).
-	b.counting = true
-	b.sweep()
-	if b.nMembers > math.MaxUint32 {
+	// Sorted by (first, bits, ID), the distinct prefixes come in preorder
+	// of their containment tree: every prefix is followed by the prefixes
+	// inside it, and the IDs of equal prefixes are adjacent and ascending.
+	s.sortKeys(ranges)
+	// A sweep over the prefixes finds the intervals, each with its
+	// innermost prefix, and the tree of prefixes; then the classes are
+	// numbered in order of first interval, and the member set of every
+	// prefix is written, parents first. The intervals go into an array of
+	// the largest possible size, kept if not too large.
+	ivs := make([]ival, 2*len(s.keys)+2)
+	nIv := s.sweep(ivs)
+	nCl, nMem := s.number(ivs[:nIv])
+	if uint64(nMem) > math.MaxUint32 {
 		panic("cidr: Build: member lists too large")
 	}
-	b.ivs = make([]ival, 0, b.nIntervals)
-	b.memOff = make([]uint32, 1, b.nClasses+1)
-	b.members = make([]int32, 0, b.nMembers)
-	b.counting = false
-	b.sweep()
-
+	memOff := make([]uint32, nCl+1)
+	members := make([]int32, nMem)
+	s.fillMembers(members, memOff)
 	t := &Table{
-		lookup:  Map{ivs: b.ivs},
-		memOff:  b.memOff,
-		members: b.members,
+		lookup:  Map{ivs: fit(ivs, nIv)},
+		memOff:  memOff,
+		members: members,
 		nranges: len(ranges),
 	}
 	t.lookup.buildIndex()
 	return t
 }
 
-// sortIDLimit is the largest number of ranges that Build sorts as packed
-// uint64 keys (32 bits of address, 6 of mask, 26 of ID). A variable so that
-// tests can exercise the general path.
-var sortIDLimit = 1 << 26
+// fit returns s[:n] with capacity n: a slice of s if that leaves at most a
+// quarter of s unused, else a copy.
+func fit[S ~[]E, E any](s S, n int) S {
+	if cap(s)-n <= cap(s)/4 {
+		return s[:n:n]
+	}
+	t := make(S, n)
+	copy(t, s)
+	return t
+}
 
-// sortedIDs returns the IDs of the valid ranges sorted by (masked address,
-// mask length, ID).
-func sortedIDs(ranges []Range) []int32 {
-	if len(ranges) <= sortIDLimit {
-		keys := make([]uint64, 0, len(ranges))
+// scratch is the working memory of a Build.
+type scratch struct {
+	buf  []uint64 // holds keys, then the other half of the radix sort
+	keys []uint64 // the sorted keys of the valid ranges (see sortKeys)
+	ids  []int32  // nil, or the IDs of keys (see sortKeys)
+	pfx  []prefix // the root and the distinct prefixes in order
+	side []int32  // member sets of prefixes without a class
+
+	count [3]digitCount // the radix sort's digit counts
+}
+
+// lastScratch is the scratch of the last Build, until it is reused or
+// garbage collected: the working memory of a Build is a good part of the
+// Table's size, and Builds in a row (compiling a store's policies) reuse it.
+// A weak pointer keeps it only until the next collection (unlike a
+// sync.Pool, whose victim cache would make it look like part of the live
+// heap of the last Table built).
+var lastScratch struct {
+	sync.Mutex
+	p weak.Pointer[scratch]
+}
+
+func getScratch() *scratch {
+	lastScratch.Lock()
+	s := lastScratch.p.Value()
+	lastScratch.p = weak.Pointer[scratch]{}
+	lastScratch.Unlock()
+	if s == nil {
+		s = new(scratch)
+	}
+	return s
+}
+
+func putScratch(s *scratch) {
+	s.keys, s.ids = nil, nil
+	w := weak.Make(s)
+	lastScratch.Lock()
+	lastScratch.p = w
+	lastScratch.Unlock()
+}
+
+// grow returns s resliced to length n, or a new slice if s is too short.
+func grow[S ~[]E, E any](s S, n int) S {
+	if cap(s) < n {
+		return make(S, n)
+	}
+	return s[:n]
+}
+
+// Sort keys pack a masked prefix and, on the usual path, an ID:
+// first<<32 | bits<<idBits | id.
+const (
+	idBits = 26
+	idMask = 1<<idBits - 1
+)
+
+// sortIDLimit is the largest number of ranges whose IDs Build packs into the
+// sort keys. A variable so that tests can exercise the general path.
+var sortIDLimit = 1 << idBits
+
+// sortKeys sets keys to the keys of the valid ranges sorted by (masked
+// address, mask length, ID). If ids is nil, the IDs are the low idBits bits
+// of the keys; otherwise (more than sortIDLimit ranges) the keys hold no ID
+// and ids[j] is the ID of keys[j].
+func (s *scratch) sortKeys(ranges []Range) {
+	n := len(ranges)
+	if n > sortIDLimit {
+		ids := make([]int32, 0, n)
 		for id, r := range ranges {
 			if r.valid {
-				keys = append(keys, uint64(r.First())<<32|uint64(r.bits)<<26|uint64(id))
+				ids = append(ids, int32(id))
 			}
 		}
-		sortKeys(keys)
-		ids := make([]int32, len(keys))
-		for i, k := range keys {
-			ids[i] = int32(k & (1<<26 - 1))
+		key := func(r Range) uint64 { return uint64(r.First())<<32 | uint64(r.bits)<<idBits }
+		slices.SortFunc(ids, func(x, y int32) int {
+			if c := cmp.Compare(key(ranges[x]), key(ranges[y])); c != 0 {
+				return c
+			}
+			return cmp.Compare(x, y)
+		})
+		s.buf = grow(s.buf, len(ids))
+		keys := s.buf
+		for j, id := range ids {
+			keys[j] = key(ranges[id])
 		}
-		return ids
+		s.keys, s.ids = keys, ids
+		return
 	}
-	ids := make([]int32, 0, len(ranges))
-	for id, r := range ranges {
-		if r.valid {
-			ids = append(ids, int32(id))
+	if n < radixMin {
+		s.buf = grow(s.buf, n)
+		keys := s.buf[:0]
+		for id, r := range ranges {
+			if r.valid {
+				keys = append(keys, uint64(r.First())<<32|uint64(r.bits)<<idBits|uint64(id))
+			}
 		}
-	}
-	slices.SortFunc(ids, func(x, y int32) int {
-		rx, ry := ranges[x], ranges[y]
-		kx := uint64(rx.First())<<8 | uint64(rx.bits)
-		ky := uint64(ry.First())<<8 | uint64(ry.bits)
-		switch {
-		case kx < ky:
-			return -1
-		case kx > ky:
-			return 1
-		}
-		return int(x - y) // no overflow: both are >= 0
-	})
-	return ids
-}
-
-// radixMin is the number of keys from which sortKeys uses a radix sort.
-const radixMin = 2048
-
-// sortKeys sorts packed keys (address<<32 | bits<<26 | id) that were
-// appended in ascending id order. Large inputs get an LSD radix sort on the
-// 38 bits above the id: it is stable, so equal prefixes keep their ids in
-// ascending order, which gives the same order as sorting the whole keys.
-func sortKeys(keys []uint64) {
-	if len(keys) < radixMin {
 		slices.Sort(keys)
+		s.keys, s.ids = keys, nil
 		return
 	}
-	src, dst := keys, make([]uint64, len(keys))
-	var count [1 << 13]int
-	for _, shift := range [...]uint{26, 39, 52} {
-		clear(count[:])
-		for _, k := range src {
-			count[k>>shift&(1<<13-1)]++
+	s.buf = grow(s.buf, 2*n)
+	keys, tmp := s.buf[:n], s.buf[n:]
+	// Write the keys and count the radix sort's digits in one pass.
+	count := &s.count
+	clear(count[:])
+	k := 0
+	for id, r := range ranges {
+		mask := uint32(^uint64(0) << ((32 - uint(r.bits)) & 63)) // r.mask()
+		key := uint64(r.addr&mask)<<32 | uint64(r.bits)<<idBits | uint64(id)
+		keys[k] = key
+		if r.valid {
+			k++
+			count[0][key>>digit0&digitMask]++
+			count[1][key>>digit1&digitMask]++
+			count[2][key>>digit2&digitMask]++
 		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
-		}
-		for _, k := range src {
-			d := k >> shift & (1<<13 - 1)
-			dst[count[d]] = k
-			count[d]++
-		}
-		src, dst = dst, src
 	}
-	// Three passes: the result is in the scratch buffer.
-	copy(keys, src)
+	s.keys, s.ids = radixSort(keys[:k], tmp[:k], count), nil
 }
 
+// radixMin is the number of ranges from which sortKeys uses a radix sort.
+const radixMin = 1024
+
+// The radix sort's digits: three of 13 bits from bit idBits up cover the
+// 38 bits of the key above the ID (the last only 12).
+const (
+	digitBits = 13
+	digitMask = 1<<digitBits - 1
+	digit0    = idBits
+	digit1    = idBits + digitBits
+	digit2    = idBits + 2*digitBits
+)
+
+type digitCount [1 << digitBits]uint32
+
+// radixSort sorts packed keys that were written in ascending ID order, using
+// tmp (of the same length) as scratch, given the counts of their digits, and
+// returns the sorted keys: keys or tmp. It is an LSD radix sort on the 38
+// bits above the ID, which is stable, so equal prefixes keep their IDs in
+// ascending order: the same order as sorting the whole keys.
+func radixSort(keys, tmp []uint64, count *[3]digitCount) []uint64 {
+	if radixPass(keys, tmp, &count[0], digit0) {
+		keys, tmp = tmp, keys
+	}
+	if radixPass(keys, tmp, &count[1], digit1) {
+		keys, tmp = tmp, keys
+	}
+	if radixPass(keys, tmp, &count[2], digit2) {
+		keys = tmp
+	}
+	return keys
+}
+
+// radixPass moves src into dst stably ordered by the digit at shift, given
+// the digit's counts. It does nothing and reports false if all keys have the
+// same digit.
+func radixPass(src, dst []uint64, count *digitCount, shift uint) bool {
+	sum := uint32(0)
+	for i, c := range count {
+		if int(c) == len(src) {
+			return false
+		}
+		count[i] = sum
+		sum += c
+	}
+	dst = dst[:len(src)]
+	for _, k := range src {
+		d := k >> (shift & 63) & digitMask
+		dst[count[d]] = k
+		count[d]++
+	}
+	return true
+}
+
+// A prefix is a distinct masked prefix, numbered from 1 in sorted order;
+// prefix 0 is the root, the whole address space with no IDs. The member set
+// of its chain (it and the prefixes that contain it) is the sorted union of
+// its parent's set and its own IDs.
+type prefix struct {
+	parent int32  // the innermost prefix that contains it (the root for none)
+	own    int32  // its number of IDs: it has those of the next own keys
+	size   int32  // the size of its chain's member set
+	class  int32  // its class, or -1 if none (covered by its children)
+	off    uint32 // where its chain's set is: members[off:] with a class, else side[off:]
+}
+
+// A frame is a prefix on the sweep's stack.
 type frame struct {
-	end   uint64 // last address + 1
-	class int32  // class whose innermost prefix this is, or -1 if none yet
-	set   int    // filling: the chain's member set is chain[set:]
-	size  int    // the size of the chain's member set
+	end  uint64 // last address + 1
+	p    int32  // the prefix
+	size int32  // the size of its chain's member set
 }
 
-type builder struct {
-	ids     []int32 // valid IDs sorted by prefix
-	pfStart []int32 // prefix p has IDs ids[pfStart[p]:pfStart[p+1]]
-	pfFirst []uint32
-	pfBits  []uint8
-
-	counting bool    // first sweep: count only
-	stack    []frame // the prefixes containing pos, outermost first (<= 33)
-	chain    []int32 // filling: member sets of the stack's chains, in order
-	pos      uint64  // start of the interval not yet emitted
-
-	emptyClass int32 // class of the empty set, or -1 if none yet
-	lastClass  int32 // class of the last interval emitted
-	nIntervals int
-	nClasses   int
-	nMembers   int
-
-	ivs     []ival
-	memOff  []uint32
-	members []int32
-}
-
-// sweep walks the distinct prefixes in order, emitting the elementary
-// intervals and interning their classes.
-func (b *builder) sweep() {
-	b.pos = 0
-	b.stack = b.stack[:0]
-	b.chain = b.chain[:0]
-	b.emptyClass, b.lastClass = -1, -1
-	b.nIntervals, b.nClasses, b.nMembers = 0, 0, 0
-	for p := range len(b.pfFirst) {
-		first := uint64(b.pfFirst[p])
-		for len(b.stack) > 0 && b.stack[len(b.stack)-1].end <= first {
-			b.emit(b.stack[len(b.stack)-1].end)
-			b.pop()
-		}
-		b.emit(first)
-		b.push(int32(p))
-	}
-	for len(b.stack) > 0 {
-		b.emit(b.stack[len(b.stack)-1].end)
-		b.pop()
-	}
-	b.emit(1 << 32)
-}
-
-// emit ends the current interval [pos, end) (if not empty) with the class of
-// the current stack.
+// sweep walks the distinct prefixes in sorted order (preorder) with a stack
+// of the prefixes that contain the current address, and emits the
+// elementary intervals at the boundaries, each with the innermost prefix on
+// the stack (the root for none) in place of its class. It fills pfx and
+// ivs (of length at least 2*len(keys)+2) and returns the number of
+// intervals.
 //
-// The member set of an interval is the set of IDs of the prefixes on the
-// stack, and that chain is fixed by its innermost prefix, so a class is
-// interned per innermost prefix (or the empty stack). Different chains have
-// different ID sets, since every distinct prefix has at least one ID.
-func (b *builder) emit(end uint64) {
-	if b.pos >= end {
-		return
-	}
-	var c int32
-	if len(b.stack) == 0 {
-		if b.emptyClass < 0 {
-			b.emptyClass = b.newClass(0)
-		}
-		c = b.emptyClass
-	} else {
-		top := &b.stack[len(b.stack)-1]
-		if top.class < 0 {
-			top.class = b.newClass(top.size)
-		}
-		c = top.class
-	}
-	// Adjacent intervals never get the same class from the sweep, but
-	// merge them anyway so that intervals are maximal by construction.
-	if c != b.lastClass {
-		b.lastClass = c
-		b.nIntervals++
-		if !b.counting {
-			b.ivs = append(b.ivs, ival{start: uint32(b.pos), class: uint32(c)})
-		}
-	}
-	b.pos = end
-}
+// An interval is emitted without a data-dependent branch: it is always
+// stored, and counted only if not empty. Consecutive non-empty intervals
+// always have different innermost prefixes, so every interval is a maximal
+// one. (Between two of them the stack changes; if only by pushes, the
+// second prefix is inside the first; if it ever pops the first, the first
+// is gone; and a prefix pushed and popped in between covers addresses, so it
+// emits an interval itself.)
+func (s *scratch) sweep(ivs []ival) int {
+	keys := s.keys
+	n := len(keys)
+	s.pfx = grow(s.pfx, n+1)
+	pf := s.pfx
+	ivs = ivs[:2*n+2]
+	pf[0] = prefix{class: -1}
 
-// push opens distinct prefix p inside the current stack top. When filling,
-// it computes the member set of the new chain, the sorted union of the
-// parent chain's set and p's IDs, in time linear in its size.
-func (b *builder) push(p int32) {
-	own := b.ids[b.pfStart[p]:b.pfStart[p+1]]
-	f := frame{
-		end:   uint64(b.pfFirst[p]) + 1<<(32-b.pfBits[p]),
-		class: -1,
-		set:   len(b.chain),
-		size:  len(own),
-	}
-	if n := len(b.stack); n > 0 {
-		f.size += b.stack[n-1].size
-	}
-	b.stack = append(b.stack, f)
-	if b.counting {
-		return
-	}
-	parentSet := f.set
-	if n := len(b.stack); n > 1 {
-		parentSet = b.stack[n-2].set
-	}
-	parent := b.chain[parentSet:f.set]
-	switch {
-	case len(parent) == 0 || parent[len(parent)-1] < own[0]:
-		b.chain = append(b.chain, parent...)
-		b.chain = append(b.chain, own...)
-	case own[len(own)-1] < parent[0]:
-		b.chain = append(b.chain, own...)
-		b.chain = append(b.chain, parent...)
-	default:
-		b.chain = slices.Grow(b.chain, len(parent)+len(own))
-		parent = b.chain[parentSet:f.set] // Grow may have moved it
-		i, j := 0, 0
-		for i < len(parent) && j < len(own) {
-			if parent[i] < own[j] {
-				b.chain = append(b.chain, parent[i])
-				i++
-			} else {
-				b.chain = append(b.chain, own[j])
-				j++
+	// stack[0] is the root, which no prefix leaves.
+	var stack [34]frame
+	stack[0] = frame{end: 1 << 32}
+	d := 0
+	np := 1          // prefixes so far, the root included
+	pos := uint64(0) // start of the interval not yet emitted
+	nIv := 0
+	for j := 0; j < n; {
+		k := keys[j] >> idBits // first<<6 | bits
+		first := k >> 6
+		// Close the prefixes that end before this one starts.
+		for first >= stack[d].end {
+			f := &stack[d]
+			ivs[nIv] = ival{start: uint32(pos), class: uint32(f.p)}
+			if pos < f.end {
+				nIv++
 			}
+			pos = f.end
+			d--
 		}
-		b.chain = append(b.chain, parent[i:]...)
-		b.chain = append(b.chain, own[j:]...)
+		f := &stack[d]
+		ivs[nIv] = ival{start: uint32(pos), class: uint32(f.p)}
+		if pos < first {
+			nIv++
+		}
+		pos = first
+		j0 := j
+		for j++; j < n && keys[j]>>idBits == k; j++ {
+		}
+		own := int32(j - j0)
+		size := f.size + own
+		// (Field by field: building a struct in a temporary and copying
+		// it stalls on store forwarding.)
+		q := &pf[np]
+		q.parent, q.own, q.size, q.class = f.p, own, size, -1
+		d++
+		g := &stack[d]
+		g.end, g.p, g.size = first+1<<(32-k&63), int32(np), size
+		np++
+	}
+	for ; d >= 0; d-- {
+		f := &stack[d]
+		ivs[nIv] = ival{start: uint32(pos), class: uint32(f.p)}
+		if pos < f.end {
+			nIv++
+		}
+		pos = f.end
+	}
+	s.pfx = pf[:np]
+	return nIv
+}
+
+// number numbers the classes, one per prefix that has an interval, in the
+// order of their first interval, replaces the prefixes in ivs with their
+// classes, gives each class's prefix the offset of its member set, and
+// returns the number of classes and the total size of their member sets.
+func (s *scratch) number(ivs []ival) (nCl, nMem int) {
+	pf := s.pfx
+	for i, iv := range ivs {
+		// Without data-dependent branches: the stores are always done,
+		// the counts advance by 0 or 1.
+		q := &pf[iv.class]
+		c, off := q.class, q.off
+		isNew := 0
+		if c < 0 {
+			isNew, c, off = 1, int32(nCl), uint32(nMem)
+		}
+		q.class, q.off = c, off
+		nMem += int(q.size) & -isNew
+		nCl += isNew
+		ivs[i].class = uint32(c)
+	}
+	return nCl, nMem
+}
+
+// fillMembers writes the member sets of the classes to members, and their
+// offsets to memOff. It computes the set of every prefix in order
+// (preorder), so that its parent's set is there to merge from: into
+// members for a prefix with a class, else (a prefix covered by its
+// children, or the root) into side.
+func (s *scratch) fillMembers(members []int32, memOff []uint32) {
+	keys, pf := s.keys, s.pfx
+	s.side = s.side[:0]
+	if r := &pf[0]; r.class < 0 {
+		r.off = 0 // an empty set anywhere
+	} else {
+		memOff[r.class+1] = r.off
+	}
+	j := 0 // the own IDs of prefix p start at keys[j]
+	lastParent := int32(-1)
+	var parent []int32 // the set of lastParent
+	for p := 1; p < len(pf); p++ {
+		q := &pf[p]
+		if q.parent != lastParent { // siblings often come in runs
+			lastParent = q.parent
+			parent = s.set(&pf[q.parent], members)
+		}
+		j0 := j
+		j += int(q.own)
+		if q.class < 0 || q.own != 1 || s.ids != nil {
+			s.fillOther(q, parent, members, memOff, j0)
+			continue
+		}
+		// The usual case: one ID, and a class.
+		memOff[q.class+1] = q.off + uint32(q.size)
+		insert(members[q.off:], parent, int32(keys[j0]&idMask))
 	}
 }
 
-// pop closes the innermost prefix.
-func (b *builder) pop() {
-	n := len(b.stack) - 1
-	b.chain = b.chain[:b.stack[n].set]
-	b.stack = b.stack[:n]
+// set returns the member set of prefix q, which must have been written.
+func (s *scratch) set(q *prefix, members []int32) []int32 {
+	if q.class >= 0 {
+		return members[q.off : q.off+uint32(q.size)]
+	}
+	return s.side[q.off : q.off+uint32(q.size)]
 }
 
-// newClass records the member set of the current stack, of the given size,
-// as a new class.
-func (b *builder) newClass(size int) int32 {
-	c := int32(b.nClasses)
-	b.nClasses++
-	b.nMembers += size
-	if !b.counting {
-		if n := len(b.stack); n > 0 {
-			b.members = append(b.members, b.chain[b.stack[n-1].set:]...)
+// fillOther writes the set of prefix q, whose own IDs start at keys[j0],
+// in the cases other than the usual one.
+func (s *scratch) fillOther(q *prefix, parent, members []int32, memOff []uint32, j0 int) {
+	var out []int32
+	if q.class >= 0 {
+		out = members[q.off : q.off+uint32(q.size)]
+		memOff[q.class+1] = q.off + uint32(q.size)
+	} else {
+		o := len(s.side)
+		if uint64(o)+uint64(q.size) > math.MaxUint32 {
+			panic("cidr: Build: member lists too large")
 		}
-		b.memOff = append(b.memOff, uint32(len(b.members)))
+		q.off = uint32(o)
+		s.side = slices.Grow(s.side, int(q.size))[:o+int(q.size)]
+		out = s.side[o:] // parent may be in the old array: still good
 	}
-	return c
+	writeSet(out, parent, s.keys, s.ids, j0, j0+int(q.own))
+}
+
+// insert writes to out the sorted parent with x (not in parent) inserted,
+// without data-dependent branches. (Not inlined: in a function of its own,
+// the loop keeps everything in registers.)
+//
+//go:noinline
+func insert(out, parent []int32, x int32) {
+	// out[k] = min(parent[k], max(parent[k-1], x)), with parent[-1] below
+	// and parent[len(parent)] above all IDs. Two at a time, without
+	// bounds checks.
+	out = out[:len(parent)+1]
+	prev := int32(-1)
+	k, last := 0, len(parent)-1
+	for ; k < last; k += 2 {
+		v0, v1 := parent[k], parent[k+1]
+		out[k] = min(v0, max(prev, x))
+		out[k+1] = min(v1, max(v0, x))
+		prev = v1
+	}
+	if k < len(parent) {
+		v := parent[k]
+		out[k] = min(v, max(prev, x))
+		prev = v
+	}
+	out[len(parent)] = max(prev, x)
+}
+
+// writeSet writes to out the sorted union of parent and the IDs of
+// keys[j0:j1] (ids[j0:j1] if ids is not nil), which are sorted and disjoint
+// from parent.
+func writeSet(out, parent []int32, keys []uint64, ids []int32, j0, j1 int) {
+	id := func(j int) int32 {
+		if ids != nil {
+			return ids[j]
+		}
+		return int32(keys[j] & idMask)
+	}
+	if j1-j0 == 1 {
+		insert(out, parent, id(j0))
+		return
+	}
+	i, j, o := 0, j0, 0
+	for i < len(parent) && j < j1 {
+		if x := id(j); parent[i] < x {
+			out[o] = parent[i]
+			i++
+		} else {
+			out[o] = x
+			j++
+		}
+		o++
+	}
+	o += copy(out[o:], parent[i:])
+	for ; j < j1; j++ {
+		out[o] = id(j)
+		o++
+	}
 }
 
 // Class returns the class of address a: all addresses with the same class are
