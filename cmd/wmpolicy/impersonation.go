@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -171,34 +169,8 @@ type roleBatchInput struct {
 // roleBatch answers one {"TargetUser":…} line with one JSON line: the
 // GetImpersonationRoleEffect response or an error in the AWS shape.
 func roleBatch(ev *impersonation.Evaluator, stdin io.Reader, stdout io.Writer) error {
-	r := bufio.NewReaderSize(stdin, 64<<10)
-	w := bufio.NewWriterSize(stdout, 64<<10)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	matched := make([]impersonation.MatchedRule, 0, impersonation.MaxRules)
-	for {
-		line, tooLong, err := readLine(r)
-		if err == io.EOF && line == nil {
-			break
-		}
-		if err != nil && err != io.EOF {
-			w.Flush()
-			return fmt.Errorf("reading standard input: %w", err)
-		}
-		var out any
-		if tooLong {
-			out = errorOutput{Type: policy.ValidationException, Message: fmt.Sprintf("line longer than %d bytes", maxLine)}
-		} else {
-			out = roleAnswer(ev, line, &matched)
-		}
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	return w.Flush()
+	return batch(stdin, stdout, func(line []byte) any { return roleAnswer(ev, line, &matched) })
 }
 
 func roleAnswer(ev *impersonation.Evaluator, line []byte, matched *[]impersonation.MatchedRule) any {

@@ -294,11 +294,18 @@ const maxLine = 1 << 20
 
 // evalBatch answers one JSON request per input line with one JSON line.
 func evalBatch(p *accessctl.Policy, stdin io.Reader, stdout io.Writer) error {
+	matched := make([]string, 0, 16)
+	return batch(stdin, stdout, func(line []byte) any { return answer(p, line, &matched) })
+}
+
+// batch is the JSON Lines loop of the batch modes: every input line gets exactly
+// one output line, answer's value or, for a line longer than maxLine, an error
+// in the AWS shape. It stops only at the end of the input or on an I/O error.
+func batch(stdin io.Reader, stdout io.Writer, answer func(line []byte) any) error {
 	r := bufio.NewReaderSize(stdin, 64<<10)
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	matched := make([]string, 0, 16)
 	for {
 		line, tooLong, err := readLine(r)
 		if err == io.EOF && line == nil {
@@ -312,7 +319,7 @@ func evalBatch(p *accessctl.Policy, stdin io.Reader, stdout io.Writer) error {
 		if tooLong {
 			out = errorOutput{Type: policy.ValidationException, Message: fmt.Sprintf("line longer than %d bytes", maxLine)}
 		} else {
-			out = answer(p, line, &matched)
+			out = answer(line)
 		}
 		if err := enc.Encode(out); err != nil {
 			return err
