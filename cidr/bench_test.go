@@ -104,3 +104,15 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkTableMap(b *testing.B) {
+	for _, n := range []int{20_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			tab := Build(randomRanges(rand.New(rand.NewPCG(1, uint64(n))), n))
+			b.ReportAllocs()
+			for b.Loop() {
+				tab.Map(func(c uint32) uint32 { return c % 16 })
+			}
+		})
+	}
+}

@@ -240,8 +240,9 @@ func (s *scratch) sortKeys(ranges []Range) {
 	s.keys, s.ids = radixSort(keys[:k], tmp[:k], count), nil
 }
 
-// radixMin is the number of ranges from which sortKeys uses a radix sort.
-const radixMin = 1024
+// radixMin is the number of ranges from which sortKeys uses a radix sort. A
+// variable so that tests can exercise the radix sort on small inputs.
+var radixMin = 1024
 
 // The radix sort's digits: three of 13 bits from bit idBits up cover the
 // 38 bits of the key above the ID (the last only 12).
