@@ -313,30 +313,15 @@ func (e *Evaluator) Type() Type {
 	return e.role.Type
 }
 
-// Reason says why a decision came out as it did.
-type Reason uint8
+// Reason says why a decision came out as it did; it is [policy.Reason].
+type Reason = policy.Reason
 
+// The reasons, as in package policy.
 const (
-	// ImplicitDeny: no rule matched, so impersonation is denied (B4).
-	ImplicitDeny Reason = iota
-	// ExplicitDeny: at least one matching rule is DENY (deny overrides).
-	ExplicitDeny
-	// ExplicitAllow: rules matched, and all of them are ALLOW.
-	ExplicitAllow
+	ImplicitDeny  = policy.ImplicitDeny  // no rule matched: DENY
+	ExplicitDeny  = policy.ExplicitDeny  // a matching DENY rule decided
+	ExplicitAllow = policy.ExplicitAllow // matching ALLOW rules and no DENY rule
 )
-
-// String returns "implicit deny", "explicit deny" or "explicit allow".
-func (r Reason) String() string {
-	switch r {
-	case ImplicitDeny:
-		return "implicit deny"
-	case ExplicitDeny:
-		return "explicit deny"
-	case ExplicitAllow:
-		return "explicit allow"
-	}
-	return fmt.Sprintf("Reason(%d)", uint8(r))
-}
 
 // Match is one rule that matched a target user, with its effect.
 type Match struct {

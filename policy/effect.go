@@ -188,3 +188,30 @@ func parseEpoch(s string) (Timestamp, error) {
 	}
 	return Timestamp(v), nil
 }
+
+// Reason says why a decision came out as it did (SEMANTICS A6–A8, B4). It is
+// shared by access-control and impersonation decisions; the zero Reason is
+// ImplicitDeny, the fail-closed answer.
+type Reason uint8
+
+const (
+	// ImplicitDeny: no rule matched, so the answer is DENY.
+	ImplicitDeny Reason = iota
+	// ExplicitDeny: at least one matching rule is DENY (deny overrides).
+	ExplicitDeny
+	// ExplicitAllow: rules matched, and all of them are ALLOW.
+	ExplicitAllow
+)
+
+// String returns "implicit deny", "explicit deny" or "explicit allow".
+func (r Reason) String() string {
+	switch r {
+	case ImplicitDeny:
+		return "implicit deny"
+	case ExplicitDeny:
+		return "explicit deny"
+	case ExplicitAllow:
+		return "explicit allow"
+	}
+	return fmt.Sprintf("Reason(%d)", uint8(r))
+}
