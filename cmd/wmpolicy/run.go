@@ -42,7 +42,7 @@ Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure.
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, fullUsage())
 		return exitInvalid
 	}
 	switch args[0] {
@@ -55,11 +55,44 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "token":
 		return cmdToken(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, fullUsage())
 		return 0
 	}
-	fmt.Fprintf(stderr, "wmpolicy: unknown command %q\n\n%s", args[0], usage)
+	if c, ok := commands[args[0]]; ok {
+		return c.run(args[1:], stdin, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "wmpolicy: unknown command %q\n\n%s", args[0], fullUsage())
 	return exitInvalid
+}
+
+// command is a verb registered by its own file (see register), so that verbs
+// live apart and run.go stays the one dispatcher.
+type command struct {
+	usage string // usage lines, each starting with "  wmpolicy "
+	run   func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{}
+var commandOrder []string
+
+// register adds a verb; it is called from init functions.
+func register(name string, c command) {
+	if _, dup := commands[name]; dup {
+		panic("wmpolicy: command registered twice: " + name)
+	}
+	commands[name] = c
+	commandOrder = append(commandOrder, name)
+}
+
+// fullUsage is usage with the registered verbs' lines inserted after the
+// built-in ones.
+func fullUsage() string {
+	var extra strings.Builder
+	for _, name := range commandOrder {
+		extra.WriteString(commands[name].usage)
+	}
+	i := strings.Index(usage, "\nRULES.json")
+	return usage[:i] + extra.String() + usage[i:]
 }
 
 // parseInterspersed parses flags that may stand before or after positional
