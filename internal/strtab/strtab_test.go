@@ -61,3 +61,65 @@ func TestTableGetNoAllocs(t *testing.T) {
 		t.Fatal("zero Table holds a key")
 	}
 }
+
+func BenchmarkGet(b *testing.B) {
+	m := map[string]int32{}
+	var keys []string
+	for i := range 12 {
+		k := fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i)
+		m[k] = int32(i)
+		keys = append(keys, strings.Clone(k))
+	}
+	t := New(m)
+	b.ReportAllocs()
+	var sum int32
+	for i := 0; i < b.N; i++ {
+		v, _ := t.Get(keys[i%len(keys)])
+		sum += v
+	}
+	sinkInt = sum
+}
+
+var sinkInt int32
+
+// Sequential IDs that differ only in their last characters spread over the
+// table: lookups, hits and misses alike, probe about one slot.
+func TestProbeLength(t *testing.T) {
+	m := map[string]int32{}
+	for i := range 12 {
+		m[fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i)] = int32(i)
+	}
+	for range 20 {
+		tb := New(m)
+		probes, lookups := 0, 0
+		for i := range 100 {
+			k := fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i)
+			j := tb.hash(k) >> tb.shift
+			for tb.slots[j].key != "" && tb.slots[j].key != k {
+				j = (j + 1) & tb.mask
+				probes++
+			}
+			lookups++
+		}
+		if avg := float64(probes) / float64(lookups); avg > 1.5 {
+			t.Errorf("%.2f extra probes per lookup", avg)
+		}
+	}
+}
+
+// equal agrees with == for every length from 8 up and a difference at every
+// position.
+func TestEqual(t *testing.T) {
+	for n := 8; n <= 80; n++ {
+		a := strings.Repeat("x", n)
+		if !equal(a, strings.Clone(a), n) {
+			t.Fatalf("n=%d: equal strings differ", n)
+		}
+		for i := range n {
+			b := a[:i] + "y" + a[i+1:]
+			if equal(a, b, n) || equal(b, a, n) {
+				t.Fatalf("n=%d: strings differing at %d are equal", n, i)
+			}
+		}
+	}
+}
