@@ -2,7 +2,9 @@ package impersonation
 
 import (
 	"fmt"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
+	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -26,10 +28,18 @@ import (
 // ResourceNotFoundException. The zero Evaluator is not usable; build one with
 // Compile.
 type Evaluator struct {
-	role    Role             // deep copy of the compiled role
-	dir     policy.Directory // nil: identifiers are exact strings
-	users   strtab.Table     // resolved user ID (without a directory, the exact string) → class
-	other   uint16           // the class of every user the rules do not name
+	role  Role             // deep copy of the compiled role
+	dir   policy.Directory // nil: identifiers are exact strings
+	users strtab.Table     // resolved user ID (without a directory, the exact string) → class
+	// With a *policy.MemDirectory: every identifier of every ENABLED named user
+	// as the directory keys it (the ID exactly; email, aliases and user name
+	// folded) → class, nameKey set on folded names. An ASCII target that misses
+	// it is no named user, so the directory is asked only whether it exists and
+	// is ENABLED.
+	mem     *policy.MemDirectory
+	local   strtab.Table
+	named   []string // class k's user ID
+	other   uint16   // the class of every user the rules do not name
 	classes []class
 	matched []MatchedRule // the classes' MatchedRules, back to back
 	rules   []Match       // rule i as {ID, Name, Effect}, role order
@@ -109,6 +119,25 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 		classOf[id] = int32(k)
 	}
 	e.users = strtab.New(classOf)
+	e.named = named
+	if md, ok := dir.(*policy.MemDirectory); ok && md != nil {
+		e.mem = md
+		local := map[string]int32{}
+		for k, id := range named {
+			i, ok := md.Index(id)
+			if !ok || !md.Enabled(i) {
+				continue // a target naming them takes the directory path (and its error)
+			}
+			u := md.UserAt(i)
+			local[u.ID] = int32(k)
+			for _, v := range append([]string{u.Email, u.Name}, u.Aliases...) {
+				if v != "" {
+					local[policy.Fold(v)] = int32(k) | nameKey
+				}
+			}
+		}
+		e.local = strtab.New(local)
+	}
 
 	// B3, B4: the answer for each named user (class k) and for everyone else
 	// (class len(named)), who is in no list.
@@ -161,10 +190,23 @@ var errNoRole = &policy.Error{Code: policy.ResourceNotFoundException, Path: "Imp
 var errNoTarget = &policy.Error{Code: policy.ValidationException, Path: "TargetUser",
 	Message: "target user is required"}
 
-// class resolves target (B2) and returns its class and user ID.
-func (e *Evaluator) class(target string) (uint16, string, error) {
+// nameKey marks an Evaluator.local entry that is a folded email, alias or
+// user name (IDs match only exactly, as in the directory).
+const nameKey = 1 << 30
+
+// class resolves target (B2) and returns its class and, when wantID is set,
+// its user ID.
+func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
 	if target == "" {
 		return 0, "", errNoTarget
+	}
+	if e.mem != nil && len(target) <= 256 {
+		if k, ok := e.classMem(target); ok {
+			if !wantID {
+				return k, "", nil
+			}
+			return k, e.idOf(k, target), nil
+		}
 	}
 	id := target
 	if e.dir != nil {
@@ -187,6 +229,40 @@ func (e *Evaluator) class(target string) (uint16, string, error) {
 		return uint16(k), id, nil
 	}
 	return e.other, id, nil
+}
+
+// classMem is class for a *policy.MemDirectory and an ASCII target: the
+// local table answers for the named users; anyone else is the "other" class
+// once the directory confirms an ENABLED user. ok is false when the
+// general path must answer (a non-ASCII target, or an error to report).
+func (e *Evaluator) classMem(target string) (uint16, bool) {
+	if v, ok := e.local.Get(target); ok { // an exact ID, or an already folded name
+		return uint16(v &^ nameKey), true
+	}
+	var buf [256]byte
+	changed, ascii := fold.ASCIILower(buf[:], target)
+	if !ascii {
+		return 0, false
+	}
+	if changed {
+		if v, ok := e.local.Get(unsafe.String(&buf[0], len(target))); ok && v&nameKey != 0 {
+			return uint16(v &^ nameKey), true
+		}
+	}
+	i, ok := e.mem.Index(target)
+	if !ok || !e.mem.Enabled(i) {
+		return 0, false
+	}
+	return e.other, true
+}
+
+// idOf returns the user ID of a target in class k found by classMem.
+func (e *Evaluator) idOf(k uint16, target string) string {
+	if k != e.other {
+		return e.named[k]
+	}
+	u, _ := e.mem.Lookup(target)
+	return u.ID
 }
 
 // Evaluate is the fast path of GetImpersonationRoleEffect (SEMANTICS B2–B4): it
@@ -214,7 +290,7 @@ func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy
 	if e == nil {
 		return 0, policy.Deny, matched, errNoRole
 	}
-	k, _, err := e.class(target)
+	k, _, err := e.class(target, false)
 	if err != nil {
 		return e.role.Type, policy.Deny, matched, err
 	}
@@ -228,7 +304,7 @@ func (e *Evaluator) Effect(target string) (policy.Effect, error) {
 	if e == nil {
 		return policy.Deny, errNoRole
 	}
-	k, _, err := e.class(target)
+	k, _, err := e.class(target, false)
 	if err != nil {
 		return policy.Deny, err
 	}
@@ -243,7 +319,7 @@ func (e *Evaluator) Decide(target string) (Decision, error) {
 	if e == nil {
 		return Decision{}, errNoRole
 	}
-	k, id, err := e.class(target)
+	k, id, err := e.class(target, true)
 	if err != nil {
 		return Decision{}, err
 	}

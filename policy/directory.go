@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"strings"
 	"unicode/utf8"
 )
@@ -50,7 +51,8 @@ type MemDirectory struct {
 	// when folded (NewDirectory refuses that), so one map serves both; an ID
 	// entry carries idFlag so that a folded lookup never matches an ID in
 	// another case.
-	keys map[string]int32
+	keys    map[string]int32
+	enabled []uint64 // bit i: users[i].State == "ENABLED"
 }
 
 // idFlag marks an entry of MemDirectory.keys that is a user ID.
@@ -63,8 +65,9 @@ const idFlag = -1 << 31
 // ValidationException errors. The users slice is copied.
 func NewDirectory(users []User) (*MemDirectory, error) {
 	d := &MemDirectory{
-		users: make([]User, len(users)),
-		keys:  make(map[string]int32, 3*len(users)),
+		users:   make([]User, len(users)),
+		keys:    make(map[string]int32, 3*len(users)),
+		enabled: make([]uint64, (len(users)+63)/64),
 	}
 	var errs ErrorList
 	type place struct {
@@ -85,6 +88,9 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	for i, u := range users {
 		u.Aliases = append([]string(nil), u.Aliases...)
 		d.users[i] = u
+		if u.State == "ENABLED" {
+			d.enabled[i>>6] |= 1 << (i & 63)
+		}
 		if u.ID == "" {
 			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].Id", i), "user ID is required"))
 			continue
@@ -127,37 +133,60 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 // costs one hash probe; one in another case costs a second probe of its folded
 // form. It does not allocate for identifiers of up to 256 bytes.
 func (d *MemDirectory) Lookup(id string) (User, bool) {
-	if d == nil {
+	i, ok := d.Index(id)
+	if !ok {
 		return User{}, false
 	}
+	return d.users[i], true
+}
+
+// Index resolves id exactly as [MemDirectory.Lookup] does and returns the
+// user's position in [MemDirectory.Users] order, without copying the user. It
+// does not allocate for identifiers of up to 256 bytes.
+func (d *MemDirectory) Index(id string) (int, bool) {
+	if d == nil {
+		return 0, false
+	}
 	if i, ok := d.keys[id]; ok { // an exact ID, or a folded email/alias/name
-		return d.users[i&^idFlag], true
+		return int(i &^ idFlag), true
 	}
 	var buf [256]byte
 	var i int32
 	var ok bool
-	if len(id) <= len(buf) && isASCII(id) {
-		b := buf[:len(id)]
-		changed := false
-		for j := 0; j < len(id); j++ {
-			c := id[j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-				changed = true
-			}
-			b[j] = c
+	if len(id) <= len(buf) {
+		changed, ascii := fold.ASCIILower(buf[:], id)
+		switch {
+		case ascii && !changed:
+			return 0, false
+		case ascii:
+			i, ok = d.keys[string(buf[:len(id)])]
+		default:
+			i, ok = d.keys[Fold(id)]
 		}
-		if !changed {
-			return User{}, false
-		}
-		i, ok = d.keys[string(b)]
 	} else {
 		i, ok = d.keys[Fold(id)]
 	}
 	if !ok || i&idFlag != 0 { // IDs match only exactly
-		return User{}, false
+		return 0, false
 	}
-	return d.users[i], true
+	return int(i), true
+}
+
+// UserAt returns the user at position i of [MemDirectory.Users] order (a copy:
+// changing its Aliases does not change the directory). It panics if i is out of
+// range.
+func (d *MemDirectory) UserAt(i int) User {
+	u := d.users[i]
+	u.Aliases = append([]string(nil), u.Aliases...)
+	return u
+}
+
+// Enabled reports whether the user at position i has State "ENABLED", reading
+// a compact bitset rather than the user record. It panics if i is out of
+// range.
+func (d *MemDirectory) Enabled(i int) bool {
+	_ = d.users[i]
+	return d.enabled[i>>6]&(1<<(i&63)) != 0
 }
 
 // Users returns a copy of the directory's users, in the order they were given.
