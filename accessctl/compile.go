@@ -84,8 +84,14 @@ const (
 // Cost: O(R log R + C·w) time for R ranges, C distinct address classes and w
 // bitset words; memory is dominated by one w-word bitset per distinct class.
 func Compile(rules []Rule, opts Options) (*Policy, error) {
-	if err := ValidateRules(rules); err != nil {
-		return nil, err
+	parsed := make([]cidr.Range, 0, countRanges(rules))
+	if errs := validateRules(rules, &parsed); len(errs) > 0 {
+		return nil, errs
+	}
+	// rangeOff[i]: where rule i's ranges start in parsed (IpRanges, then NotIpRanges).
+	rangeOff := make([]int, len(rules)+1)
+	for i, r := range rules {
+		rangeOff[i+1] = rangeOff[i] + len(r.IpRanges) + len(r.NotIpRanges)
 	}
 	n := len(rules)
 	order := make([]int, n)
@@ -173,46 +179,27 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	// Address dimension: bit k of an address class's set is "rule k's IpRanges
 	// and NotIpRanges conditions both hold for every address of the class".
 	//
-	// Identical ranges (after masking) are entered in the table once, with the
-	// (rule, list) pairs that name them chained behind it: duplicates cost
-	// nothing, and the member lists of the table stay short.
+	// Range i of the table belongs to tags[i]: its rule and list. Identical
+	// ranges are entered as often as they are written (cidr.Build takes
+	// duplicates in its stride, and random-access deduplication costs more than
+	// it saves).
 	type tag struct {
 		rule int32
 		not  bool
-		next int32 // the next tag of the same range, or -1
 	}
-	var ranges []cidr.Range
-	var head []int32 // per distinct range: its first tag
-	var tags []tag
-	index := make(map[uint64]int32, countRanges(rules))
-	add := func(s string, rule int32, not bool) {
-		r := cidr.MustParseRange(s).Masked() // validated above
-		key := uint64(r.Addr())<<8 | uint64(r.Bits())
-		i, ok := index[key]
-		if !ok {
-			i = int32(len(ranges))
-			index[key] = i
-			ranges = append(ranges, r)
-			head = append(head, -1)
-		}
-		if h := head[i]; h < 0 || tags[h].rule != rule || tags[h].not != not {
-			tags = append(tags, tag{rule, not, h})
-			head[i] = int32(len(tags) - 1)
-		}
-		p.nranges++
-	}
+	ranges := parsed // in input order: rule order[k] is rule k
+	tags := make([]tag, len(parsed))
 	noIn := make([]uint64, w) // rules with no IpRanges: that condition always holds
 	for k, r := range p.rules {
 		if len(r.IpRanges) == 0 {
 			noIn[k/64] |= 1 << (k % 64)
 		}
-		for _, s := range r.IpRanges {
-			add(s, int32(k), false)
-		}
-		for _, s := range r.NotIpRanges {
-			add(s, int32(k), true)
+		i := order[k]
+		for j := rangeOff[i]; j < rangeOff[i+1]; j++ {
+			tags[j] = tag{int32(k), j-rangeOff[i] >= len(r.IpRanges)}
 		}
 	}
+	p.nranges = len(ranges)
 	table := cidr.Build(ranges)
 	if w == 1 {
 		// One word: each address class gets its whole rule set, interned, and the
@@ -221,12 +208,10 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		p.ip = table.Map(func(c uint32) uint32 {
 			var in, not uint64
 			for _, m := range table.Members(c) {
-				for t := head[m]; t >= 0; t = tags[t].next {
-					if tags[t].not {
-						not |= 1 << tags[t].rule
-					} else {
-						in |= 1 << tags[t].rule
-					}
+				if t := tags[m]; t.not {
+					not |= 1 << t.rule
+				} else {
+					in |= 1 << t.rule
 				}
 			}
 			bits[0] = (noIn[0] | in) &^ not
@@ -243,13 +228,11 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		p.ip = table.Map(func(c uint32) uint32 {
 			list = list[:0]
 			for _, m := range table.Members(c) {
-				for t := head[m]; t >= 0; t = tags[t].next {
-					h := uint32(tags[t].rule) << 1
-					if tags[t].not {
-						h |= 1
-					}
-					list = append(list, h)
+				h := uint32(tags[m].rule) << 1
+				if tags[m].not {
+					h |= 1
 				}
+				list = append(list, h)
 			}
 			slices.Sort(list)
 			list = slices.Compact(list)

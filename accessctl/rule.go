@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -71,18 +72,25 @@ const (
 // violation as a [policy.ErrorList], with paths relative to the rule ("IpRanges[17]").
 // Constraint violations are ValidationException; an unknown action is
 // InvalidParameterException (A11). It returns nil when the rule is valid.
-func ValidateRule(r *Rule) error { return validateRule(r, "").Err() }
+func ValidateRule(r *Rule) error { return validateRule(r, "", nil).Err() }
 
 // ValidateRules checks a rule list given as a whole (a file, a compile call):
 // every rule as [ValidateRule] does, with paths "Rules[i]…", and that no two rules
 // share a Name (A15b). It reports every problem, in input order. More rules than
 // [WorkMailRuleLimit] is not an error here (A14); see [Notes].
 func ValidateRules(rules []Rule) error {
+	return validateRules(rules, nil).Err()
+}
+
+// validateRules is ValidateRules; when parsed is not nil, it also appends to
+// it every rule's parsed IpRanges and then NotIpRanges, rule by rule in input
+// order (meaningful only when there is no error).
+func validateRules(rules []Rule, parsed *[]cidr.Range) policy.ErrorList {
 	var errs policy.ErrorList
 	first := make(map[string]int, len(rules))
 	for i := range rules {
-		prefix := fmt.Sprintf("Rules[%d]", i)
-		errs = append(errs, validateRule(&rules[i], prefix)...)
+		prefix := "Rules[" + strconv.Itoa(i) + "]"
+		errs = append(errs, validateRule(&rules[i], prefix, parsed)...)
 		name := rules[i].Name
 		if j, dup := first[name]; dup {
 			errs = append(errs, policy.Errorf(policy.ValidationException, prefix+".Name",
@@ -91,7 +99,7 @@ func ValidateRules(rules []Rule) error {
 			first[name] = i
 		}
 	}
-	return errs.Err()
+	return errs
 }
 
 // Notes returns remarks on a valid rule list that are not errors: today, only
@@ -103,7 +111,7 @@ func Notes(rules []Rule) []string {
 	return nil
 }
 
-func validateRule(r *Rule, prefix string) policy.ErrorList {
+func validateRule(r *Rule, prefix string, parsed *[]cidr.Range) policy.ErrorList {
 	var errs policy.ErrorList
 	bad := func(code policy.Code, path, format string, args ...any) {
 		errs = append(errs, policy.Errorf(code, policy.JoinPath(prefix, path), fmt.Sprintf(format, args...)))
@@ -143,8 +151,12 @@ func validateRule(r *Rule, prefix string) policy.ErrorList {
 			bad(policy.ValidationException, field, "%d ranges: at most %d", len(list), MaxIPRanges)
 		}
 		for j, s := range list {
-			if _, err := cidr.ParseRange(s); err != nil {
+			rg, err := cidr.ParseRange(s)
+			if err != nil {
 				bad(policy.ValidationException, fmt.Sprintf("%s[%d]", field, j), "%s", rangeMessage(err))
+			}
+			if parsed != nil {
+				*parsed = append(*parsed, rg)
 			}
 		}
 	}
