@@ -61,7 +61,8 @@ type Policy struct {
 	sets    []uint64     // interned bitsets, each `words` long, addressed by word offset
 	ip      *cidr.Map    // address → offset in sets (words == 1) or in hits (words > 1)
 	noIn    []uint64     // words > 1: rules without IpRanges (their address set before hits)
-	hits    []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending
+	allIn   bool         // words > 1 and noIn is empty: Evaluate walks the hits alone
+	hits    []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending (allIn: the rules whose address condition holds)
 	pa      []uint32     // principal*NumActions + (action-1) → offset in sets
 	users   strtab.Table // resolved user ID → principal index
 	roles   strtab.Table // role ID → principal index
@@ -223,6 +224,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		// class keeps only them, as a sorted list of hits (rule<<1 | not) behind a
 		// length word; evaluation applies them to the constant noIn.
 		p.noIn = noIn
+		p.allIn = !slices.ContainsFunc(noIn, func(x uint64) bool { return x != 0 })
 		p.hits = make([]uint32, 0, table.NumClasses()*4)
 		var list []uint32
 		p.ip = table.Map(func(c uint32) uint32 {
@@ -236,6 +238,24 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			}
 			slices.Sort(list)
 			list = slices.Compact(list)
+			if p.allIn {
+				// Every rule has IpRanges: keep only the rules whose address
+				// condition holds (an IpRanges hit not followed by the same
+				// rule's NotIpRanges hit), as plain rule numbers.
+				net := list[:0]
+				for i := 0; i < len(list); i++ {
+					h := list[i]
+					if h&1 != 0 {
+						continue
+					}
+					if i+1 < len(list) && list[i+1] == h|1 {
+						i++
+						continue
+					}
+					net = append(net, h>>1)
+				}
+				list = net
+			}
 			off := uint32(len(p.hits))
 			p.hits = append(p.hits, uint32(len(list)))
 			p.hits = append(p.hits, list...)

@@ -97,6 +97,18 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		}
 		return policy.Deny, matched, nil
 	}
+	if p.allIn {
+		anyMatch, anyDeny := p.scanHits(ipLabel, paOff, nil, 0)
+		switch {
+		case anyDeny:
+			_, _ = p.scanHits(ipLabel, paOff, &matched, policy.Deny)
+			return policy.Deny, matched, nil
+		case anyMatch:
+			_, _ = p.scanHits(ipLabel, paOff, &matched, policy.Allow)
+			return policy.Allow, matched, nil
+		}
+		return policy.Deny, matched, nil
+	}
 	if p.words <= maxStackWords {
 		var buf [maxStackWords]uint64
 		m := buf[:p.words]
@@ -125,6 +137,31 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		return policy.Allow, matched, nil
 	}
 	return policy.Deny, matched, nil
+}
+
+// scanHits is scanWide for policies in which every rule has IpRanges
+// (allIn): a rule can then match only if its address condition holds, and the
+// address's hit list is exactly those rules, ascending, so the walk is over
+// that list alone, not over every word. Like scanWide, it appends the names
+// of the matching DENY rules when want is Deny, and of all matching rules
+// otherwise.
+func (p *Policy) scanHits(hitOff, paOff uint32, names *[]string, want policy.Effect) (anyMatch, anyDeny bool) {
+	n := p.hits[hitOff]
+	hits := p.hits[hitOff+1 : hitOff+1+n]
+	pa := p.sets[paOff : paOff+uint32(p.words)]
+	for _, k := range hits {
+		bit := uint64(1) << (k & 63)
+		if pa[k>>6]&bit == 0 {
+			continue
+		}
+		deny := p.deny[k>>6]&bit != 0
+		anyMatch = true
+		anyDeny = anyDeny || deny
+		if names != nil && (deny || want != policy.Deny) {
+			*names = append(*names, p.names[k])
+		}
+	}
+	return anyMatch, anyDeny
 }
 
 // maxStackWords is the widest policy (in 64-rule words) whose match set
@@ -207,6 +244,8 @@ func (p *Policy) Effect(r Request) (policy.Effect, error) {
 	if p.words == 1 {
 		m := p.sets[ipLabel] & p.sets[paOff]
 		anyMatch, anyDeny = m != 0, m&p.deny[0] != 0
+	} else if p.allIn {
+		anyMatch, anyDeny = p.scanHits(ipLabel, paOff, nil, 0)
 	} else if p.words <= maxStackWords {
 		var buf [maxStackWords]uint64
 		anyMatch, anyDeny = p.fillWide(buf[:p.words], ipLabel, paOff)
@@ -245,6 +284,8 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 	var all []string
 	if p.words == 1 {
 		all = p.appendNames(nil, 0, p.sets[ipLabel]&p.sets[paOff])
+	} else if p.allIn {
+		p.scanHits(ipLabel, paOff, &all, policy.Allow)
 	} else {
 		p.scanWide(ipLabel, paOff, &all, policy.Allow)
 	}
