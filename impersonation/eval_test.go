@@ -36,6 +36,7 @@ import (
 	"github.com/wmpolicy/wmpolicy/impersonation"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
 	"github.com/wmpolicy/wmpolicy/policy"
+	"github.com/wmpolicy/wmpolicy/policytest"
 	"pgregory.net/rapid"
 )
 
@@ -166,111 +167,39 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 // ---------------------------------------------------------------------------
 // rapid properties
 
-// universe is a random directory and the ways of naming its users.
+// universe is a random directory (policytest.Directory) and its users.
 type universe struct {
 	users []policy.User
 	dir   *policy.MemDirectory
 }
 
 func drawUniverse(t *rapid.T) universe {
-	n := rapid.IntRange(1, 12).Draw(t, "users")
-	users := make([]policy.User, n)
-	for i := range users {
-		u := policy.User{
-			ID:    fmt.Sprintf("S-1-1-11-%010d-2222222222-3333333333-%04d", i, i),
-			Name:  fmt.Sprintf("user%d", i),
-			State: "ENABLED",
-		}
-		if rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("guid%d", i)) == 0 {
-			u.ID = fmt.Sprintf("%08x-abcd-4ef0-8123-456789abcdef", i)
-		}
-		if rapid.IntRange(0, 4).Draw(t, fmt.Sprintf("email%d", i)) > 0 {
-			u.Email = fmt.Sprintf("user%d@example.org", i)
-		}
-		if rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("alias%d", i)) == 0 {
-			u.Aliases = []string{fmt.Sprintf("alias.%d@example.com", i)}
-		}
-		u.State = rapid.SampledFrom([]string{"ENABLED", "ENABLED", "ENABLED", "DISABLED", "DELETED", ""}).Draw(t, fmt.Sprintf("state%d", i))
-		users[i] = u
-	}
-	dir, err := policy.NewDirectory(users)
-	if err != nil {
-		t.Fatalf("NewDirectory: %v", err)
-	}
-	return universe{users, dir}
+	dir := policytest.Directory().Draw(t, "directory")
+	return universe{dir.Users(), dir}
 }
 
 // forms returns every way of naming u: ID (exact), then email, aliases and
 // user name, each as written and in upper case.
-func forms(u policy.User) []string {
-	out := []string{u.ID}
-	for _, s := range append(append([]string{u.Email}, u.Aliases...), u.Name) {
-		if s != "" {
-			out = append(out, s, strings.ToUpper(s))
-		}
-	}
-	return out
-}
+func forms(u policy.User) []string { return policytest.Names(u) }
 
-// drawName names user i by one of its forms, the case of emails and names
-// drawn at random.
+// drawName names a user of the universe by one of its forms, the case of
+// emails and names drawn at random.
 func (w universe) drawName(t *rapid.T, label string) string {
-	u := w.users[rapid.IntRange(0, len(w.users)-1).Draw(t, label+"-user")]
-	f := rapid.SampledFrom(forms(u)).Draw(t, label+"-form")
-	if f == u.ID {
-		return f
-	}
-	mask := rapid.Uint64().Draw(t, label+"-case")
-	b := []byte(f)
-	for i := range b {
-		if mask>>(i%64)&1 == 1 && 'a' <= b[i] && b[i] <= 'z' {
-			b[i] -= 'a' - 'A'
-		}
-	}
-	return string(b)
+	return policytest.UserName(w.dir).Draw(t, label)
 }
 
 // drawTarget names a user, or (one time in eight) nobody.
 func (w universe) drawTarget(t *rapid.T, label string) string {
-	if rapid.IntRange(0, 7).Draw(t, label+"-unknown") == 0 {
-		return rapid.SampledFrom([]string{"nobody@example.org", "nobody", "S-1-1-11-0000000000-0000000000-0000000000-0000"}).Draw(t, label+"-who")
-	}
-	return w.drawName(t, label)
+	return policytest.TargetUser(w.dir).Draw(t, label)
 }
 
-// drawRole draws a valid role of 0–10 rules whose lists hold entries drawn by
-// entry.
-func drawRole(t *rapid.T, maxRules int, entry func(label string) string) impersonation.Role {
-	n := rapid.IntRange(0, maxRules).Draw(t, "rules")
-	ids := rapid.Permutation([]string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"}).Draw(t, "ids")
-	list := func(label string) []string {
-		if rapid.IntRange(0, 2).Draw(t, label+"?") != 0 {
-			return nil
-		}
-		out := make([]string, rapid.IntRange(1, 10).Draw(t, label+"-len"))
-		for i := range out {
-			out[i] = entry(fmt.Sprintf("%s[%d]", label, i))
-		}
-		return out
+// drawRole draws a valid role of 0–maxRules rules whose lists hold entries
+// drawn from targets.
+func drawRole(t *rapid.T, maxRules int, targets *rapid.Generator[string]) impersonation.Role {
+	if maxRules == 0 {
+		maxRules = -1 // none: RoleOptions reads 0 as the maximum
 	}
-	role := impersonation.Role{
-		ImpersonationRoleId: "role-1",
-		Name:                "random role",
-		Type:                rapid.SampledFrom([]impersonation.Type{impersonation.FullAccess, impersonation.ReadOnly}).Draw(t, "type"),
-	}
-	for i := range n {
-		r := impersonation.Rule{
-			ImpersonationRuleId: ids[i],
-			Effect:              rapid.SampledFrom([]policy.Effect{policy.Allow, policy.Deny}).Draw(t, fmt.Sprintf("effect%d", i)),
-			TargetUsers:         list(fmt.Sprintf("T%d", i)),
-			NotTargetUsers:      list(fmt.Sprintf("N%d", i)),
-		}
-		if rapid.Bool().Draw(t, fmt.Sprintf("named%d", i)) {
-			r.Name = "Rule " + ids[i]
-		}
-		role.Rules = append(role.Rules, r)
-	}
-	return role
+	return policytest.Role(policytest.RoleOptions{MaxRules: maxRules, Targets: targets}).Draw(t, "role")
 }
 
 // Property: the compiled evaluator answers exactly as the reference does —
@@ -284,14 +213,13 @@ func TestSemanticsB4_PropEvaluatorEqualsReference(t *testing.T) {
 		w := drawUniverse(t)
 		useDir := rapid.IntRange(0, 3).Draw(t, "dir?") > 0
 		var dir policy.Directory
-		entry := func(label string) string { return w.drawName(t, label) }
+		entry := policytest.UserName(w.dir)
 		if useDir {
 			dir = w.dir
 		} else {
 			// Exact strings: entries and targets from a small pool, so that
 			// they meet, including pairs that differ only in case.
-			pool := []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol"}
-			entry = func(label string) string { return rapid.SampledFrom(pool).Draw(t, label) }
+			entry = rapid.SampledFrom(policytest.TargetPool)
 		}
 		role := drawRole(t, impersonation.MaxRules, entry)
 		ev, err := impersonation.Compile(role, dir)
@@ -303,7 +231,7 @@ func TestSemanticsB4_PropEvaluatorEqualsReference(t *testing.T) {
 			if useDir {
 				target = w.drawTarget(t, fmt.Sprintf("target%d", i))
 			} else {
-				target = entry(fmt.Sprintf("target%d", i))
+				target = entry.Draw(t, fmt.Sprintf("target%d", i))
 			}
 			decideAll(t, ev, role, dir, target)
 		}
@@ -318,7 +246,7 @@ func TestSemanticsB4_PropEvaluatorEqualsReference(t *testing.T) {
 func TestSemanticsB4_PropDenyOverrides(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawUniverse(t)
-		role := drawRole(t, impersonation.MaxRules, func(l string) string { return w.drawName(t, l) })
+		role := drawRole(t, impersonation.MaxRules, policytest.UserName(w.dir))
 		ev, err := impersonation.Compile(role, w.dir)
 		if err != nil {
 			t.Fatalf("Compile: %v", err)
@@ -372,7 +300,7 @@ func TestSemanticsB4_PropDenyOverrides(t *testing.T) {
 func TestSemanticsB4_PropNoRulesDeny(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawUniverse(t)
-		role := drawRole(t, 0, func(l string) string { return w.drawName(t, l) })
+		role := drawRole(t, 0, policytest.UserName(w.dir))
 		if rapid.Bool().Draw(t, "empty not nil") {
 			role.Rules = []impersonation.Rule{}
 		}
@@ -404,7 +332,7 @@ func TestSemanticsB4_PropNoRulesDeny(t *testing.T) {
 func TestSemanticsB2_PropNamingFormsAgree(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := drawUniverse(t)
-		role := drawRole(t, impersonation.MaxRules, func(l string) string { return w.drawName(t, l) })
+		role := drawRole(t, impersonation.MaxRules, policytest.UserName(w.dir))
 		ev, err := impersonation.Compile(role, w.dir)
 		if err != nil {
 			t.Fatalf("Compile: %v", err)

@@ -1,24 +1,9 @@
-// Package policytest provides rapid generators of WorkMail access-control inputs
-// — ranges, addresses, rules, rule lists and requests — for property tests of
-// code that uses wmpolicy, and of wmpolicy itself.
-//
-// Generators draw from a small universe on purpose: addresses cluster in a few
-// anchor networks and principals come from a short pool, so that random requests
-// hit random rules often and every branch of the semantics is exercised. Ranges
-// are biased toward the edges that break code: /0, /31, /32, host bits set, and
-// nested, adjacent and overlapping prefixes. Everything shrinks toward fewer
-// rules, shorter lists, and lower indexes in the pools.
-//
-// Generators are safe for concurrent use, as rapid generators are.
 package policytest
 
 import (
-	"fmt"
 	"net/netip"
 
-	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/cidr"
-	"github.com/wmpolicy/wmpolicy/policy"
 	"pgregory.net/rapid"
 )
 
@@ -34,68 +19,198 @@ var Anchors = []uint32{
 	0xFFFFFF00, // 255.255.255.0
 }
 
-// UserIDs is the pool of user IDs the generators name (each 12–256 characters).
+// UserIDs is the pool of user IDs the generators name. Every entry is a valid
+// rule entry (12–256 characters, SEMANTICS A13) and a valid target user (B1:
+// [a-zA-Z0-9._%+@-]); the pool includes the shortest (12) and the longest (256)
+// allowed. Do not modify it.
 var UserIDs = []string{
 	"S-1-1-11-1111111111-2222222222-3333333333-0001",
 	"S-1-1-11-1111111111-2222222222-3333333333-0002",
 	"S-1-1-11-1111111111-2222222222-3333333333-0003",
 	"S-1-1-11-1111111111-2222222222-3333333333-0004",
 	"S-1-1-11-1111111111-2222222222-3333333333-0005",
+	"S-1-5-21-123", // 12 characters: the minimum
+	"S-1-1-11-" + repeat("9", 247),
 }
 
-// RoleIDs is the pool of impersonation role IDs the generators name.
+// UnknownUserID and UnknownRoleID are valid identifiers that no generator puts
+// in a rule, role or directory: requests naming them match no positive list.
+const (
+	UnknownUserID = "S-1-1-11-9999999999-unnamed"
+	UnknownRoleID = "unnamed-role"
+)
+
+// RoleIDs is the pool of impersonation role IDs the generators name (each 1–64
+// characters of [a-zA-Z0-9_-], including the shortest and the longest). Do not
+// modify it.
 var RoleIDs = []string{
 	"0f8fad5b-d9cb-469f-a165-70867728950e",
 	"7c9e6679-7425-40de-944b-e07fc1f90ae7",
 	"b1c2d3e4-0000-4000-8000-000000000003",
 	"role-4",
+	"R",
+	repeat("r", 64),
 }
 
-// Range generates a valid range. Prefix lengths are biased: /0, /1, /8, /16,
-// /24, /31 and /32 appear often; about one range in four has host bits set; the
-// network is an anchor, a sub-network of one, or (rarely) anywhere.
+func repeat(s string, n int) string {
+	b := make([]byte, 0, n*len(s))
+	for range n {
+		b = append(b, s...)
+	}
+	return string(b)
+}
+
+// edgeBits are the prefix lengths that break address code most often, most
+// important first (rapid shrinks toward the first).
+var edgeBits = []int{32, 31, 24, 0, 16, 8, 1, 30, 28}
+
+// Range generates a valid range (SEMANTICS A9).
+//
+// Covers: prefix lengths biased to /32, /31, /24, /0, /16, /8, /1, /30 and /28
+// (any length 0–32 otherwise); about three ranges in four written as their
+// network and one in four with host bits set ("10.0.0.1/8"); networks at an
+// [Anchors] network plus a small offset (so that ranges nest, touch and overlap
+// across draws), and one in ten anywhere in the address space.
+//
+// Shrinks toward 10.0.0.0/32 written without host bits.
 func Range() *rapid.Generator[cidr.Range] {
 	return rapid.Custom(func(t *rapid.T) cidr.Range {
 		bits := rapid.OneOf(
-			rapid.SampledFrom([]int{32, 31, 24, 0, 16, 8, 1, 30, 28}),
+			rapid.SampledFrom(edgeBits),
 			rapid.IntRange(0, 32),
 		).Draw(t, "bits")
 		var base uint32
-		if rapid.IntRange(0, 9).Draw(t, "anywhere") == 0 {
+		if rapid.IntRange(0, 9).Draw(t, "anywhere") == 9 {
 			base = rapid.Uint32().Draw(t, "base")
 		} else {
 			base = rapid.SampledFrom(Anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1023).Draw(t, "offset")
 		}
 		r := cidr.RangeFrom(base, bits)
-		if rapid.IntRange(0, 3).Draw(t, "hostbits") != 0 {
+		if rapid.IntRange(0, 3).Draw(t, "hostbits") != 3 {
 			r = r.Masked()
 		}
 		return r
 	})
 }
 
-// RangeString generates the text of a valid range, as a rule holds it.
+// RangeString generates the text of a valid range, as a rule holds it; it
+// covers and shrinks as [Range] does.
 func RangeString() *rapid.Generator[string] {
 	return rapid.Map(Range(), cidr.Range.String)
 }
 
-// Addr generates an IPv4 address: mostly inside or at the edge of the anchors
-// (network, broadcast, ±1 of small blocks), sometimes anywhere.
+// Relations of ranges in a family, in shrinking order.
+const (
+	relDuplicate = iota
+	relNested
+	relSupernet
+	relAdjacentAfter
+	relAdjacentBefore
+	relHostBits
+	numRelations
+)
+
+// RangeFamily generates 1–8 ranges related to each other the way that breaks
+// range-matching code. The first is a [Range]; each further one is derived
+// from an earlier member of the family as one of:
+//
+//   - an exact duplicate;
+//   - a range nested inside it (a longer prefix anywhere in it, down to /32);
+//   - its supernet (a shorter prefix containing it, up to /0), so ranges overlap;
+//   - the adjacent block of the same size right after its broadcast address or
+//     right before its network address (where one exists);
+//   - the same network written with host bits set ("10.0.0.7/24" next to
+//     "10.0.0.0/24": equal as address sets, different as text).
+//
+// (IPv4 prefixes either nest or are disjoint, so nesting, supernets and
+// duplicates are all the overlaps there are.) Shrinks toward a single range, and
+// toward duplicates of the first.
+func RangeFamily() *rapid.Generator[[]cidr.Range] {
+	return rapid.Custom(func(t *rapid.T) []cidr.Range {
+		out := []cidr.Range{Range().Draw(t, "base")}
+		n := rapid.IntRange(0, 7).Draw(t, "related")
+		for range n {
+			ref := out[rapid.IntRange(0, len(out)-1).Draw(t, "of")].Masked()
+			bits := ref.Bits()
+			var r cidr.Range
+			switch rapid.IntRange(0, numRelations-1).Draw(t, "relation") {
+			case relDuplicate:
+				r = out[rapid.IntRange(0, len(out)-1).Draw(t, "dup")]
+			case relNested:
+				b := rapid.IntRange(bits, 32).Draw(t, "nested bits")
+				off := uint32(0)
+				if size := ref.Last() - ref.First(); size > 0 {
+					off = rapid.Uint32Range(0, size).Draw(t, "nested offset")
+				}
+				r = cidr.RangeFrom(ref.First()+off, b).Masked()
+			case relSupernet:
+				r = cidr.RangeFrom(ref.First(), rapid.IntRange(0, bits).Draw(t, "supernet bits")).Masked()
+			case relAdjacentAfter:
+				if ref.Last() == ^uint32(0) {
+					r = ref
+				} else {
+					r = cidr.RangeFrom(ref.Last()+1, bits)
+				}
+			case relAdjacentBefore:
+				if ref.First() == 0 {
+					r = ref
+				} else {
+					r = cidr.RangeFrom(ref.First()-1, bits).Masked()
+				}
+			case relHostBits:
+				host := ref.Last() - ref.First()
+				r = cidr.RangeFrom(ref.First()|rapid.Uint32Range(0, host).Draw(t, "host bits"), bits)
+			}
+			out = append(out, r)
+		}
+		return out
+	})
+}
+
+// Addr generates an IPv4 address.
+//
+// Covers: four in five inside or at the edge of the [Anchors] (offsets 0–1279
+// from each anchor network: network addresses, the addresses around the /24,
+// /23 and /22 boundaries above them, and 0.0.0.0 and 255.255.255.255 through the
+// end anchors); one in five anywhere.
+//
+// Shrinks toward 10.0.0.0.
 func Addr() *rapid.Generator[netip.Addr] {
 	return rapid.Custom(func(t *rapid.T) netip.Addr {
 		var a uint32
-		switch rapid.IntRange(0, 4).Draw(t, "kind") {
-		case 0:
+		if rapid.IntRange(0, 4).Draw(t, "kind") == 4 {
 			a = rapid.Uint32().Draw(t, "any")
-		default:
+		} else {
 			a = rapid.SampledFrom(Anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1279).Draw(t, "offset")
 		}
 		return cidr.AddrToNetip(a)
 	})
 }
 
-// BoundaryAddrs returns the edge addresses of r: network, broadcast and the
-// addresses just outside them (where they exist).
+// AddrNear generates an address at the edge of one of ranges: one of its
+// [BoundaryAddrs] (network, broadcast, the addresses just inside and just
+// outside them) nine times in ten, else any address inside it. With no ranges
+// it is [Addr].
+//
+// Shrinks toward the network address of ranges[0].
+func AddrNear(ranges ...cidr.Range) *rapid.Generator[netip.Addr] {
+	if len(ranges) == 0 {
+		return Addr()
+	}
+	ranges = append([]cidr.Range(nil), ranges...)
+	return rapid.Custom(func(t *rapid.T) netip.Addr {
+		r := ranges[rapid.IntRange(0, len(ranges)-1).Draw(t, "range")]
+		if rapid.IntRange(0, 9).Draw(t, "inside?") == 9 {
+			return cidr.AddrToNetip(r.First() + rapid.Uint32Range(0, r.Last()-r.First()).Draw(t, "offset"))
+		}
+		return cidr.AddrToNetip(rapid.SampledFrom(BoundaryAddrs(r)).Draw(t, "edge"))
+	})
+}
+
+// BoundaryAddrs returns the edge addresses of r: network, broadcast, the
+// addresses just outside them (where they exist) and just inside them (when
+// the range has more than one address), in that order. A range with host bits
+// set has the edges of its masked network.
 func BoundaryAddrs(r cidr.Range) []uint32 {
 	first, last := r.First(), r.Last()
 	out := []uint32{first, last}
@@ -109,126 +224,4 @@ func BoundaryAddrs(r cidr.Range) []uint32 {
 		out = append(out, first+1, last-1)
 	}
 	return out
-}
-
-// RuleOptions are the knobs of [Rule] and [Rules]. The zero value generates
-// small lists; use [DefaultRuleOptions] for the model's maxima.
-type RuleOptions struct {
-	MaxRules  int // rules in a list (Rules); 0 means 10
-	MaxRanges int // items in IpRanges and NotIpRanges each; 0 means 4
-	Users     bool
-	Roles     bool
-}
-
-// DefaultRuleOptions generate up to 10 rules with up to 4 ranges per list, naming
-// users and roles.
-var DefaultRuleOptions = RuleOptions{MaxRules: 10, MaxRanges: 4, Users: true, Roles: true}
-
-func (o RuleOptions) norm() RuleOptions {
-	if o.MaxRules <= 0 {
-		o.MaxRules = 10
-	}
-	if o.MaxRanges <= 0 {
-		o.MaxRanges = 4
-	}
-	return o
-}
-
-// listOf draws a list that is empty about half the time.
-func listOf[T any](t *rapid.T, label string, g *rapid.Generator[T], max int) []T {
-	if rapid.Bool().Draw(t, label+"?") {
-		return nil
-	}
-	return rapid.SliceOfN(g, 1, max).Draw(t, label)
-}
-
-// Rule generates one valid rule named name. Each of its eight lists is empty
-// about half the time; actions, users and roles come from small pools, so that
-// lists of different rules overlap.
-func Rule(name string, o RuleOptions) *rapid.Generator[accessctl.Rule] {
-	o = o.norm()
-	return rapid.Custom(func(t *rapid.T) accessctl.Rule {
-		r := accessctl.Rule{
-			Name:   name,
-			Effect: rapid.SampledFrom([]policy.Effect{policy.Allow, policy.Deny}).Draw(t, "effect"),
-		}
-		r.IpRanges = listOf(t, "IpRanges", RangeString(), o.MaxRanges)
-		r.NotIpRanges = listOf(t, "NotIpRanges", RangeString(), o.MaxRanges)
-		actions := rapid.SampledFrom(actionNames())
-		r.Actions = listOf(t, "Actions", actions, 3)
-		r.NotActions = listOf(t, "NotActions", actions, 3)
-		if o.Users {
-			users := rapid.SampledFrom(UserIDs)
-			r.UserIds = listOf(t, "UserIds", users, 3)
-			r.NotUserIds = listOf(t, "NotUserIds", users, 3)
-		}
-		if o.Roles {
-			roles := rapid.SampledFrom(RoleIDs)
-			r.ImpersonationRoleIds = listOf(t, "ImpersonationRoleIds", roles, 2)
-			r.NotImpersonationRoleIds = listOf(t, "NotImpersonationRoleIds", roles, 2)
-		}
-		return r
-	})
-}
-
-func actionNames() []string {
-	var out []string
-	for _, a := range accessctl.Actions() {
-		out = append(out, a.String())
-	}
-	return out
-}
-
-// Rules generates a valid rule list of 0 to o.MaxRules rules with distinct
-// names, in random order (names are not sorted, so order-dependence shows).
-func Rules(o RuleOptions) *rapid.Generator[[]accessctl.Rule] {
-	o = o.norm()
-	return rapid.Custom(func(t *rapid.T) []accessctl.Rule {
-		n := rapid.IntRange(0, o.MaxRules).Draw(t, "n")
-		ids := rapid.SliceOfNDistinct(rapid.IntRange(0, 4*o.MaxRules+10), n, n, rapid.ID[int]).Draw(t, "names")
-		rules := make([]accessctl.Rule, n)
-		for i, id := range ids {
-			rules[i] = Rule(fmt.Sprintf("rule-%d", id), o).Draw(t, fmt.Sprintf("rule%d", i))
-		}
-		return rules
-	})
-}
-
-// Request generates a valid request: a user request, or (about one in four) an
-// EWS request of an impersonation role; principals come from [UserIDs] and
-// [RoleIDs] plus one of each that no rule names.
-func Request() *rapid.Generator[accessctl.Request] {
-	return rapid.Custom(func(t *rapid.T) accessctl.Request {
-		r := accessctl.Request{IP: Addr().Draw(t, "ip")}
-		if rapid.IntRange(0, 3).Draw(t, "role?") == 0 {
-			r.Action = accessctl.EWS
-			r.ImpersonationRoleID = rapid.SampledFrom(append(RoleIDs[:len(RoleIDs):len(RoleIDs)], "unnamed-role")).Draw(t, "role")
-			return r
-		}
-		r.Action = rapid.SampledFrom(accessctl.Actions()).Draw(t, "action")
-		r.UserID = rapid.SampledFrom(append(UserIDs[:len(UserIDs):len(UserIDs)], "S-1-1-11-9999999999-unnamed")).Draw(t, "user")
-		return r
-	})
-}
-
-// RequestFor generates a request that is likely to hit the given rules: its
-// address is a boundary address of one of their ranges when they have any.
-func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
-	var edges []uint32
-	for _, r := range rules {
-		for _, list := range [][]string{r.IpRanges, r.NotIpRanges} {
-			for _, s := range list {
-				if rg, err := cidr.ParseRange(s); err == nil {
-					edges = append(edges, BoundaryAddrs(rg)...)
-				}
-			}
-		}
-	}
-	return rapid.Custom(func(t *rapid.T) accessctl.Request {
-		r := Request().Draw(t, "request")
-		if len(edges) > 0 && rapid.Bool().Draw(t, "edge?") {
-			r.IP = cidr.AddrToNetip(rapid.SampledFrom(edges).Draw(t, "edge"))
-		}
-		return r
-	})
 }

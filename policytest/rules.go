@@ -1,0 +1,388 @@
+package policytest
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/policy"
+	"pgregory.net/rapid"
+)
+
+// RuleOptions are the knobs of [Rule], [Rules] and [Mutate]. The zero value
+// generates up to 10 rules with short lists and no principal conditions; see
+// [DefaultRuleOptions] and [MaxRuleOptions]. Values above the model's maxima
+// (SEMANTICS A13) are lowered to them, so generated rules are always valid.
+type RuleOptions struct {
+	MinRules      int      // fewest rules in a list ([Rules]); at most MaxRules
+	MaxRules      int      // most rules in a list ([Rules]); 0 means 10; any number is allowed (A14)
+	MaxRanges     int      // items in IpRanges and NotIpRanges each; 0 means 4; at most 1024
+	MaxActions    int      // items in Actions and NotActions each; 0 means 3; at most 10
+	MaxPrincipals int      // items in each user and role list; 0 means 3; at most 10
+	Users         bool     // whether rules get UserIds and NotUserIds
+	Roles         bool     // whether rules get ImpersonationRoleIds and NotImpersonationRoleIds
+	UserIDs       []string // the users rules name (12–256 characters each); nil means [UserIDs]
+	RoleIDs       []string // the roles rules name ([a-zA-Z0-9_-]{1,64}); nil means [RoleIDs]
+}
+
+// DefaultRuleOptions generate up to 10 rules (WorkMail's limit, A14) with up to
+// 4 ranges, 3 actions and 3 principals per list, naming users and roles.
+var DefaultRuleOptions = RuleOptions{MaxRules: 10, MaxRanges: 4, Users: true, Roles: true}
+
+// MaxRuleOptions generate rule lists up to every maximum of the model: 10
+// rules, 1024 ranges per range list, 10 actions and 10 principals per list.
+// About one list in sixteen is at its maximum; 1024-range lists cost time to
+// draw and shrink, so use these options in a few dedicated properties.
+var MaxRuleOptions = RuleOptions{
+	MaxRules: accessctl.WorkMailRuleLimit, MaxRanges: accessctl.MaxIPRanges,
+	MaxActions: accessctl.MaxActions, MaxPrincipals: accessctl.MaxUserIDs,
+	Users: true, Roles: true,
+}
+
+func (o RuleOptions) norm() RuleOptions {
+	if o.MaxRules <= 0 {
+		o.MaxRules = 10
+	}
+	o.MinRules = min(max(o.MinRules, 0), o.MaxRules)
+	o.MaxRanges = clamp(o.MaxRanges, 4, accessctl.MaxIPRanges)
+	o.MaxActions = clamp(o.MaxActions, 3, accessctl.MaxActions)
+	o.MaxPrincipals = clamp(o.MaxPrincipals, 3, min(accessctl.MaxUserIDs, accessctl.MaxRoleIDs))
+	if len(o.UserIDs) == 0 {
+		o.UserIDs = UserIDs
+	}
+	if len(o.RoleIDs) == 0 {
+		o.RoleIDs = RoleIDs
+	}
+	return o
+}
+
+func clamp(v, zero, hi int) int {
+	if v <= 0 {
+		return zero
+	}
+	return min(v, hi)
+}
+
+// listOf draws a list that is empty about half the time, else 1 to max items
+// long, exactly max items one time in eight (so that maxima are reached).
+func listOf[T any](t *rapid.T, label string, g *rapid.Generator[T], max int) []T {
+	if rapid.Bool().Draw(t, label+"?") {
+		return nil
+	}
+	if rapid.IntRange(0, 7).Draw(t, label+" full?") == 7 {
+		return rapid.SliceOfN(g, max, max).Draw(t, label)
+	}
+	return rapid.SliceOfN(g, 1, max).Draw(t, label)
+}
+
+var edgeRuleNames = []string{
+	"a", "Z", "_", "-", "0", "default", "Rule-1", "RULE-1", "rule-1",
+	repeat("n", accessctl.MaxNameLength),
+	"A-" + repeat("z", accessctl.MaxNameLength-2),
+}
+
+// RuleName generates a valid rule name (SEMANTICS A13): "rule-N" three times in
+// four, else an edge case: one character (a letter, '_', '-' or a digit),
+// "default", names that differ only in case (which sort apart by byte order,
+// A7), and names of the maximum length, 64.
+//
+// Shrinks toward "rule-0".
+func RuleName() *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		if rapid.IntRange(0, 3).Draw(t, "edge?") == 3 {
+			return rapid.SampledFrom(edgeRuleNames).Draw(t, "edge")
+		}
+		return fmt.Sprintf("rule-%d", rapid.IntRange(0, 99999).Draw(t, "n"))
+	})
+}
+
+// Description generates a valid rule description (A13): empty half the time,
+// else 1–255 characters of U+0020–U+00FF, including the edges (space, '~',
+// U+00A0, U+00FF) and the maximum length.
+//
+// Shrinks toward "".
+func Description() *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		switch rapid.IntRange(0, 3).Draw(t, "kind") {
+		case 0, 1:
+			return ""
+		case 2:
+			return rapid.SampledFrom([]string{
+				"Default WorkMail Rule", " ", "ÿ", repeat("ÿ", accessctl.MaxDescription),
+				repeat("x", accessctl.MaxDescription), "a ~ \u00a0 ü",
+			}).Draw(t, "edge")
+		}
+		rs := rapid.SliceOfN(rapid.RuneFrom(nil, latin1), 1, accessctl.MaxDescription).Draw(t, "runes")
+		return string(rs)
+	})
+}
+
+// Rule generates one valid rule named name (SEMANTICS A1, A9–A13).
+//
+// Covers: both effects; each of the eight lists empty about half the time and
+// otherwise 1 to the list's maximum in o items (the maximum one time in
+// eight) — ranges from [RangeString], actions from the seven (repeats
+// allowed), users from o.UserIDs and roles from o.RoleIDs (small pools, so
+// lists of different rules overlap and a list and its Not twin may share
+// items, A5); a [Description] a quarter of the time.
+//
+// Shrinks toward an ALLOW rule with no lists and no description.
+func Rule(name string, o RuleOptions) *rapid.Generator[accessctl.Rule] {
+	o = o.norm()
+	return rapid.Custom(func(t *rapid.T) accessctl.Rule {
+		return drawRule(t, name, o, RangeString())
+	})
+}
+
+func drawRule(t *rapid.T, name string, o RuleOptions, ranges *rapid.Generator[string]) accessctl.Rule {
+	r := accessctl.Rule{
+		Name:   name,
+		Effect: rapid.SampledFrom([]policy.Effect{policy.Allow, policy.Deny}).Draw(t, "effect"),
+	}
+	if rapid.IntRange(0, 3).Draw(t, "described?") == 3 {
+		r.Description = Description().Draw(t, "description")
+	}
+	r.IpRanges = listOf(t, "IpRanges", ranges, o.MaxRanges)
+	r.NotIpRanges = listOf(t, "NotIpRanges", ranges, o.MaxRanges)
+	actions := rapid.SampledFrom(actionNames())
+	r.Actions = listOf(t, "Actions", actions, o.MaxActions)
+	r.NotActions = listOf(t, "NotActions", actions, o.MaxActions)
+	if o.Users {
+		users := rapid.SampledFrom(o.UserIDs)
+		r.UserIds = listOf(t, "UserIds", users, o.MaxPrincipals)
+		r.NotUserIds = listOf(t, "NotUserIds", users, o.MaxPrincipals)
+	}
+	if o.Roles {
+		roles := rapid.SampledFrom(o.RoleIDs)
+		r.ImpersonationRoleIds = listOf(t, "ImpersonationRoleIds", roles, o.MaxPrincipals)
+		r.NotImpersonationRoleIds = listOf(t, "NotImpersonationRoleIds", roles, o.MaxPrincipals)
+	}
+	return r
+}
+
+func actionNames() []string {
+	var out []string
+	for _, a := range accessctl.Actions() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// Rules generates a valid rule list (ValidateRules accepts it, Compile compiles
+// it) of o.MinRules to o.MaxRules rules with distinct [RuleName] names, in
+// random order (names are not sorted, so order-dependence shows).
+//
+// Covers: everything [Rule] covers; the ranges of one list are drawn half the
+// time from one shared [RangeFamily], so that ranges in different rules and
+// lists duplicate, nest, touch and overlap.
+//
+// Shrinks toward fewer rules, then as [Rule] does.
+func Rules(o RuleOptions) *rapid.Generator[[]accessctl.Rule] {
+	o = o.norm()
+	return rapid.Custom(func(t *rapid.T) []accessctl.Rule {
+		n := rapid.IntRange(o.MinRules, o.MaxRules).Draw(t, "n")
+		names := rapid.SliceOfNDistinct(RuleName(), n, n, rapid.ID[string]).Draw(t, "names")
+		var family []string
+		for _, r := range RangeFamily().Draw(t, "family") {
+			family = append(family, r.String())
+		}
+		ranges := rapid.OneOf(rapid.SampledFrom(family), RangeString())
+		rules := make([]accessctl.Rule, n)
+		for i, name := range names {
+			rules[i] = drawRule(t, name, o, ranges)
+		}
+		return rules
+	})
+}
+
+// Request generates a valid request (SEMANTICS A2, A10–A12): a user request for
+// any of the seven actions, or (about one in four) an EWS request of an
+// impersonation role. Addresses come from [Addr]; principals from [UserIDs]
+// and [RoleIDs] plus [UnknownUserID] and [UnknownRoleID], which no generated
+// rule names.
+//
+// Shrinks toward an ActiveSync request of UserIDs[0] from 10.0.0.0.
+func Request() *rapid.Generator[accessctl.Request] {
+	return requestFrom(UserIDs, RoleIDs, nil)
+}
+
+func requestFrom(users, roles []string, ranges []cidr.Range) *rapid.Generator[accessctl.Request] {
+	users = append(slices.Clone(users), UnknownUserID)
+	roles = append(slices.Clone(roles), UnknownRoleID)
+	addr := Addr()
+	if len(ranges) > 0 {
+		addr = rapid.OneOf(AddrNear(ranges...), Addr())
+	}
+	return rapid.Custom(func(t *rapid.T) accessctl.Request {
+		r := accessctl.Request{IP: addr.Draw(t, "ip")}
+		if rapid.IntRange(0, 3).Draw(t, "role?") == 3 {
+			r.Action = accessctl.EWS
+			r.ImpersonationRoleID = rapid.SampledFrom(roles).Draw(t, "role")
+			return r
+		}
+		r.Action = rapid.SampledFrom(accessctl.Actions()).Draw(t, "action")
+		r.UserID = rapid.SampledFrom(users).Draw(t, "user")
+		return r
+	})
+}
+
+// RequestFor generates valid requests aimed at rules, so that they hit some
+// rules and miss others (and, for some, all). One time in three the request is
+// a [RequestMatching] one of the rules; otherwise half the time the address is
+// at the edge of one of the rules' ranges ([AddrNear]: network, broadcast, ±1),
+// else an [Addr], and principals are the users and roles the rules name, the
+// pools [UserIDs] and [RoleIDs], or [UnknownUserID] and [UnknownRoleID].
+//
+// Rules are read once, when RequestFor is called. Shrinks as [Request] does.
+func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
+	var ranges []cidr.Range
+	users, roles := slices.Clone(UserIDs), slices.Clone(RoleIDs)
+	for _, r := range rules {
+		for _, list := range [][]string{r.IpRanges, r.NotIpRanges} {
+			for _, s := range list {
+				if rg, err := cidr.ParseRange(s); err == nil {
+					ranges = append(ranges, rg)
+				}
+			}
+		}
+		users = append(append(users, r.UserIds...), r.NotUserIds...)
+		roles = append(append(roles, r.ImpersonationRoleIds...), r.NotImpersonationRoleIds...)
+	}
+	general := requestFrom(dedup(users), dedup(roles), ranges)
+	if len(rules) == 0 {
+		return general
+	}
+	own := make([]accessctl.Rule, len(rules))
+	for i, r := range rules {
+		own[i] = r.Clone()
+	}
+	rules = own
+	return rapid.Custom(func(t *rapid.T) accessctl.Request {
+		if rapid.IntRange(0, 2).Draw(t, "aimed?") == 2 {
+			return RequestMatching(rules[rapid.IntRange(0, len(rules)-1).Draw(t, "at rule")]).Draw(t, "aimed")
+		}
+		return general.Draw(t, "request")
+	})
+}
+
+// RequestMatching generates valid requests aimed to match rule r: the address
+// is inside one of its IpRanges (network, broadcast, just inside them, or
+// anywhere inside) or, without IpRanges, an [Addr], avoiding its NotIpRanges
+// when a few tries allow; the action is one of its Actions not in NotActions
+// or, without Actions, any not in NotActions; the principal is one of its
+// UserIds or ImpersonationRoleIds (with EWS) not in the Not twin or, without
+// them, one not in its Not lists. The request matches r unless r's lists
+// exclude each other (UserIds and ImpersonationRoleIds both set, A4; a role list
+// with Actions lacking EWS; a list inside its Not twin; …), in which case
+// nothing can match r; it is always valid. The rule is read once, when
+// RequestMatching is called. Shrinks toward the first item of each list.
+func RequestMatching(r accessctl.Rule) *rapid.Generator[accessctl.Request] {
+	var in, out []cidr.Range
+	for _, s := range r.IpRanges {
+		if rg, err := cidr.ParseRange(s); err == nil {
+			in = append(in, rg)
+		}
+	}
+	for _, s := range r.NotIpRanges {
+		if rg, err := cidr.ParseRange(s); err == nil {
+			out = append(out, rg)
+		}
+	}
+	addr := Addr()
+	if len(in) > 0 {
+		addr = addrInside(in)
+	}
+	excluded := func(a netip.Addr) bool {
+		u, _ := cidr.AddrFrom(a)
+		return slices.ContainsFunc(out, func(rg cidr.Range) bool { return rg.Contains(u) })
+	}
+	var actions []accessctl.Action
+	for _, a := range accessctl.Actions() {
+		if (len(r.Actions) == 0 || slices.Contains(r.Actions, a.String())) && !slices.Contains(r.NotActions, a.String()) {
+			actions = append(actions, a)
+		}
+	}
+	if len(actions) == 0 {
+		actions = accessctl.Actions()
+	}
+	pick := func(list, not, pool []string, unknown string) []string {
+		if len(list) == 0 {
+			list = append(slices.Clone(pool), unknown)
+		}
+		var out []string
+		for _, s := range dedup(slices.Clone(list)) {
+			if !slices.Contains(not, s) {
+				out = append(out, s)
+			}
+		}
+		if len(out) == 0 {
+			return dedup(slices.Clone(list))
+		}
+		return out
+	}
+	users := pick(r.UserIds, r.NotUserIds, UserIDs, UnknownUserID)
+	roles := pick(r.ImpersonationRoleIds, r.NotImpersonationRoleIds, RoleIDs, UnknownRoleID)
+	roleFirst := len(r.ImpersonationRoleIds) > 0 && len(r.UserIds) == 0
+	return rapid.Custom(func(t *rapid.T) accessctl.Request {
+		req := accessctl.Request{IP: addr.Draw(t, "ip")}
+		for try := 0; try < 3 && excluded(req.IP); try++ {
+			req.IP = addr.Draw(t, "ip again")
+		}
+		useRole := roleFirst
+		if len(r.ImpersonationRoleIds) == 0 && len(r.UserIds) == 0 && slices.Contains(actions, accessctl.EWS) {
+			useRole = rapid.IntRange(0, 3).Draw(t, "role?") == 3
+		}
+		if useRole {
+			req.Action = accessctl.EWS
+			req.ImpersonationRoleID = rapid.SampledFrom(roles).Draw(t, "role")
+			return req
+		}
+		req.Action = rapid.SampledFrom(actions).Draw(t, "action")
+		req.UserID = rapid.SampledFrom(users).Draw(t, "user")
+		return req
+	})
+}
+
+// addrInside generates an address inside one of ranges: its network or
+// broadcast address, the address just inside either, or any address in it.
+func addrInside(ranges []cidr.Range) *rapid.Generator[netip.Addr] {
+	return rapid.Custom(func(t *rapid.T) netip.Addr {
+		r := ranges[rapid.IntRange(0, len(ranges)-1).Draw(t, "range")]
+		first, last := r.First(), r.Last()
+		var a uint32
+		switch rapid.IntRange(0, 4).Draw(t, "where") {
+		case 0:
+			a = first
+		case 1:
+			a = last
+		case 2:
+			a = min(first+1, last)
+		case 3:
+			a = max(last-1, first)
+		default:
+			a = first + rapid.Uint32Range(0, last-first).Draw(t, "offset")
+		}
+		return cidr.AddrToNetip(a)
+	})
+}
+
+// dedup returns list without repeats, in first-seen order, dropping strings
+// that are not valid principals of a request.
+func dedup(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, s := range list {
+		if !seen[s] && s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 }) {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// latin1 is U+0020–U+00FF, the characters of a rule description (A13).
+var latin1 = &unicode.RangeTable{R16: []unicode.Range16{{Lo: 0x20, Hi: 0xFF, Stride: 1}}}
