@@ -1,0 +1,307 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+// Default limits of [Options].
+const (
+	// DefaultMaxCells is the cell budget when Options.MaxCells is 0. The largest
+	// rule sets WorkMail allows (10 rules of 1024 IpRanges and 1024 NotIpRanges,
+	// two such sets in a diff, 10 users and 10 roles) need about 7 million cells.
+	DefaultMaxCells = 1 << 26
+	// DefaultMaxRegions is the region budget when Options.MaxRegions is 0.
+	DefaultMaxRegions = 1 << 20
+)
+
+// Options configure [New] and [Diff]. The zero Options analyse a rule list on
+// its own: identifiers are exact strings, any user or role ID may appear in a
+// request, and the default budgets apply.
+type Options struct {
+	// Directory, when set, turns on identifier resolution (SEMANTICS A18) and
+	// makes the user population known: user entries of rules resolve to user
+	// IDs, and "any other user" means the directory's users that no rule names
+	// (and is left out when there are none). It must also list its users, that
+	// is implement Users() []policy.User as *policy.MemDirectory does; [New]
+	// refuses any other Directory with an InvalidParameterException.
+	Directory policy.Directory
+	// Roles, when non-nil, are the impersonation role IDs the organization has
+	// (`aws workmail list-impersonation-roles`): rule entries naming another
+	// role match no request (and [Analyzer.Audit] reports them), and "any other
+	// role" means the listed roles that no rule names. Nil means any role ID may
+	// appear in a request.
+	Roles []string
+	// MaxCells bounds the cells (address intervals × principal classes ×
+	// actions) one call may decide; a call that would need more returns a
+	// *[BudgetError] and no answer. 0 means [DefaultMaxCells].
+	MaxCells int64
+	// MaxRegions bounds the regions one call may report (Diff, WhoCan); past
+	// it the call returns a *[BudgetError]. 0 means [DefaultMaxRegions].
+	MaxRegions int
+}
+
+func (o Options) maxCells() int64 {
+	if o.MaxCells <= 0 {
+		return DefaultMaxCells
+	}
+	return o.MaxCells
+}
+
+func (o Options) maxRegions() int {
+	if o.MaxRegions <= 0 {
+		return DefaultMaxRegions
+	}
+	return o.MaxRegions
+}
+
+// BudgetError is returned when a call would exceed a budget of [Options]:
+// the answer would have been incomplete, so none is given. Raise the budget
+// (Options.MaxCells, Options.MaxRegions) to get it.
+type BudgetError struct {
+	// Resource is "cells" or "regions".
+	Resource string
+	// Need is how many the call needs, or -1 when only "more than Limit" is
+	// known.
+	Need int64
+	// Limit is the budget that was exceeded.
+	Limit int64
+}
+
+// Error describes the exceeded budget.
+func (e *BudgetError) Error() string {
+	if e.Need < 0 {
+		return fmt.Sprintf("analysis: more than %d %s needed: budget exceeded", e.Limit, e.Resource)
+	}
+	return fmt.Sprintf("analysis: %d %s needed, budget is %d", e.Need, e.Resource, e.Limit)
+}
+
+// UserLister is a [policy.Directory] that can list its users, as
+// *policy.MemDirectory does. Options.Directory must implement it.
+type UserLister interface {
+	policy.Directory
+	Users() []policy.User
+}
+
+// Analyzer is a compiled rule list ready for analysis: every range parsed and
+// masked, every user entry resolved, once. It is immutable and safe for
+// concurrent use; the zero Analyzer is not usable — build one with [New].
+type Analyzer struct {
+	opts   Options
+	rules  []accessctl.Rule // copies, input order; rule i is bit i
+	cr     []crule
+	names  []int // rule indexes in ascending byte order of Name
+	nconds int   // non-empty lists of all rules
+	check  *accessctl.Policy
+	dir    UserLister
+	known  map[string]bool // Options.Roles as a set; nil when not given
+
+	// explain index: distinct masked ranges of every rule, and who lists them
+	table *cidr.Table
+	head  []int32
+	tags  []tag
+}
+
+// tag says that rule `rule` lists a range in IpRanges (not == false) or
+// NotIpRanges at position index; next chains the tags of one distinct range.
+type tag struct {
+	rule  int32
+	index int32
+	not   bool
+	next  int32
+}
+
+// crule is a rule with its lists compiled.
+type crule struct {
+	effect    policy.Effect
+	ip, notIP []cidr.Range // as written (host bits kept)
+	actions   uint8        // bit a: action a satisfies Actions and NotActions
+	hasUsers  bool
+	users     map[string]bool // resolved IDs; unknown entries left out
+	notUsers  map[string]bool
+	userList  []string // UserIds resolved item by item ("" when unknown)
+	notUList  []string // NotUserIds resolved item by item
+	hasRoles  bool
+	roles     map[string]bool // unknown roles (Options.Roles) left out
+	notRoles  map[string]bool
+	unknownU  []entry // user entries the directory does not know
+	unknownR  []entry // role entries Options.Roles does not list
+}
+
+// entry is one list item: field name, index, text.
+type entry struct {
+	field string
+	index int
+	id    string
+}
+
+// New validates rules as [accessctl.ValidateRules] does (every problem, with
+// its path, as a policy.ErrorList) and compiles them for analysis. Unlike
+// [accessctl.Compile] it accepts user entries the directory does not know and
+// role entries Options.Roles does not list: they name nobody (no request can
+// carry them), which is exactly how the rule behaves once that user or role is
+// deleted, and [Analyzer.Audit] reports each. The rules are copied.
+//
+// Cost: O(R log R) for R ranges, plus a table like accessctl's.
+func New(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
+	if err := accessctl.ValidateRules(rules); err != nil {
+		return nil, err
+	}
+	a := &Analyzer{opts: opts, rules: make([]accessctl.Rule, len(rules)), cr: make([]crule, len(rules))}
+	if opts.Directory != nil {
+		l, ok := opts.Directory.(UserLister)
+		if !ok {
+			return nil, policy.Errorf(policy.InvalidParameterException, "Directory",
+				"the analysis needs a directory that lists its users (Users() []policy.User), like *policy.MemDirectory")
+		}
+		a.dir = l
+	}
+	if opts.Roles != nil {
+		a.known = make(map[string]bool, len(opts.Roles))
+		for _, r := range opts.Roles {
+			a.known[r] = true
+		}
+	}
+	var err error
+	// A rule-less policy with the same directory checks requests exactly as a
+	// compiled policy does (A10–A12, A18).
+	if a.check, err = accessctl.Compile(nil, accessctl.Options{Directory: opts.Directory}); err != nil {
+		return nil, err
+	}
+	var ranges []cidr.Range
+	index := map[uint64]int32{}
+	addRange := func(r cidr.Range, rule, pos int, not bool) {
+		m := r.Masked()
+		key := uint64(m.Addr())<<8 | uint64(m.Bits())
+		i, ok := index[key]
+		if !ok {
+			i = int32(len(ranges))
+			index[key] = i
+			ranges = append(ranges, m)
+			a.head = append(a.head, -1)
+		}
+		if h := a.head[i]; h >= 0 && a.tags[h].rule == int32(rule) && a.tags[h].not == not {
+			return // the same list names this network at a lower index already
+		}
+		a.tags = append(a.tags, tag{rule: int32(rule), index: int32(pos), not: not, next: a.head[i]})
+		a.head[i] = int32(len(a.tags) - 1)
+	}
+	for i := range rules {
+		r := rules[i].Clone()
+		a.rules[i] = r
+		c := &a.cr[i]
+		c.effect = r.Effect
+		for _, l := range [][]string{r.IpRanges, r.NotIpRanges, r.Actions, r.NotActions, r.UserIds, r.NotUserIds, r.ImpersonationRoleIds, r.NotImpersonationRoleIds} {
+			if len(l) > 0 {
+				a.nconds++
+			}
+		}
+		for j, s := range r.IpRanges {
+			rg := cidr.MustParseRange(s) // validated above
+			c.ip = append(c.ip, rg)
+			addRange(rg, i, j, false)
+		}
+		for j, s := range r.NotIpRanges {
+			rg := cidr.MustParseRange(s)
+			c.notIP = append(c.notIP, rg)
+			addRange(rg, i, j, true)
+		}
+		for _, act := range accessctl.Actions() {
+			s := act.String()
+			if (len(r.Actions) == 0 || slices.Contains(r.Actions, s)) && (len(r.NotActions) == 0 || !slices.Contains(r.NotActions, s)) {
+				c.actions |= 1 << act
+			}
+		}
+		c.hasUsers = len(r.UserIds) > 0
+		c.users, c.userList = a.resolveUsers(c, "UserIds", r.UserIds)
+		c.notUsers, c.notUList = a.resolveUsers(c, "NotUserIds", r.NotUserIds)
+		c.hasRoles = len(r.ImpersonationRoleIds) > 0
+		c.roles = a.roleSet(c, "ImpersonationRoleIds", r.ImpersonationRoleIds)
+		c.notRoles = a.roleSet(c, "NotImpersonationRoleIds", r.NotImpersonationRoleIds)
+	}
+	a.table = cidr.Build(ranges)
+	a.names = make([]int, len(rules))
+	for i := range a.names {
+		a.names[i] = i
+	}
+	slices.SortFunc(a.names, func(x, y int) int { return strings.Compare(a.rules[x].Name, a.rules[y].Name) })
+	return a, nil
+}
+
+func (a *Analyzer) resolveUsers(c *crule, field string, ids []string) (map[string]bool, []string) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]bool, len(ids))
+	list := make([]string, len(ids))
+	for j, id := range ids {
+		if a.dir != nil {
+			u, ok := a.dir.Lookup(id)
+			if !ok || u.ID == "" {
+				c.unknownU = append(c.unknownU, entry{field, j, id})
+				continue
+			}
+			id = u.ID
+		}
+		m[id] = true
+		list[j] = id
+	}
+	return m, list
+}
+
+func (a *Analyzer) roleSet(c *crule, field string, ids []string) map[string]bool {
+	if len(ids) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(ids))
+	for j, id := range ids {
+		if a.known != nil && !a.known[id] {
+			c.unknownR = append(c.unknownR, entry{field, j, id})
+			continue
+		}
+		m[id] = true
+	}
+	return m
+}
+
+// Len returns the number of rules.
+func (a *Analyzer) Len() int { return len(a.rules) }
+
+// Rules returns a deep copy of the rules, in input order (the order of the
+// paths "Rules[i]" in findings).
+func (a *Analyzer) Rules() []accessctl.Rule {
+	out := make([]accessctl.Rule, len(a.rules))
+	for i, r := range a.rules {
+		out[i] = r.Clone()
+	}
+	return out
+}
+
+// holds reports whether rule c's principal conditions hold for principal p
+// (A3, A4: a request carries no principal of the other kind, which is in no
+// list; the "any other" principals are in no list at all).
+func (c *crule) holds(p *Principal) bool {
+	if p.Kind == User {
+		return (!c.hasUsers || c.users[p.ID]) && !c.notUsers[p.ID] && !c.hasRoles
+	}
+	return !c.hasUsers && (!c.hasRoles || c.roles[p.ID]) && !c.notRoles[p.ID]
+}
+
+// checkCtx returns ctx's error, if any.
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// errInvalid is the error of MarshalText for a value outside its constants.
+func errInvalid(what string) error {
+	return fmt.Errorf("analysis: invalid %s", what)
+}

@@ -1,0 +1,345 @@
+package analysis
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"unsafe"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+// PrincipalKind says whether a [Principal] is a user or an impersonation role.
+type PrincipalKind uint8
+
+// The principal kinds. The zero PrincipalKind is not valid.
+const (
+	User PrincipalKind = iota + 1
+	Role
+)
+
+// String returns "user" or "role" ("" for an invalid kind).
+func (k PrincipalKind) String() string {
+	switch k {
+	case User:
+		return "user"
+	case Role:
+		return "role"
+	}
+	return ""
+}
+
+// Principal is a class of request principals that every rule treats alike:
+// one user or role a rule names, or "any other user" / "any other role" — every
+// principal of that kind that no rule names (ID ""). It is a plain comparable
+// value.
+type Principal struct {
+	Kind PrincipalKind
+	// ID is the user ID (resolved through the directory, A18) or role ID;
+	// "" for "any other user/role".
+	ID string
+	// Witness is an identifier a request of this class carries: ID itself for a
+	// named principal; for "any other", a directory user or listed role that no
+	// rule names when Options give them, else a made-up ID that no rule names.
+	Witness string
+}
+
+// Other reports whether p is "any other user" or "any other role".
+func (p Principal) Other() bool { return p.ID == "" }
+
+// String returns "user ID", "role ID", "any other user" or "any other role".
+func (p Principal) String() string {
+	if p.ID == "" {
+		return "any other " + p.Kind.String()
+	}
+	return p.Kind.String() + " " + p.ID
+}
+
+// request returns a request of principal p for action act from address addr.
+func (p Principal) request(addr uint32, act accessctl.Action) accessctl.Request {
+	r := accessctl.Request{IP: cidr.AddrToNetip(addr), Action: act}
+	if p.Kind == User {
+		r.UserID = p.Witness
+	} else {
+		r.ImpersonationRoleID = p.Witness
+	}
+	return r
+}
+
+// col is one principal × action column of the cell grid. Roles have only
+// EWS (A12).
+type col struct {
+	p   int32
+	act accessctl.Action
+}
+
+// space is the cell decomposition of one or more rule sets over the same
+// principals: IPv4 cut into elementary intervals at every range boundary of
+// every set, × the principal-action columns. Within a cell every rule of every
+// set either matches every request or none.
+type space struct {
+	table *cidr.Table
+	ivs   []cidr.Interval
+	prin  []Principal
+	cols  []col
+	sets  []*bitsets
+}
+
+// bitsets are one rule set's match sets: rule k is bit k.
+type bitsets struct {
+	a    *Analyzer
+	w    int
+	deny []uint64
+	ip   []uint64 // per address class, w words: IP conditions hold
+	pa   []uint64 // per column, w words: action and principal conditions hold
+	// The distinct IP bitsets: most classes share theirs with others, and
+	// every answer depends on a class only through its IP bitset.
+	uniq  []uint64 // w words each, numbered in order of first occurrence
+	cu    []int32  // class → index in uniq
+	first []int32  // uniq index → first interval (index in ivs) with it
+}
+
+// cellsOf returns intervals × columns as an int64.
+func (s *space) cells() int64 { return int64(len(s.ivs)) * int64(len(s.cols)) }
+
+// newSpace decomposes the request space of the analyzers, which share opts.
+// It checks the cell budget before any per-cell work.
+func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
+	s := &space{}
+	s.principals(opts, as)
+	for pi, p := range s.prin {
+		if p.Kind == User {
+			for _, act := range accessctl.Actions() {
+				s.cols = append(s.cols, col{int32(pi), act})
+			}
+		} else {
+			s.cols = append(s.cols, col{int32(pi), accessctl.EWS})
+		}
+	}
+	// Address dimension: distinct masked ranges of all sets, each with the
+	// (set, rule, not) tags that list it.
+	type stag struct {
+		set, rule int32
+		not       bool
+		next      int32
+	}
+	var ranges []cidr.Range
+	var head []int32
+	var tags []stag
+	index := map[uint64]int32{}
+	for si, a := range as {
+		for k := range a.cr {
+			c := &a.cr[k]
+			for li, list := range [2][]cidr.Range{c.ip, c.notIP} {
+				for _, r := range list {
+					m := r.Masked()
+					key := uint64(m.Addr())<<8 | uint64(m.Bits())
+					i, ok := index[key]
+					if !ok {
+						i = int32(len(ranges))
+						index[key] = i
+						ranges = append(ranges, m)
+						head = append(head, -1)
+					}
+					if h := head[i]; h >= 0 && tags[h].set == int32(si) && tags[h].rule == int32(k) && tags[h].not == (li == 1) {
+						continue
+					}
+					tags = append(tags, stag{int32(si), int32(k), li == 1, head[i]})
+					head[i] = int32(len(tags) - 1)
+				}
+			}
+		}
+	}
+	s.table = cidr.Build(ranges)
+	n := s.table.NumIntervals()
+	if need := int64(n) * int64(len(s.cols)); need > opts.maxCells() {
+		return nil, &BudgetError{Resource: "cells", Need: need, Limit: opts.maxCells()}
+	}
+	s.ivs = make([]cidr.Interval, 0, n)
+	for iv := range s.table.Intervals() {
+		s.ivs = append(s.ivs, iv)
+	}
+	nc := s.table.NumClasses()
+	for si, a := range as {
+		b := &bitsets{a: a, w: max(1, (len(a.cr)+63)/64)}
+		w := b.w
+		b.deny = make([]uint64, w)
+		noIn := make([]uint64, w)
+		for k := range a.cr {
+			if a.cr[k].effect == policy.Deny {
+				b.deny[k/64] |= 1 << (k % 64)
+			}
+			if len(a.cr[k].ip) == 0 {
+				noIn[k/64] |= 1 << (k % 64)
+			}
+		}
+		b.ip = make([]uint64, nc*w)
+		not := make([]uint64, w)
+		for c := range nc {
+			ip := b.ip[c*w : (c+1)*w]
+			copy(ip, noIn)
+			clear(not)
+			for _, m := range s.table.Members(uint32(c)) {
+				for t := head[m]; t >= 0; t = tags[t].next {
+					if tags[t].set != int32(si) {
+						continue
+					}
+					k := tags[t].rule
+					if tags[t].not {
+						not[k/64] |= 1 << (k % 64)
+					} else {
+						ip[k/64] |= 1 << (k % 64)
+					}
+				}
+			}
+			for i := range ip {
+				ip[i] &^= not[i]
+			}
+			if c&1023 == 0 {
+				if err := checkCtx(ctx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		b.cu = make([]int32, nc)
+		seen := map[string]int32{}
+		for c := range nc {
+			bs := b.ip[c*w : (c+1)*w]
+			key := unsafe.String((*byte)(unsafe.Pointer(&bs[0])), 8*w)
+			u, ok := seen[key]
+			if !ok {
+				u = int32(len(b.uniq) / w)
+				b.uniq = append(b.uniq, bs...)
+				seen[key] = u
+			}
+			b.cu[c] = u
+		}
+		b.first = make([]int32, len(b.uniq)/w)
+		for i := range b.first {
+			b.first[i] = -1
+		}
+		for i, iv := range s.ivs {
+			if u := b.cu[iv.Class]; b.first[u] < 0 {
+				b.first[u] = int32(i)
+			}
+		}
+		b.pa = make([]uint64, len(s.cols)*w)
+		for j, cl := range s.cols {
+			p := &s.prin[cl.p]
+			for k := range a.cr {
+				c := &a.cr[k]
+				if c.actions&(1<<cl.act) != 0 && c.holds(p) {
+					b.pa[j*w+k/64] |= 1 << (k % 64)
+				}
+			}
+		}
+		s.sets = append(s.sets, b)
+	}
+	return s, nil
+}
+
+// principals fills s.prin: named users (sorted), any other user, named roles
+// (sorted), any other role; "any other" only when such a principal can exist.
+func (s *space) principals(opts Options, as []*Analyzer) {
+	users, roles := map[string]bool{}, map[string]bool{}
+	for _, a := range as {
+		for k := range a.cr {
+			c := &a.cr[k]
+			for _, m := range []map[string]bool{c.users, c.notUsers} {
+				for id := range m {
+					users[id] = true
+				}
+			}
+			for _, m := range []map[string]bool{c.roles, c.notRoles} {
+				for id := range m {
+					roles[id] = true
+				}
+			}
+		}
+	}
+	for _, id := range sortedKeys(users) {
+		s.prin = append(s.prin, Principal{Kind: User, ID: id, Witness: id})
+	}
+	var dir UserLister
+	if len(as) > 0 {
+		dir = as[0].dir
+	}
+	if dir != nil {
+		for _, u := range dir.Users() {
+			if u.ID != "" && !users[u.ID] {
+				s.prin = append(s.prin, Principal{Kind: User, Witness: u.ID})
+				break
+			}
+		}
+	} else {
+		s.prin = append(s.prin, Principal{Kind: User, Witness: madeUp("S-1-1-11-any-other-user", users)})
+	}
+	for _, id := range sortedKeys(roles) {
+		s.prin = append(s.prin, Principal{Kind: Role, ID: id, Witness: id})
+	}
+	if opts.Roles != nil {
+		known := slices.Clone(opts.Roles)
+		slices.Sort(known)
+		for _, id := range known {
+			if !roles[id] {
+				s.prin = append(s.prin, Principal{Kind: Role, Witness: id})
+				break
+			}
+		}
+	} else {
+		s.prin = append(s.prin, Principal{Kind: Role, Witness: madeUp("any-other-role", roles)})
+	}
+}
+
+// madeUp returns base, or base-2, base-3, …: the first not in taken.
+func madeUp(base string, taken map[string]bool) string {
+	id := base
+	for i := 2; taken[id]; i++ {
+		id = base + "-" + strconv.Itoa(i)
+	}
+	return id
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allow reports whether set b allows the cell (distinct IP bitset u, column
+// j): some rule matches and no matching rule is DENY (A6).
+func (b *bitsets) allow(u int32, j int) bool {
+	if b.w == 1 {
+		m := b.uniq[u] & b.pa[j]
+		return m != 0 && m&b.deny[0] == 0
+	}
+	ip := b.uniq[int(u)*b.w : int(u+1)*b.w]
+	pa := b.pa[j*b.w : (j+1)*b.w]
+	var any uint64
+	for i := range ip {
+		m := ip[i] & pa[i]
+		if m&b.deny[i] != 0 {
+			return false
+		}
+		any |= m
+	}
+	return any != 0
+}
+
+// match writes the match set of the cell (distinct IP bitset u, column j)
+// into m (w words).
+func (b *bitsets) match(m []uint64, u int32, j int) {
+	ip := b.uniq[int(u)*b.w : int(u+1)*b.w]
+	pa := b.pa[j*b.w : (j+1)*b.w]
+	for i := range m {
+		m[i] = ip[i] & pa[i]
+	}
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const exRoles = "../../examples/org/roles.json"
+
+// rulesFile writes a list-access-control-rules file with the given rules.
+func rulesFile(t *testing.T, rules ...string) string {
+	t.Helper()
+	return writeTemp(t, "rules.json", `{"Rules": [`+strings.Join(rules, ",")+`]}`)
+}
+
+const defaultRuleJSON = `{"Name": "default", "Effect": "ALLOW", "Description": "Default WorkMail Rule", "DateCreated": 0, "DateModified": 0}`
+
+func TestAuditCLI(t *testing.T) {
+	code, out, errs := runCLI(t, "", "audit", exRules, "--users", exUsers, "--roles", exRoles)
+	if code != 0 || !strings.Contains(out, "no findings (6 rules") {
+		t.Fatalf("example org: exit %d\n%s%s", code, out, errs)
+	}
+	hostBits := rulesFile(t, defaultRuleJSON, `{"Name": "hb", "Effect": "DENY", "IpRanges": ["10.0.0.1/8"], "Actions": ["IMAP"]}`)
+	never := rulesFile(t, defaultRuleJSON,
+		`{"Name": "never", "Effect": "DENY", "IpRanges": ["10.1.0.0/16"], "NotIpRanges": ["10.0.0.0/8"]}`,
+		`{"Name": "shadowed", "Effect": "ALLOW", "IpRanges": ["10.2.0.0/16"], "UserIds": ["S-1-1-11-1234567890-1234567890-1234567890-1001"]}`,
+		`{"Name": "deny-10", "Effect": "DENY", "IpRanges": ["10.0.0.0/8"], "NotIpRanges": ["10.1.0.0/16"]}`)
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{[]string{hostBits}, 0, []string{"1 suggestion", "suggestion: Rules[1].IpRanges[0] (hb): 10.0.0.1/8 has host bits set"}},
+		{[]string{hostBits, "--fail-on", "suggestion"}, 4, []string{"[host-bits]"}},
+		{[]string{hostBits, "--fail-on", "warning"}, 0, nil},
+		{[]string{never}, 4, []string{"1 error, 1 warning",
+			"error: Rules[1].IpRanges (never): every address in IpRanges is also in NotIpRanges",
+			"warning: Rules[2] (shadowed): DENY rules match every request",
+			`witness: {"IpAddress":"10.2.0.0","Action":"ActiveSync","UserId":"S-1-1-11-1234567890-1234567890-1234567890-1001"}`}},
+		{[]string{never, "--fail-on", "bogus"}, 3, []string{"--fail-on"}},
+		{[]string{rulesFile(t, `{"Name": "x", "Effect": "ALLOW", "IpRanges": ["010.0.0.0/8"]}`)}, 3, []string{"Rules[0].IpRanges[0]", "ValidationException"}},
+		{[]string{}, 3, []string{"want one RULES.json"}},
+		{[]string{exRules, "--output", "yaml"}, 3, []string{"--output"}},
+		{[]string{rulesFile(t, defaultRuleJSON, `{"Name": "ghost", "Effect": "DENY", "UserIds": ["mallory@example.com"]}`), "--users", exUsers}, 4,
+			[]string{"unknown-user", "Rules[1].UserIds[0]"}},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"audit"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("audit %v: exit %d, want %d\n%s%s", tc.args, code, tc.code, out, errs)
+			continue
+		}
+		for _, c := range tc.contains {
+			if !strings.Contains(out+errs, c) {
+				t.Errorf("audit %v: output lacks %q:\n%s%s", tc.args, c, out, errs)
+			}
+		}
+	}
+	code, out, _ = runCLI(t, "", "audit", never, "--output", "json")
+	var rep struct {
+		Findings []struct {
+			Severity, Kind, Rule, Path, Message string
+			Witness                             map[string]string
+		}
+		Cells int64
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 4 || len(rep.Findings) != 2 || rep.Cells == 0 {
+		t.Fatalf("json: exit %d, %v\n%s", code, err, out)
+	}
+	if f := rep.Findings[1]; f.Severity != "warning" || f.Kind != "shadowed" || f.Witness["IpAddress"] != "10.2.0.0" {
+		t.Errorf("json finding %+v", f)
+	}
+	// The witness, replayed with eval, is denied although the rule matches.
+	w, _ := json.Marshal(rep.Findings[1].Witness)
+	_, out, _ = runCLI(t, string(w)+"\n", "eval", "--rules", never)
+	if !strings.Contains(out, `"Effect":"DENY","MatchedRules":["deny-10"]`) {
+		t.Errorf("witness through eval: %s", out)
+	}
+}
+
+func TestDiffCLI(t *testing.T) {
+	before := rulesFile(t, defaultRuleJSON, `{"Name": "office", "Effect": "DENY", "NotIpRanges": ["192.0.2.0/24"], "Actions": ["IMAP", "SMTP"]}`)
+	after := rulesFile(t, defaultRuleJSON, `{"Name": "office", "Effect": "DENY", "NotIpRanges": ["192.0.2.0/24", "10.9.0.0/16"], "Actions": ["IMAP", "SMTP"]}`)
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{[]string{exRules, exRules}, 0, []string{"equivalent"}},
+		{[]string{before, after}, 5, []string{"more permissive (1 region)", "+ newly allowed: 10.9.0.0/16  IMAP,SMTP  any other user",
+			`witness: {"IpAddress":"10.9.0.0","Action":"IMAP","UserId":"S-1-1-11-any-other-user"}`}},
+		{[]string{after, before}, 5, []string{"less permissive (1 region)", "- newly denied: 10.9.0.0/16"}},
+		{[]string{before}, 3, []string{"want OLD.json and NEW.json"}},
+		{[]string{before, rulesFile(t, `{"Name": "x", "Effect": "ALLOW", "Actions": ["Imap"]}`)}, 3, []string{"did you mean IMAP?"}},
+		{[]string{exRules, rulesFile(t, `{"Name": "x", "Effect": "DENY", "UserIds": ["mallory@example.com"]}`), "--users", exUsers}, 3, []string{"EntityNotFoundException"}},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"diff"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("diff %v: exit %d, want %d\n%s%s", tc.args, code, tc.code, out, errs)
+			continue
+		}
+		for _, c := range tc.contains {
+			if !strings.Contains(out+errs, c) {
+				t.Errorf("diff %v: output lacks %q:\n%s%s", tc.args, c, out, errs)
+			}
+		}
+	}
+	code, out, _ := runCLI(t, "", "diff", before, after, "--output", "json")
+	var d struct {
+		Verdict string
+		Regions []struct {
+			Change string
+			Addrs  struct {
+				First, Last string
+				CIDRs       []string
+			}
+			Actions []string
+			Witness map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil || code != 5 || d.Verdict != "more-permissive" || len(d.Regions) != 1 {
+		t.Fatalf("json: exit %d %v\n%s", code, err, out)
+	}
+	g := d.Regions[0]
+	if g.Change != "newly-allowed" || g.Addrs.First != "10.9.0.0" || g.Addrs.Last != "10.9.255.255" || len(g.Addrs.CIDRs) != 1 {
+		t.Errorf("region %+v", g)
+	}
+	// the witness through eval: DENY before, ALLOW after
+	w, _ := json.Marshal(g.Witness)
+	_, ob, _ := runCLI(t, string(w)+"\n", "eval", "--rules", before)
+	_, oa, _ := runCLI(t, string(w)+"\n", "eval", "--rules", after)
+	if !strings.Contains(ob, `"DENY"`) || !strings.Contains(oa, `"ALLOW"`) {
+		t.Errorf("witness through eval: before %s after %s", ob, oa)
+	}
+}
+
+func TestWhoCanCLI(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{[]string{exRules, "--users", exUsers, "--user", "alice"}, 0, []string{"user alice (S-1-1-11-1234567890-1234567890-1234567890-1001):", "every action from 10.8.0.0/16 192.0.2.0/24"}},
+		{[]string{exRules, "--users", exUsers, "--user", "carol"}, 0, []string{"WebMail from 0.0.0.0-198.51.99.255", "denied everywhere: ActiveSync,AutoDiscover,EWS,IMAP,SMTP,WindowsOutlook"}},
+		{[]string{exRules, "--users", exUsers, "--user", "dave"}, 0, []string{"named by no rule (any other user)"}},
+		{[]string{exRules, "--role", "9f1c2a64-3b7e-4d5a-8c21-0e6b7a9d4f10"}, 0, []string{"EWS from 10.20.0.0/16"}},
+		{[]string{exRules, "--users", exUsers, "--action", "IMAP", "--ip", "10.8.1.1"}, 0, []string{"IMAP from 10.8.1.1:", "allowed: user S-1-1-11-1234567890-1234567890-1234567890-1001 (alice), any other user", "denied:  user S-1-1-11-1234567890-1234567890-1234567890-1003 (carol)"}},
+		{[]string{exRules, "--users", exUsers, "--user", "mallory"}, 3, []string{"EntityNotFoundException"}},
+		{[]string{exRules, "--user", "x", "--role", "y"}, 3, []string{"exactly one of"}},
+		{[]string{exRules, "--action", "IMAP"}, 3, []string{"go together"}},
+		{[]string{exRules, "--action", "Imap", "--ip", "10.0.0.1"}, 3, []string{"did you mean IMAP?"}},
+		{[]string{exRules, "--action", "IMAP", "--ip", "10.0.0.01"}, 3, []string{"leading zero"}},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"who-can"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("who-can %v: exit %d, want %d\n%s%s", tc.args, code, tc.code, out, errs)
+			continue
+		}
+		for _, c := range tc.contains {
+			if !strings.Contains(out+errs, c) {
+				t.Errorf("who-can %v: output lacks %q:\n%s%s", tc.args, c, out, errs)
+			}
+		}
+	}
+	code, out, _ := runCLI(t, "", "who-can", exRules, "--users", exUsers, "--user", "alice", "--output", "json")
+	var pa struct {
+		Principal struct{ Kind, Id string }
+		UserId    string
+		Grants    []struct {
+			Actions []string
+			Ranges  []struct{ First, Last string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &pa); err != nil || code != 0 || pa.Principal.Kind != "user" || len(pa.Grants) != 1 || len(pa.Grants[0].Actions) != 7 {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+}
+
+func TestExplainCLI(t *testing.T) {
+	code, out, errs := runCLI(t, "", "explain", "--rules", exRules, "--users", exUsers, "--ip", "203.0.113.9", "--action", "IMAP", "--user", "bob")
+	if code != 2 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	for _, c := range []string{"DENY (explicit deny)", "matched rules: legacy-protocols-office-only",
+		"DENY  legacy-protocols-office-only: matches, decides", "ALLOW default: matches, overridden by DENY",
+		"NotIpRanges             holds  203.0.113.9 is in none of the 2 NotIpRanges items",
+		"UserIds                 FAILS  user S-1-1-11-1234567890-1234567890-1234567890-1002 is not in UserIds"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("output lacks %q:\n%s", c, out)
+		}
+	}
+	code, out, _ = runCLI(t, "", "explain", "--rules", exRules, "--ip", "192.0.2.9", "--action", "IMAP", "--user", "x-user-000000001", "--output", "json")
+	var ex struct {
+		Effect, Reason string
+		MatchedRules   []string
+		Rules          []struct {
+			Name       string
+			Matches    bool
+			Conditions []struct {
+				Field  string
+				Holds  bool
+				Index  *int
+				Detail string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &ex); err != nil || code != 0 || ex.Effect != "ALLOW" || ex.Reason != "explicit allow" || len(ex.Rules) != 6 {
+		t.Fatalf("json: exit %d %v\n%s", code, err, out)
+	}
+	last := ex.Rules[5] // legacy-protocols-office-only
+	if last.Matches || last.Conditions[0].Field != "NotIpRanges" || last.Conditions[0].Holds || *last.Conditions[0].Index != 0 {
+		t.Errorf("legacy rule: %+v", last)
+	}
+	for _, args := range [][]string{
+		{"--rules", exRules, "--ip", "192.0.2.9", "--action", "IMAP", "--role", "r"},
+		{"--rules", exRules, "--users", exUsers, "--ip", "192.0.2.9", "--action", "IMAP", "--user", "mallory"},
+		{"--ip", "192.0.2.9"},
+		{"--rules", exRules, "extra"},
+	} {
+		if code, out, errs := runCLI(t, "", append([]string{"explain"}, args...)...); code != 3 {
+			t.Errorf("explain %v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+}
+
+func TestAnalysisUsage(t *testing.T) {
+	for verb, exits := range map[string]string{"audit": "4 findings", "diff": "5 different", "explain": "2 DENY", "who-can": "0 answered"} {
+		code, _, errs := runCLI(t, "", verb, "-h")
+		if code != exitInvalid || !strings.Contains(errs, "wmpolicy "+verb) || !strings.Contains(errs, exits) || !strings.Contains(errs, "-output") {
+			t.Errorf("%s -h: exit %d\n%s", verb, code, errs)
+		}
+	}
+	_, out, _ := runCLI(t, "", "help")
+	for _, verb := range []string{"wmpolicy explain --rules", "wmpolicy audit RULES.json", "wmpolicy diff OLD.json NEW.json", "wmpolicy who-can RULES.json"} {
+		if !strings.Contains(out, verb) {
+			t.Errorf("usage lacks %q", verb)
+		}
+	}
+}
