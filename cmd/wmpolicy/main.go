@@ -61,6 +61,23 @@
 //
 // The first key signs new tokens; every key verifies. To rotate keys, put the new
 // key first and keep the older ones until their tokens have expired.
+//
+// Analysis (package analysis; every answer exact, with witness requests):
+//
+//	wmpolicy explain --rules RULES.json [--users USERS.json] [--roles ROLES.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
+//	wmpolicy audit RULES.json [--users USERS.json] [--roles ROLES.json] [--fail-on error|warning|suggestion] [--output text|json]
+//	wmpolicy diff OLD.json NEW.json [--users USERS.json] [--roles ROLES.json] [--output text|json]
+//	wmpolicy who-can RULES.json (--user ID | --role ID | --action ACTION --ip IP) [--users USERS.json] [--roles ROLES.json] [--output text|json]
+//
+// explain shows every rule's every condition for one request (exit 0 ALLOW, 2
+// DENY). audit lists findings (rules that never match, shadowed and redundant
+// rules, lock-outs, host-bit, duplicate and nested ranges, unknown users and
+// roles, rules past WorkMail's limit) and exits 4 when one is at or above
+// --fail-on (default error), 0 otherwise. diff prints the regions of requests
+// whose effect changes and the verdict, exiting 0 when the rule sets are
+// equivalent and 5 otherwise. who-can prints what a principal may do, from
+// where, or who may use an action from an address. ROLES.json is `aws workmail
+// list-impersonation-roles` output. All: 3 invalid input, 1 other failure.
 package main
 
 import (
