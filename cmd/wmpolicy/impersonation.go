@@ -48,6 +48,9 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 	usersFile := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
 	target := fs.String("target", "", "the `USER` to impersonate (with --users also email, alias or user name); without it, batch mode")
 	output := fs.String("output", "text", "`text` or json")
+	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org and --role-id, instead of --role and --users")
+	orgID := fs.String("org", "", "the organization `ID` in --state")
+	roleID := fs.String("role-id", "", "the `ROLE_ID` of a role in --state")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -56,8 +59,16 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
 		return exitInvalid
 	}
-	if *roleFile == "" {
-		fmt.Fprintf(stderr, "%s: --role is required\n", name)
+	if *stateDir != "" && (*roleFile != "" || *usersFile != "") {
+		fmt.Fprintf(stderr, "%s: --state replaces --role and --users; give one or the other\n", name)
+		return exitInvalid
+	}
+	if *stateDir != "" && *roleID == "" {
+		fmt.Fprintf(stderr, "%s: --role-id is required with --state\n", name)
+		return exitInvalid
+	}
+	if *roleFile == "" && *stateDir == "" {
+		fmt.Fprintf(stderr, "%s: --role (or --state DIR --org ID --role-id ROLE_ID) is required\n", name)
 		return exitInvalid
 	}
 	if *output != "text" && *output != "json" {
@@ -66,7 +77,16 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	single := false
 	fs.Visit(func(f *flag.Flag) { single = single || f.Name == "target" })
-	ev, prob := loadRole(*roleFile, *usersFile)
+	var ev *impersonation.Evaluator
+	var prob *problem
+	if *stateDir != "" {
+		if ev, prob = loadStateRole(*stateDir, *orgID, *roleID); prob != nil {
+			printStateProblem(stderr, name, prob)
+			return prob.code
+		}
+	} else {
+		ev, prob = loadRole(*roleFile, *usersFile)
+	}
 	if prob != nil {
 		prob.print(stderr)
 		return prob.code

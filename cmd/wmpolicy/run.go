@@ -27,9 +27,11 @@ const usage = `wmpolicy evaluates Amazon WorkMail access-control rules offline.
 Usage:
   wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
   wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl     (batch: JSON Lines in, JSON Lines out)
+  wmpolicy eval --state DIR --org ID ...                (the rules and users of an organization in a 'wmpolicy org' state)
   wmpolicy validate [--users USERS.json] RULES.json
   wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
   wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl   (batch: {"TargetUser":...} lines)
+  wmpolicy impersonation-effect --state DIR --org ID --role-id ROLE_ID ...   (a role of an organization in a 'wmpolicy org' state)
   wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
   wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
   wmpolicy token genkey [--id ID] [--out FILE]      ('wmpolicy token help': the key file format)
@@ -202,6 +204,8 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	user := fs.String("user", "", "user ID (with --users also email, alias or user name)")
 	role := fs.String("role", "", "impersonation role ID")
 	output := fs.String("output", "text", "`text` or json")
+	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org, instead of --rules and --users")
+	orgID := fs.String("org", "", "the organization `ID` in --state")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -210,8 +214,12 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wmpolicy eval: unexpected argument %q\n", pos[0])
 		return exitInvalid
 	}
-	if *rulesFile == "" {
-		fmt.Fprintln(stderr, "wmpolicy eval: --rules is required")
+	if *stateDir != "" && (*rulesFile != "" || *usersFile != "") {
+		fmt.Fprintln(stderr, "wmpolicy eval: --state replaces --rules and --users; give one or the other")
+		return exitInvalid
+	}
+	if *rulesFile == "" && *stateDir == "" {
+		fmt.Fprintln(stderr, "wmpolicy eval: --rules (or --state DIR --org ID) is required")
 		return exitInvalid
 	}
 	if *output != "text" && *output != "json" {
@@ -221,7 +229,16 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	single := set["ip"] || set["action"] || set["user"] || set["role"]
-	p, _, prob := loadPolicy(*rulesFile, *usersFile)
+	var p *accessctl.Policy
+	var prob *problem
+	if *stateDir != "" {
+		if p, prob = loadStatePolicy(*stateDir, *orgID); prob != nil {
+			printStateProblem(stderr, "wmpolicy eval", prob)
+			return prob.code
+		}
+	} else {
+		p, _, prob = loadPolicy(*rulesFile, *usersFile)
+	}
 	if prob != nil {
 		prob.print(stderr)
 		return prob.code

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/org"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+const orgUsage = `Usage: wmpolicy org VERB --state DIR [flags] [FILE]
+
+Organizations:
+  create        --alias ALIAS [--directory-id d-…] [--domain NAME]... [--kms-key-arn ARN] [--interoperability] [--client-token T]
+  list          [--max-results N] [--next-token T]
+  describe      --org ID
+  delete        --org ID [--force] [--delete-directory=false] [--client-token T]
+Access-control rules:
+  put-rule      --org ID RULE.json        (PutAccessControlRule request; OrganizationId optional)
+  delete-rule   --org ID --name NAME
+  list-rules    --org ID                  (prints list-access-control-rules output)
+Impersonation roles:
+  create-role   --org ID ROLE.json        (CreateImpersonationRole request: Name, Type, Description, Rules, ClientToken)
+  get-role      --org ID --role ROLE_ID
+  update-role   --org ID --role ROLE_ID ROLE.json
+  delete-role   --org ID --role ROLE_ID
+  list-roles    --org ID [--max-results N] [--next-token T]
+  assume        --org ID --role ROLE_ID   (prints {"Token": …, "ExpiresIn": 900})
+Users:
+  import-users  --org ID USERS.json       (list-users output; replaces every user)
+  put-user      --org ID --id ID [--email E] [--alias A]... [--name N] [--display-name D] [--user-state ENABLED|DISABLED|DELETED]
+  delete-user   --org ID --id ID
+  list-users    --org ID
+
+DIR is the state directory (created by the first 'create'); FILE "-" or no
+FILE reads standard input. Answers are the AWS JSON shapes. Errors are
+printed as CODE: Path: Message. Exit status: 0 success, 3 an API error
+(invalid input, unknown organization, limit, …) or bad usage, 1 any other
+failure (such as a state file that does not load).
+`
+
+func init() {
+	register("org", command{
+		usage: "  wmpolicy org VERB --state DIR [flags]                  ('wmpolicy org help': create/list/describe/delete organizations, rules, roles, users)\n",
+		run:   cmdOrg,
+	})
+}
+
+// orgVerb is one verb of 'wmpolicy org'.
+type orgVerb struct {
+	create bool // may create the state directory
+	files  int  // positional JSON file arguments: 0 or 1
+	flags  func(fs *flag.FlagSet) func(s *org.Store, orgID string, file []byte) (any, error)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+var orgVerbs = map[string]orgVerb{
+	"create": {create: true, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		alias := fs.String("alias", "", "the organization's `ALIAS` (required)")
+		dirID := fs.String("directory-id", "", "an existing directory `d-…`")
+		var domains multiFlag
+		fs.Var(&domains, "domain", "a mail `DOMAIN` (repeatable; the first is the default mail domain)")
+		kms := fs.String("kms-key-arn", "", "KMS key `ARN`")
+		interop := fs.Bool("interoperability", false, "enable interoperability (needs --directory-id)")
+		token := fs.String("client-token", "", "idempotency `TOKEN`")
+		return func(s *org.Store, _ string, _ []byte) (any, error) {
+			in := org.CreateOrganizationInput{Alias: *alias, DirectoryId: *dirID, KmsKeyArn: *kms, EnableInteroperability: *interop, ClientToken: *token}
+			for _, d := range domains {
+				in.Domains = append(in.Domains, org.Domain{DomainName: d})
+			}
+			return s.CreateOrganization(in)
+		}
+	}},
+	"list": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		max := fs.Int("max-results", 0, "page size `N` (1-100; default 100)")
+		next := fs.String("next-token", "", "continue a listing")
+		return func(s *org.Store, _ string, _ []byte) (any, error) {
+			return s.ListOrganizations(org.ListOrganizationsInput{MaxResults: int32(clampInt32(*max)), NextToken: *next})
+		}
+	}},
+	"describe": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.DescribeOrganization(org.DescribeOrganizationInput{OrganizationId: id})
+		}
+	}},
+	"delete": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		force := fs.Bool("force", false, "delete even when the organization has enabled users")
+		delDir := fs.Bool("delete-directory", true, "DeleteDirectory")
+		token := fs.String("client-token", "", "idempotency `TOKEN`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.DeleteOrganization(org.DeleteOrganizationInput{OrganizationId: id, ForceDelete: *force, DeleteDirectory: delDir, ClientToken: *token})
+		}
+	}},
+	"put-rule": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, file []byte) (any, error) {
+			var in org.PutAccessControlRuleInput
+			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+				return nil, err
+			}
+			return s.PutAccessControlRule(in)
+		}
+	}},
+	"delete-rule": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		name := fs.String("name", "", "the rule's `NAME`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.DeleteAccessControlRule(org.DeleteAccessControlRuleInput{OrganizationId: id, Name: *name})
+		}
+	}},
+	"list-rules": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.ListAccessControlRules(org.ListAccessControlRulesInput{OrganizationId: id})
+		}
+	}},
+	"create-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, file []byte) (any, error) {
+			var in org.CreateImpersonationRoleInput
+			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+				return nil, err
+			}
+			return s.CreateImpersonationRole(in)
+		}
+	}},
+	"get-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		role := fs.String("role", "", "the `ROLE_ID`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.GetImpersonationRole(org.GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+		}
+	}},
+	"update-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		role := fs.String("role", "", "the `ROLE_ID`")
+		return func(s *org.Store, id string, file []byte) (any, error) {
+			var in org.UpdateImpersonationRoleInput
+			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+				return nil, err
+			}
+			if in.ImpersonationRoleId != "" && in.ImpersonationRoleId != *role {
+				return nil, policy.Errorf(policy.InvalidParameterException, "ImpersonationRoleId", "the file names another role than --role")
+			}
+			in.ImpersonationRoleId = *role
+			return s.UpdateImpersonationRole(in)
+		}
+	}},
+	"delete-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		role := fs.String("role", "", "the `ROLE_ID`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.DeleteImpersonationRole(org.DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+		}
+	}},
+	"list-roles": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		max := fs.Int("max-results", 0, "page size `N` (1-100; default 20)")
+		next := fs.String("next-token", "", "continue a listing")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.ListImpersonationRoles(org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: int32(clampInt32(*max)), NextToken: *next})
+		}
+	}},
+	"assume": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		role := fs.String("role", "", "the `ROLE_ID`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.AssumeImpersonationRole(org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+		}
+	}},
+	"import-users": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, file []byte) (any, error) {
+			var out policy.ListUsersOutput
+			if err := policy.DecodeStrict(file, &out); err != nil {
+				return nil, err
+			}
+			return s.ImportUsers(org.ImportUsersInput{OrganizationId: id, Users: out.Users})
+		}
+	}},
+	"put-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		var u org.User
+		fs.StringVar(&u.Id, "id", "", "the user's `ID` (required)")
+		fs.StringVar(&u.Email, "email", "", "primary email address")
+		var aliases multiFlag
+		fs.Var(&aliases, "alias", "a further email `ADDRESS` (repeatable)")
+		fs.StringVar(&u.Name, "name", "", "user name")
+		fs.StringVar(&u.DisplayName, "display-name", "", "display name")
+		fs.StringVar(&u.State, "user-state", "ENABLED", "the user's state: ENABLED, DISABLED or DELETED")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			u.Aliases = aliases
+			return s.PutUser(org.PutUserInput{OrganizationId: id, User: u})
+		}
+	}},
+	"delete-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		user := fs.String("id", "", "the user's `ID`")
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.DeleteUser(org.DeleteUserInput{OrganizationId: id, UserId: *user})
+		}
+	}},
+	"list-users": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		return func(s *org.Store, id string, _ []byte) (any, error) {
+			return s.ListUsers(org.ListUsersInput{OrganizationId: id})
+		}
+	}},
+}
+
+func clampInt32(n int) int {
+	if n > 1<<30 {
+		return 1 << 30
+	}
+	if n < -(1 << 30) {
+		return -(1 << 30)
+	}
+	return n
+}
+
+// decodeFor decodes a request file strictly; its OrganizationId, when set,
+// must be the one of --org.
+func decodeFor(file []byte, v any, orgField *string, orgID string) error {
+	if err := policy.DecodeStrict(file, v); err != nil {
+		return err
+	}
+	if *orgField != "" && *orgField != orgID {
+		return policy.Errorf(policy.InvalidParameterException, "OrganizationId", "the file names another organization than --org")
+	}
+	*orgField = orgID
+	return nil
+}
+
+// openState opens the state directory of a CLI call. Without create, a
+// directory that holds no state is an error rather than a new empty state.
+func openState(dir string, create bool) (*org.Store, *problem) {
+	if dir == "" {
+		return nil, &problem{err: errors.New("--state DIR is required"), code: exitInvalid}
+	}
+	if !create {
+		if _, err := os.Stat(filepath.Join(dir, "keys.json")); err != nil {
+			return nil, &problem{err: fmt.Errorf("no organization state in %s (create one with 'wmpolicy org create --state %s --alias …')", dir, dir), code: exitFailure}
+		}
+	}
+	s, err := org.Open(org.Options{Dir: dir})
+	if err != nil {
+		return nil, &problem{err: err, code: exitFailure}
+	}
+	return s, nil
+}
+
+func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, orgUsage)
+		return exitInvalid
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, orgUsage)
+		return 0
+	}
+	verb, ok := orgVerbs[name]
+	if !ok {
+		fmt.Fprintf(stderr, "wmpolicy org: unknown verb %q\n\n%s", name, orgUsage)
+		return exitInvalid
+	}
+	prefix := "wmpolicy org " + name
+	fs := flag.NewFlagSet(prefix, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	state := fs.String("state", "", "the state `DIR` (required)")
+	orgID := fs.String("org", "", "the organization `ID` (m-…)")
+	call := verb.flags(fs)
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) > verb.files {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", prefix, pos[verb.files])
+		return exitInvalid
+	}
+	needsOrg := name != "create" && name != "list"
+	if needsOrg && *orgID == "" {
+		fmt.Fprintf(stderr, "%s: --org is required\n", prefix)
+		return exitInvalid
+	}
+	var file []byte
+	if verb.files == 1 {
+		var prob *problem
+		if len(pos) == 0 || pos[0] == "-" {
+			file, err = io.ReadAll(stdin)
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: reading standard input: %v\n", prefix, err)
+				return exitFailure
+			}
+		} else if file, prob = readFile(pos[0]); prob != nil {
+			prob.print(stderr)
+			return prob.code
+		}
+	}
+	s, prob := openState(*state, verb.create)
+	if prob != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, prob.err)
+		return prob.code
+	}
+	defer s.Close()
+	out, err := call(s, *orgID, file)
+	if err != nil {
+		for _, e := range policy.Errors(err) {
+			fmt.Fprintf(stderr, "%s: %s\n", prefix, e.Error())
+		}
+		if policy.CodeOf(err) != "" {
+			return exitInvalid
+		}
+		return exitFailure
+	}
+	if err := writeJSON(stdout, out, "    "); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return exitFailure
+	}
+	return 0
+}
+
+// loadStatePolicy returns the compiled access-control rules of organization
+// orgID in the state directory dir (eval --state DIR --org ID).
+func loadStatePolicy(dir, orgID string) (*accessctl.Policy, *problem) {
+	snap, prob := loadStateSnapshot(dir, orgID)
+	if prob != nil {
+		return nil, prob
+	}
+	return snap.Policy(), nil
+}
+
+// loadStateRole returns the compiled role roleID of organization orgID in the
+// state directory dir (impersonation-effect --state DIR --org ID --role-id R).
+func loadStateRole(dir, orgID, roleID string) (*impersonation.Evaluator, *problem) {
+	snap, prob := loadStateSnapshot(dir, orgID)
+	if prob != nil {
+		return nil, prob
+	}
+	ev := snap.Role(roleID)
+	if ev == nil {
+		return nil, &problem{err: policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId",
+			fmt.Sprintf("impersonation role %q not found in organization %s", roleID, orgID)), code: exitInvalid}
+	}
+	return ev, nil
+}
+
+func loadStateSnapshot(dir, orgID string) (*org.Snapshot, *problem) {
+	if orgID == "" {
+		return nil, &problem{err: errors.New("--org is required with --state"), code: exitInvalid}
+	}
+	s, prob := openState(dir, false)
+	if prob != nil {
+		return nil, prob
+	}
+	defer s.Close()
+	h, err := s.Handle(orgID)
+	if err != nil {
+		return nil, &problem{err: err, code: exitInvalid}
+	}
+	return h.Snapshot(), nil
+}
+
+// printStateProblem prints a problem of loading a state: API errors with their
+// code, others (a missing or damaged state) as their own text.
+func printStateProblem(w io.Writer, prefix string, p *problem) {
+	if policy.CodeOf(p.err) == "" {
+		fmt.Fprintf(w, "%s: %v\n", prefix, p.err)
+		return
+	}
+	p.print(w)
+}

@@ -1,0 +1,86 @@
+// Package org is an embeddable store of Amazon WorkMail organizations: it
+// runs the operations of the WorkMail API that wmpolicy covers, with AWS's
+// inputs, outputs and errors (SEMANTICS sections A14–A18, B5–B8, C and D), while
+// the request path evaluates lock-free against the latest compiled snapshot,
+// and it keeps its state durably in a directory.
+//
+// # Operations
+//
+// One method per operation, each taking and returning the API's request and
+// response shapes (Go structs with the API's field names):
+//
+//	organizations   CreateOrganization, DeleteOrganization, ListOrganizations, DescribeOrganization
+//	access control  PutAccessControlRule, DeleteAccessControlRule, ListAccessControlRules, GetAccessControlEffect
+//	roles           CreateImpersonationRole, GetImpersonationRole, UpdateImpersonationRole,
+//	                DeleteImpersonationRole, ListImpersonationRoles, GetImpersonationRoleEffect,
+//	                AssumeImpersonationRole
+//	users           ImportUsers (list-users output), PutUser, DeleteUser, ListUsers
+//
+// Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
+// code and field path, matchable with errors.Is against the policy sentinels;
+// a failed call changes nothing (D1). Every organization has a directory of
+// users, empty until ImportUsers or PutUser fills it; rules and roles name
+// users by ID, email, alias or user name and are resolved through it (A18,
+// B2). A user change that would leave a stored rule or role naming an unknown
+// user is refused. The rule limit (10, default rule included, A14) and the
+// role limit (20, B5) are per organization; Options.RuleLimit and
+// Options.RoleLimit raise them.
+//
+// # Snapshots
+//
+// Each successful mutation compiles the organization it touched into a new
+// immutable Snapshot — its accessctl.Policy, its impersonation.Evaluators,
+// its directory and a revision number — and publishes it with an atomic
+// pointer store. Readers never lock and never see a half-applied change:
+//
+//   - Store.Snapshot(id) is an atomic load of the index, a lookup in an
+//     open-addressing table keyed by the ID's bytes, and an atomic load of the
+//     organization's latest snapshot; evaluate its Policy or Role directly;
+//   - Store.Evaluate(id, request, matched) answers GetAccessControlEffect
+//     through that lookup without allocating, and reports the revision used;
+//   - a Handle (Store.Handle) skips the lookup: each Handle.Evaluate is one
+//     atomic load on top of the compiled evaluator.
+//
+// Writers are serialized by one mutex per store.
+//
+// # Durable state
+//
+// With Options.Dir set the store keeps one file per organization,
+// DIR/orgs/<OrganizationId>.json, so that a mutation costs a write of the
+// organization it touches, not of the whole store. Each file is versioned
+// JSON:
+//
+//	{"Schema": 1, "Sha256": "<hex of the Organization value's bytes>", "Organization": {…}}
+//
+// Every mutation writes its organization's file atomically — a temporary file
+// in the same directory, fsync, rename over the old file, fsync of the
+// directory — before the call returns, so that a crash leaves either the state
+// before the mutation or the state after it. A deleted organization leaves a
+// small tombstone file (State "Deleted"), so that repeating DeleteOrganization
+// keeps answering the same after a restart.
+//
+// Open loads and fully validates every file: the schema version, the checksum
+// (a flipped byte anywhere in the body is detected, even inside a string),
+// strict decoding (unknown, duplicated or wrong-case keys), every field as the
+// operations check it, the compilation of rules and roles, and the uniqueness
+// of aliases and directories across organizations. A file that is empty,
+// truncated, corrupt or from a newer schema is refused with a *FileError
+// naming it and the problem; Open then fails, and nothing is ever written over
+// it. Leftover temporary files of interrupted writes are removed.
+//
+// The impersonation token keys (impersonation.Key) and the secret that MACs
+// pagination tokens live apart, in DIR/keys.json (mode 0600, refused when
+// group or others may read it), generated on first Open. DIR/LOCK is locked
+// while the store is open, so that two processes never write one directory.
+// With Options.Dir empty the store lives in memory only, with fresh random
+// keys.
+//
+// # Pagination
+//
+// ListOrganizations and ListImpersonationRoles return opaque NextTokens that
+// encode the sort key of the last item returned (never an offset), so that a
+// listing continues correctly when items are added or removed between pages.
+// Tokens are MACed with the store's page secret over the listing they belong
+// to (the operation and the organization); a token that was altered or
+// issued for another listing is InvalidParameterException.
+package org
