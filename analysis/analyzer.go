@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -34,9 +35,17 @@ type Options struct {
 	Directory policy.Directory
 	// Roles, when non-nil, are the impersonation role IDs the organization has
 	// (`aws workmail list-impersonation-roles`): rule entries naming another
-	// role match no request (and [Analyzer.Audit] reports them), and "any other
-	// role" means the listed roles that no rule names. Nil means any role ID may
-	// appear in a request.
+	// role match no request (and [Analyzer.Audit] reports them), requests of
+	// another role are ResourceNotFoundException ([Analyzer.Explain],
+	// [Analyzer.WhoCanPrincipal]), and "any other role" means the listed roles
+	// that no rule names. Nil means any role ID may appear in a request.
+	//
+	// Each entry must be a valid role ID by the rule accessctl applies to
+	// ImpersonationRoleIds entries (SEMANTICS A13: 1–64 characters of
+	// [a-zA-Z0-9_-]); an invalid one is a ValidationException with the path
+	// "Roles[i]", as accessctl reports a bad ID. Duplicates are allowed and
+	// count once. [New] copies the list: changing it afterwards does not
+	// affect the Analyzer.
 	Roles []string
 	// MaxCells bounds the cells (address intervals × principal classes ×
 	// actions) one call may decide; a call that would need more returns a
@@ -141,26 +150,67 @@ type entry struct {
 	id    string
 }
 
-// New validates rules as [accessctl.ValidateRules] does (every problem, with
-// its path, as a policy.ErrorList) and compiles them for analysis. Unlike
+// New validates opts (see [Options]) and rules as [accessctl.ValidateRules]
+// does (every problem, with its path, as a policy.ErrorList) and compiles them
+// for analysis. Unlike
 // [accessctl.Compile] it accepts user entries the directory does not know and
 // role entries Options.Roles does not list: they name nobody (no request can
 // carry them), which is exactly how the rule behaves once that user or role is
-// deleted, and [Analyzer.Audit] reports each. The rules are copied.
+// deleted, and [Analyzer.Audit] reports each. The rules and Options.Roles are
+// copied; Options.Directory is kept and must not change while the Analyzer is
+// in use (a *policy.MemDirectory never changes).
 //
 // Cost: O(R log R) for R ranges, plus a table like accessctl's.
 func New(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
-	if err := accessctl.ValidateRules(rules); err != nil {
+	errs := opts.check()
+	errs = append(errs, policy.Errors(accessctl.ValidateRules(rules))...)
+	if err := errs.Err(); err != nil {
 		return nil, err
+	}
+	return build(rules, opts)
+}
+
+// check returns the problems of the options themselves (not of any rule
+// list): a Directory that cannot list its users, invalid Roles entries.
+func (o Options) check() policy.ErrorList {
+	var errs policy.ErrorList
+	if o.Directory != nil {
+		if _, ok := o.Directory.(UserLister); !ok {
+			errs = append(errs, policy.Errorf(policy.InvalidParameterException, "Directory",
+				"the analysis needs a directory that lists its users (Users() []policy.User), like *policy.MemDirectory"))
+		}
+	}
+	for i, id := range o.Roles {
+		if msg := roleIDProblem(id); msg != "" {
+			errs = append(errs, policy.Errorf(policy.ValidationException, "Roles["+strconv.Itoa(i)+"]", msg))
+		}
+	}
+	return errs
+}
+
+// roleIDProblem returns what is wrong with an impersonation role ID, or "".
+// It asks [accessctl.ValidateRules] about a rule naming the role, so that the
+// rule (A13) and its wording are exactly accessctl's.
+func roleIDProblem(id string) string {
+	err := accessctl.ValidateRules([]accessctl.Rule{{Name: "r", Effect: policy.Allow, ImpersonationRoleIds: []string{id}}})
+	if err == nil {
+		return ""
+	}
+	return policy.Errors(err)[0].Message
+}
+
+// build compiles rules that passed ValidateRules with options that passed
+// check. The Analyzer keeps its own copies of the rules and of opts.Roles
+// (sorted, duplicates removed).
+func build(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
+	if opts.Roles != nil {
+		roles := slices.Clone(opts.Roles)
+		slices.Sort(roles)
+		opts.Roles = slices.Clip(slices.Compact(roles))
 	}
 	a := &Analyzer{opts: opts, rules: make([]accessctl.Rule, len(rules)), cr: make([]crule, len(rules))}
 	if opts.Directory != nil {
-		l, ok := opts.Directory.(UserLister)
-		if !ok {
-			return nil, policy.Errorf(policy.InvalidParameterException, "Directory",
-				"the analysis needs a directory that lists its users (Users() []policy.User), like *policy.MemDirectory")
-		}
-		a.dir = l
+		a.dir = opts.Directory.(UserLister) // checked by Options.check
 	}
 	if opts.Roles != nil {
 		a.known = make(map[string]bool, len(opts.Roles))

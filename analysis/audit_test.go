@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -357,6 +358,60 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// Options.Roles entries must be valid role IDs (the rule accessctl applies to
+// ImpersonationRoleIds entries, A13): otherwise New and Diff return a
+// ValidationException per bad entry, at "Roles[i]". Duplicates count once.
+// With valid roles, every diff witness (including "any other role"'s)
+// replays through accessctl.
+func TestNewRolesOptionValidated(t *testing.T) {
+	long := strings.Repeat("r", accessctl.MaxRoleIDLength+1)
+	_, err := analysis.New([]accessctl.Rule{defaultRule}, analysis.Options{Roles: []string{"ok", "", "no spaces", "ok", long, "é"}})
+	var got []string
+	for _, e := range policy.Errors(err) {
+		if e.Code != policy.ValidationException {
+			t.Errorf("%v: want ValidationException", e)
+		}
+		got = append(got, e.Path)
+	}
+	if want := []string{"Roles[1]", "Roles[2]", "Roles[4]", "Roles[5]"}; !slices.Equal(got, want) {
+		t.Errorf("New: paths %q, want %q (%v)", got, want, err)
+	}
+	a, err := analysis.New([]accessctl.Rule{defaultRule}, analysis.Options{Roles: []string{"r-1", "r-1", "R_2"}})
+	if err != nil {
+		t.Fatalf("valid roles with a duplicate: %v", err)
+	}
+	if pa, err := a.WhoCanPrincipal(context.Background(), analysis.Role, "R_2"); err != nil || len(pa.Grants) != 1 {
+		t.Errorf("R_2: %+v, %v", pa, err)
+	}
+
+	dir, err := policy.NewDirectory(poolUsers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{poolUsers[0].ID, poolUsers[1].ID, poolUsers[2].ID, poolUsers[3].ID}
+	before := []accessctl.Rule{defaultRule}
+	after := []accessctl.Rule{defaultRule, {Name: "no-roles", Effect: policy.Deny, NotUserIds: all}} // matches role requests only (A4)
+	if _, err := analysis.Diff(context.Background(), before, after, analysis.Options{Directory: dir, Roles: []string{""}}); policy.CodeOf(err) != policy.ValidationException || policy.Errors(err)[0].Path != "Roles[0]" {
+		t.Errorf("Diff with Roles [\"\"]: %v", err)
+	}
+	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{Directory: dir, Roles: []string{"role-x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Regions) != 1 || res.Regions[0].Witness.ImpersonationRoleID != "role-x" {
+		t.Fatalf("regions %+v, want one of any other role (role-x)", res.Regions)
+	}
+	p, err := accessctl.Compile(after, accessctl.Options{Directory: dir, Roles: accessctl.RoleIDs{"role-x": {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range res.Regions {
+		if d, err := p.Decide(g.Witness); err != nil || d.Effect != policy.Deny {
+			t.Errorf("region %v %v: witness %+v: %+v, %v", g.Change, g.Principals, g.Witness, d, err)
+		}
+	}
+}
+
 type lookupOnly struct{}
 
 func (lookupOnly) Lookup(string) (policy.User, bool) { return policy.User{}, false }
@@ -370,6 +425,47 @@ func TestSeverity(t *testing.T) {
 	}
 	if _, err := analysis.ParseSeverity("Error"); policy.CodeOf(err) != policy.InvalidParameterException {
 		t.Errorf("ParseSeverity(Error): %v", err)
+	}
+}
+
+// New copies Options.Roles: an Analyzer answers the same after the caller
+// reuses its slice, also while other goroutines use the Analyzer (run with
+// -race).
+func TestAnalyzerConcurrentKeepsCallersRoles(t *testing.T) {
+	roles := []string{"r1", "r2"}
+	rules := []accessctl.Rule{defaultRule, {Name: "d", Effect: policy.Deny, ImpersonationRoleIds: []string{"r1"}}}
+	a, err := analysis.New(rules, analysis.Options{Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	check := func() error {
+		pa, err := a.WhoCanPrincipal(ctx, analysis.Role, "r2")
+		if err != nil || len(pa.Grants) != 1 || pa.Principal.Witness != "r2" {
+			return fmt.Errorf("r2 (any other role): %+v, %v; want EWS from every address", pa, err)
+		}
+		ra, err := a.WhoCanRequest(ctx, accessctl.EWS, netip.MustParseAddr("192.0.2.1"))
+		if err != nil || len(ra.Allowed) != 2 || ra.Allowed[1].String() != "any other role" {
+			return fmt.Errorf("who may use EWS: %+v, %v; want any other user and any other role", ra, err)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		t.Fatalf("before reuse: %v", err)
+	}
+	done := make(chan error, 4)
+	for range 4 {
+		go func() { done <- check() }()
+	}
+	roles[1] = "r1" // the caller reuses its slice while the Analyzer is in use
+	roles[0] = "x"
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if err := check(); err != nil {
+		t.Errorf("after the caller reused its Roles slice: %v", err)
 	}
 }
 

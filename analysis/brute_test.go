@@ -263,6 +263,9 @@ func checkDiff(t *rapid.T, u *universe, before, after []accessctl.Rule) {
 	if res.Verdict != want {
 		t.Fatalf("verdict %v, want %v", res.Verdict, want)
 	}
+	if p := regionProblem(res); p != "" {
+		t.Fatalf("%s\nregions: %+v", p, res.Regions)
+	}
 	for _, g := range res.Regions {
 		w := g.Witness
 		if addrOf(w) != g.Addrs.First {

@@ -1,10 +1,12 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/policy"
 )
 
 // Change labels a [Region] of a diff.
@@ -78,15 +80,17 @@ func (v Verdict) MarshalText() ([]byte, error) {
 
 // Region is a set of requests that all changed the same way: every address of
 // Addrs × every action of Actions × every principal class of Principals.
-// Impersonation roles make EWS requests only (A12): a role among Principals
-// stands for its EWS requests, and Actions then includes EWS.
+// Every action applies to every principal: impersonation roles make EWS
+// requests only (A12), so a region with a role has Actions [EWS] (and users
+// share it only when EWS is all that changed for them there).
 type Region struct {
-	Change     Change
-	Addrs      AddrRange
-	Actions    []accessctl.Action
+	Change  Change
+	Addrs   AddrRange
+	Actions []accessctl.Action // ascending, non-empty
+	// Principals are non-empty, in the order of DiffResult.Principals.
 	Principals []Principal
 	// Witness is one request of the region: its first address, first action
-	// and first principal (a role with EWS).
+	// and first principal.
 	Witness accessctl.Request
 }
 
@@ -94,32 +98,54 @@ type Region struct {
 type DiffResult struct {
 	Verdict Verdict
 	// Regions cover exactly the requests whose effect changed, without
-	// overlap, ordered by first address, then change, then principal.
+	// overlap, ordered by Addrs.First, then Change (newly allowed first), then
+	// first principal (Principals[0], in the order of DiffResult.Principals),
+	// then Addrs.Last; no two regions tie.
 	Regions []Region
-	// Principals are the principal classes that were compared.
+	// Principals are the principal classes that were compared, in this order:
+	// named users by ascending ID, any other user, named roles by ascending ID,
+	// any other role (an "any other" class only when such a principal can
+	// exist).
 	Principals []Principal
 	// Cells is the number of cells decided.
 	Cells int64
 }
 
 // Diff computes which requests change effect between before and after, both
-// compiled with opts (see [New]; rule lists that fail validation give its
-// errors). It decides every cell of the common decomposition — address
-// intervals cut at every range boundary of both sets × principal classes ×
-// actions — once, never enumerating addresses, and merges the changed cells
-// into regions: adjacent intervals with the same change merge, and so do the
-// principals and actions that changed over the same addresses, so that a
-// change to one range reads as one region.
+// compiled with opts (see [New]). Invalid input gives every problem as a
+// policy.ErrorList, as New does, with the path of a rule problem naming its
+// list: "Before.Rules[0].IpRanges[0]" or "After.Rules[0].IpRanges[0]"
+// (problems of opts keep their paths, e.g. "Roles[0]").
+//
+// It decides every cell of the common decomposition — address intervals cut
+// at every range boundary of both sets × principal classes × actions — once,
+// never enumerating addresses, and merges the changed cells into regions:
+// adjacent intervals with the same change merge, and so do the principals
+// that changed over the same addresses for the same actions, so that a change
+// to one range reads as one region of users and, when roles changed too, one
+// of roles (EWS only, A12).
 //
 // Exceeding Options.MaxCells or MaxRegions returns a *[BudgetError]; a
 // cancelled ctx returns its error; neither returns a partial answer.
 // Cost: O(cells) time; memory O(intervals + columns + regions).
 func Diff(ctx context.Context, before, after []accessctl.Rule, opts Options) (*DiffResult, error) {
-	a, err := New(before, opts)
+	errs := opts.check()
+	for _, set := range []struct {
+		name  string
+		rules []accessctl.Rule
+	}{{"Before", before}, {"After", after}} {
+		for _, e := range policy.Errors(accessctl.ValidateRules(set.rules)) {
+			errs = append(errs, e.WithPrefix(set.name))
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	a, err := build(before, opts)
 	if err != nil {
 		return nil, err
 	}
-	b, err := New(after, opts)
+	b, err := build(after, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -202,8 +228,7 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 	if err := g.flush(^uint32(0)); err != nil {
 		return nil, err
 	}
-	res.Regions = g.regions
-	sortRegions(res.Regions)
+	res.Regions = sortRegions(g.regions, g.first)
 	var na, nd bool
 	for _, r := range res.Regions {
 		na = na || r.Change == NewlyAllowed
@@ -226,6 +251,7 @@ type grouper struct {
 	max     int
 	pending []run
 	regions []Region
+	first   []int32 // per region: index in s.prin of its first principal
 	mask    []uint8 // per principal: actions (bit a) of the current group
 }
 
@@ -278,8 +304,9 @@ func (g *grouper) flush(last uint32) error {
 }
 
 // group makes the regions of runs with the same addresses and change: the
-// principals with the same action set share a region; roles (EWS only) join
-// the first user region whose actions include EWS.
+// principals with the same action set share a region, so that every action of
+// a region applies to every principal of it. Roles have EWS only (A12): they
+// share a region with users only when EWS is all those users' actions.
 func (g *grouper) group(runs []run, addrs AddrRange) error {
 	s := g.s
 	var touched []int32
@@ -290,18 +317,13 @@ func (g *grouper) group(runs []run, addrs AddrRange) error {
 		}
 		g.mask[p] |= 1 << s.cols[r.col].act
 	}
-	slices.Sort(touched)
+	slices.Sort(touched) // principals in the order of s.prin
 	kind := runs[0].kind
 	start := len(g.regions)
-	var roles []Principal
 	for _, p := range touched {
 		m := g.mask[p]
 		g.mask[p] = 0
 		pr := s.prin[p]
-		if pr.Kind == Role {
-			roles = append(roles, pr)
-			continue
-		}
 		found := false
 		for i := start; i < len(g.regions); i++ {
 			if actionMask(g.regions[i].Actions) == m {
@@ -311,29 +333,11 @@ func (g *grouper) group(runs []run, addrs AddrRange) error {
 			}
 		}
 		if !found {
-			g.regions = append(g.regions, Region{Change: kind, Addrs: addrs, Actions: maskActions(m), Principals: []Principal{pr}})
+			acts := maskActions(m)
+			g.regions = append(g.regions, Region{Change: kind, Addrs: addrs, Actions: acts, Principals: []Principal{pr},
+				Witness: pr.request(addrs.First, acts[0])})
+			g.first = append(g.first, p)
 		}
-	}
-	if len(roles) > 0 {
-		joined := false
-		for i := start; i < len(g.regions); i++ {
-			if actionMask(g.regions[i].Actions)&(1<<accessctl.EWS) != 0 {
-				g.regions[i].Principals = append(g.regions[i].Principals, roles...)
-				joined = true
-				break
-			}
-		}
-		if !joined {
-			g.regions = append(g.regions, Region{Change: kind, Addrs: addrs, Actions: []accessctl.Action{accessctl.EWS}, Principals: roles})
-		}
-	}
-	for i := start; i < len(g.regions); i++ {
-		r := &g.regions[i]
-		act := r.Actions[0]
-		if r.Principals[0].Kind == Role {
-			act = accessctl.EWS
-		}
-		r.Witness = r.Principals[0].request(addrs.First, act)
 	}
 	if len(g.regions) > g.max {
 		return &BudgetError{Resource: "regions", Need: -1, Limit: int64(g.max)}
@@ -359,17 +363,22 @@ func maskActions(m uint8) []accessctl.Action {
 	return out
 }
 
-func sortRegions(rs []Region) {
-	slices.SortStableFunc(rs, func(x, y Region) int {
-		switch {
-		case x.Addrs.First != y.Addrs.First:
-			if x.Addrs.First < y.Addrs.First {
-				return -1
-			}
-			return 1
-		case x.Change != y.Change:
-			return int(x.Change) - int(y.Change)
-		}
-		return 0
+// sortRegions returns rs in the documented order: by first address, change,
+// first principal (first[i] is the index in s.prin of rs[i]'s), last address.
+// No two regions have the same key: a principal is in one region per run end.
+func sortRegions(rs []Region, first []int32) []Region {
+	order := make([]int32, len(rs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &rs[i], &rs[j]
+		return cmp.Or(cmp.Compare(x.Addrs.First, y.Addrs.First), cmp.Compare(x.Change, y.Change),
+			cmp.Compare(first[i], first[j]), cmp.Compare(x.Addrs.Last, y.Addrs.Last))
 	})
+	out := make([]Region, len(rs))
+	for k, i := range order {
+		out[k] = rs[i]
+	}
+	return out
 }

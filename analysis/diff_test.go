@@ -1,8 +1,10 @@
 package analysis_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -65,7 +67,9 @@ func TestDiffExampleOrg(t *testing.T) {
 		}, analysis.LessPermissive, []want{
 			// carol may use only WebMail; IMAP and SMTP were denied there already
 			{analysis.NewlyDenied, "100.64.0.0/10", []accessctl.Action{accessctl.WebMail}, 1},
-			{analysis.NewlyDenied, "100.64.0.0/10", []accessctl.Action{accessctl.ActiveSync, accessctl.AutoDiscover, accessctl.EWS, accessctl.WindowsOutlook, accessctl.WebMail}, 2},
+			{analysis.NewlyDenied, "100.64.0.0/10", []accessctl.Action{accessctl.ActiveSync, accessctl.AutoDiscover, accessctl.EWS, accessctl.WindowsOutlook, accessctl.WebMail}, 1},
+			// roles make EWS requests only (A12): they have their own region
+			{analysis.NewlyDenied, "100.64.0.0/10", []accessctl.Action{accessctl.EWS}, 1},
 		}},
 		{"default removed, office allowed", func(r []accessctl.Rule) []accessctl.Rule {
 			r = slices.DeleteFunc(r, func(x accessctl.Rule) bool { return x.Name == "default" || x.Name == "block-abusive-networks" })
@@ -104,8 +108,10 @@ func TestDiffExampleOrg(t *testing.T) {
 }
 
 // Regions merge: a change to one range of a rule that applies to everyone is
-// one region, whatever other rules cut the range into.
-func TestDiffOneRangeOneRegion(t *testing.T) {
+// one region per kind of principal, whatever other rules cut the range into:
+// every user × every action, and every role × EWS (A12: a region's actions
+// apply to all its principals).
+func TestDiffOneRangeOneRegionPerKind(t *testing.T) {
 	before := []accessctl.Rule{defaultRule,
 		{Name: "fragments", Effect: policy.Allow, IpRanges: []string{"10.0.0.0/24", "10.0.1.0/25", "10.0.3.7/32"}, UserIds: []string{alice}}}
 	after := append(cloneRules(before), accessctl.Rule{Name: "block", Effect: policy.Deny, IpRanges: []string{"10.0.0.0/22"}})
@@ -113,14 +119,29 @@ func TestDiffOneRangeOneRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict != analysis.LessPermissive || len(res.Regions) != 1 {
+	if res.Verdict != analysis.LessPermissive || len(res.Regions) != 2 {
 		t.Fatalf("%v %+v", res.Verdict, res.Regions)
 	}
+	var users, roles []analysis.Principal
+	for _, p := range res.Principals {
+		if p.Kind == analysis.User {
+			users = append(users, p)
+		} else {
+			roles = append(roles, p)
+		}
+	}
 	g := res.Regions[0]
-	if g.Addrs.String() != "10.0.0.0/22" || len(g.Actions) != accessctl.NumActions || len(g.Principals) != len(res.Principals) {
-		t.Fatalf("region %+v, want 10.0.0.0/22 × every action × every principal %v", g, res.Principals)
+	if g.Addrs.String() != "10.0.0.0/22" || len(g.Actions) != accessctl.NumActions || !slices.Equal(g.Principals, users) {
+		t.Fatalf("region %+v, want 10.0.0.0/22 × every action × every user %v", g, users)
 	}
 	if g.Witness.IP != netip.MustParseAddr("10.0.0.0") || g.Witness.Action != accessctl.ActiveSync || g.Witness.UserID != alice {
+		t.Errorf("witness %+v", g.Witness)
+	}
+	g = res.Regions[1]
+	if g.Addrs.String() != "10.0.0.0/22" || !slices.Equal(g.Actions, []accessctl.Action{accessctl.EWS}) || !slices.Equal(g.Principals, roles) {
+		t.Fatalf("region %+v, want 10.0.0.0/22 × EWS × every role %v", g, roles)
+	}
+	if g.Witness.Action != accessctl.EWS || g.Witness.ImpersonationRoleID == "" {
 		t.Errorf("witness %+v", g.Witness)
 	}
 }
@@ -135,13 +156,13 @@ func TestDiffRegionBudget(t *testing.T) {
 	}
 	after = append(after, accessctl.Rule{Name: "many", Effect: policy.Deny, IpRanges: ranges})
 	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{})
-	if err != nil || len(res.Regions) != 100 { // one per range: every user and role, every action
+	if err != nil || len(res.Regions) != 200 { // two per range: every user × every action, every role × EWS
 		t.Fatalf("%v regions, %v", len(res.Regions), err)
 	}
-	_, err = analysis.Diff(context.Background(), before, after, analysis.Options{MaxRegions: 50})
+	_, err = analysis.Diff(context.Background(), before, after, analysis.Options{MaxRegions: 150})
 	var be *analysis.BudgetError
-	if !errors.As(err, &be) || be.Resource != "regions" || be.Limit != 50 {
-		t.Fatalf("MaxRegions 50: %v", err)
+	if !errors.As(err, &be) || be.Resource != "regions" || be.Limit != 150 {
+		t.Fatalf("MaxRegions 150: %v", err)
 	}
 }
 
@@ -150,6 +171,115 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// regionProblem checks the documented shape of res.Regions and returns what is
+// wrong, or "": every region has ascending actions and principals in the order
+// of res.Principals; a region with a role has Actions [EWS] only (its actions
+// apply to every principal, A12); regions are strictly ordered by first
+// address, change, first principal, last address.
+func regionProblem(res *analysis.DiffResult) string {
+	index := map[analysis.Principal]int{}
+	for i, p := range res.Principals {
+		index[p] = i
+	}
+	for i, g := range res.Regions {
+		if len(g.Actions) == 0 || len(g.Principals) == 0 {
+			return fmt.Sprintf("region %d %+v: no action or no principal", i, g)
+		}
+		for k := 1; k < len(g.Actions); k++ {
+			if g.Actions[k] <= g.Actions[k-1] {
+				return fmt.Sprintf("region %d: actions %v not strictly ascending", i, g.Actions)
+			}
+		}
+		for k, p := range g.Principals {
+			j, ok := index[p]
+			if !ok || (k > 0 && j <= index[g.Principals[k-1]]) {
+				return fmt.Sprintf("region %d: principals %v not in the order of %v", i, g.Principals, res.Principals)
+			}
+			if p.Kind == analysis.Role && !slices.Equal(g.Actions, []accessctl.Action{accessctl.EWS}) {
+				return fmt.Sprintf("region %d: role %v with actions %v: roles make EWS requests only", i, p, g.Actions)
+			}
+		}
+		if i == 0 {
+			continue
+		}
+		x := res.Regions[i-1]
+		if c := cmp.Or(cmp.Compare(x.Addrs.First, g.Addrs.First), cmp.Compare(x.Change, g.Change),
+			cmp.Compare(index[x.Principals[0]], index[g.Principals[0]]), cmp.Compare(x.Addrs.Last, g.Addrs.Last)); c >= 0 {
+			return fmt.Sprintf("region %d (%v %v %v) not before region %d (%v %v %v)",
+				i-1, x.Change, x.Addrs, x.Principals, i, g.Change, g.Addrs, g.Principals)
+		}
+	}
+	return ""
+}
+
+// DiffResult.Regions are ordered by first address, change, first principal
+// (in the order of DiffResult.Principals), then last address. Here three
+// regions share first address and change: u1 newly denied IMAP on 10.0.0.0/8
+// and SMTP on 10.0.0.0/16, u2 every action on 10.0.0.0/16. Both of u1's come
+// first, although one ends after u2's, and the shorter of them first.
+func TestDiffRegionsOrderedByPrincipal(t *testing.T) {
+	u1, u2 := poolUsers[0].ID, poolUsers[1].ID // u1 sorts before u2
+	before := []accessctl.Rule{defaultRule}
+	after := []accessctl.Rule{defaultRule,
+		{Name: "d1", Effect: policy.Deny, IpRanges: []string{"10.0.0.0/8"}, Actions: []string{"IMAP"}, UserIds: []string{u1}},
+		{Name: "d2", Effect: policy.Deny, IpRanges: []string{"10.0.0.0/16"}, UserIds: []string{u2}},
+		{Name: "d3", Effect: policy.Deny, IpRanges: []string{"10.0.0.0/16"}, Actions: []string{"SMTP"}, UserIds: []string{u1}},
+	}
+	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := regionProblem(res); p != "" {
+		t.Fatal(p)
+	}
+	var got []string
+	for _, g := range res.Regions {
+		got = append(got, fmt.Sprint(g.Addrs, " ", g.Principals, " ", g.Actions))
+	}
+	want := []string{"10.0.0.0/16 [user " + u1 + "] [SMTP]", "10.0.0.0/8 [user " + u1 + "] [IMAP]",
+		"10.0.0.0/16 [user " + u2 + "] [ActiveSync AutoDiscover EWS IMAP SMTP WindowsOutlook WebMail]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("regions %q, want %q", got, want)
+	}
+	if names := []string{res.Principals[0].ID, res.Principals[1].ID, res.Principals[2].String(), res.Principals[3].String()}; !slices.Equal(names, []string{u1, u2, "any other user", "any other role"}) {
+		t.Errorf("principals %v: want named users ascending, any other user, any other role", res.Principals)
+	}
+}
+
+// Diff reports every problem of both rule lists, each path naming its list:
+// "Before.Rules[i]…" or "After.Rules[i]…"; problems of the options keep their
+// own paths.
+func TestDiffErrorPathNamesRuleSet(t *testing.T) {
+	ctx := context.Background()
+	good := []accessctl.Rule{defaultRule}
+	bad := []accessctl.Rule{{Name: "x", Effect: policy.Allow, IpRanges: []string{"010.0.0.0/8"}}}
+	paths := func(err error) []string {
+		var out []string
+		for _, e := range policy.Errors(err) {
+			if e.Code != policy.ValidationException {
+				t.Errorf("%v: code %s, want ValidationException", e, e.Code)
+			}
+			out = append(out, e.Path)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		before, after []accessctl.Rule
+		opts          analysis.Options
+		want          []string
+	}{
+		{bad, good, analysis.Options{}, []string{"Before.Rules[0].IpRanges[0]"}},
+		{good, bad, analysis.Options{}, []string{"After.Rules[0].IpRanges[0]"}},
+		{bad, bad, analysis.Options{}, []string{"Before.Rules[0].IpRanges[0]", "After.Rules[0].IpRanges[0]"}},
+		{bad, good, analysis.Options{Roles: []string{"ok", "not ok"}}, []string{"Roles[1]", "Before.Rules[0].IpRanges[0]"}},
+	} {
+		res, err := analysis.Diff(ctx, tc.before, tc.after, tc.opts)
+		if got := paths(err); res != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("Diff: %v paths %q, want %q (%v)", res, got, tc.want, err)
+		}
+	}
 }
 
 func TestWhoCanExampleOrg(t *testing.T) {

@@ -60,7 +60,11 @@ type Condition struct {
 // Explain answers one request and explains it. The request is checked as
 // [accessctl.Policy.Evaluate] checks it (A10–A12; with a directory, A18: an
 // unknown user is EntityNotFoundException); an invalid request returns the
-// same error. Unknown user and role entries of rules (see [New]) name nobody.
+// same error. With Options.Roles, a request of a role not listed is
+// ResourceNotFoundException (path "ImpersonationRoleId"), as in
+// [Analyzer.WhoCanPrincipal]: the organization has no such role, so no such
+// request exists. Unknown user and role entries of rules (see [New]) name
+// nobody.
 //
 // Cost: one address-table lookup plus O(rules × list lengths of users and
 // actions); it allocates the answer. Safe for concurrent use.
@@ -69,6 +73,9 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 		return nil, err
 	}
 	if _, err := a.check.Effect(req); err != nil {
+		return nil, err
+	}
+	if err := a.knownRole(req.ImpersonationRoleID); err != nil {
 		return nil, err
 	}
 	addr, _ := cidr.AddrFrom(req.IP) // checked above
@@ -158,10 +165,8 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 			if !isRole {
 				add(Condition{Field: "ImpersonationRoleIds", Index: -1, Detail: "a user request carries no role, so it is in no ImpersonationRoleIds (A4)"})
 			} else {
+				// the role is known (checked above), so an item naming it counts
 				i := slices.Index(r.ImpersonationRoleIds, req.ImpersonationRoleID)
-				if i >= 0 && !c.roles[req.ImpersonationRoleID] {
-					i = -1 // a role the organization does not have names nobody
-				}
 				add(listed("ImpersonationRoleIds", r.ImpersonationRoleIds, i, "role ", req.ImpersonationRoleID, false))
 			}
 		}
@@ -170,9 +175,6 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 				add(Condition{Field: "NotImpersonationRoleIds", Holds: true, Index: -1, Detail: "a user request carries no role, so it is in no NotImpersonationRoleIds (A4)"})
 			} else {
 				i := slices.Index(r.NotImpersonationRoleIds, req.ImpersonationRoleID)
-				if i >= 0 && !c.notRoles[req.ImpersonationRoleID] {
-					i = -1
-				}
 				add(listed("NotImpersonationRoleIds", r.NotImpersonationRoleIds, i, "role ", req.ImpersonationRoleID, true))
 			}
 		}

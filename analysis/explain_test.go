@@ -165,6 +165,44 @@ func TestSemanticsA12_ExplainInvalidRequests(t *testing.T) {
 	}
 }
 
+// With Options.Roles, Explain refuses a request of a role the organization
+// does not have with ResourceNotFoundException, as WhoCanPrincipal does;
+// without Roles any role ID may appear in a request.
+func TestExplainUnlistedRoleNotFound(t *testing.T) {
+	ctx := context.Background()
+	rules := []accessctl.Rule{defaultRule, {Name: "d", Effect: policy.Deny, ImpersonationRoleIds: []string{"gone"}}}
+	req := func(role string) accessctl.Request {
+		return accessctl.Request{IP: netip.MustParseAddr("192.0.2.1"), Action: accessctl.EWS, ImpersonationRoleID: role}
+	}
+	a, err := analysis.New(rules, analysis.Options{Roles: []string{"r1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"r2", "gone"} {
+		_, err := a.Explain(ctx, req(role))
+		if policy.CodeOf(err) != policy.ResourceNotFoundException || policy.Errors(err)[0].Path != "ImpersonationRoleId" {
+			t.Errorf("Explain of unlisted role %s: %v", role, err)
+		}
+		if _, err2 := a.WhoCanPrincipal(ctx, analysis.Role, role); policy.CodeOf(err2) != policy.CodeOf(err) {
+			t.Errorf("WhoCanPrincipal of unlisted role %s: %v; Explain: %v", role, err2, err)
+		}
+	}
+	if ex, err := a.Explain(ctx, req("r1")); err != nil || ex.Effect != policy.Allow {
+		t.Errorf("listed role r1: %+v, %v", ex, err)
+	}
+	// the request is checked first: a role request for IMAP is invalid (A12)
+	if _, err := a.Explain(ctx, accessctl.Request{IP: netip.MustParseAddr("192.0.2.1"), Action: accessctl.IMAP, ImpersonationRoleID: "r2"}); policy.CodeOf(err) != policy.InvalidParameterException {
+		t.Errorf("IMAP as unlisted role: %v", err)
+	}
+	a, err = analysis.New(rules, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex, err := a.Explain(ctx, req("gone")); err != nil || ex.Effect != policy.Deny || !slices.Equal(ex.MatchedRules, []string{"d"}) {
+		t.Errorf("without Roles, role gone: %+v, %v", ex, err)
+	}
+}
+
 func TestAddrRangeCIDRs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	check := func(r analysis.AddrRange) {

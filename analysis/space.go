@@ -283,9 +283,7 @@ func (s *space) principals(opts Options, as []*Analyzer) {
 		s.prin = append(s.prin, Principal{Kind: Role, ID: id, Witness: id})
 	}
 	if opts.Roles != nil {
-		known := slices.Clone(opts.Roles)
-		slices.Sort(known)
-		for _, id := range known {
+		for _, id := range opts.Roles { // sorted by build
 			if !roles[id] {
 				s.prin = append(s.prin, Principal{Kind: Role, Witness: id})
 				break

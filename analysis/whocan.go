@@ -59,8 +59,8 @@ func (a *Analyzer) WhoCanPrincipal(ctx context.Context, kind PrincipalKind, id s
 			out.UserID = u.ID
 		}
 	case Role:
-		if a.known != nil && !a.known[id] {
-			return nil, policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId", fmt.Sprintf("no impersonation role %q", id))
+		if err := a.knownRole(id); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, policy.Errorf(policy.InvalidParameterException, "", "the principal kind must be User or Role")
@@ -184,4 +184,13 @@ func (a *Analyzer) WhoCanRequest(ctx context.Context, action accessctl.Action, a
 		}
 	}
 	return out, nil
+}
+
+// knownRole returns ResourceNotFoundException when Options.Roles is given and
+// does not list the role id; nil for "" (no role) and when Roles is nil.
+func (a *Analyzer) knownRole(id string) error {
+	if id == "" || a.known == nil || a.known[id] {
+		return nil
+	}
+	return policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId", fmt.Sprintf("no impersonation role %q", id))
 }

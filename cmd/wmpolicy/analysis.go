@@ -136,14 +136,17 @@ func checkOutput(name, output string, stderr io.Writer) bool {
 	return true
 }
 
-// analysisError prints an error of an analysis call: a budget or context
-// error is a failure (1), anything else invalid input (3).
+// analysisError prints an error of an analysis call: an error without an AWS
+// code (a *analysis.BudgetError, a context error) is printed as it is and is a
+// failure (1); a *policy.Error or ErrorList is invalid input (3), each
+// problem on its own line.
 func analysisError(name string, err error, stderr io.Writer) int {
+	if policy.CodeOf(err) == "" {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
 	for _, e := range policy.Errors(err) {
 		fmt.Fprintf(stderr, "%s: %s\n", name, e.Error())
-	}
-	if policy.CodeOf(err) == "" {
-		return exitFailure
 	}
 	return exitInvalid
 }

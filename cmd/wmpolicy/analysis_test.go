@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/wmpolicy/wmpolicy/analysis"
+	"github.com/wmpolicy/wmpolicy/policy"
 )
 
 const exRoles = "../../examples/org/roles.json"
@@ -213,6 +216,7 @@ func TestExplainCLI(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"--rules", exRules, "--ip", "192.0.2.9", "--action", "IMAP", "--role", "r"},
+		{"--rules", exRules, "--roles", exRoles, "--ip", "192.0.2.9", "--action", "EWS", "--role", "no-such-role"}, // ResourceNotFoundException, as who-can
 		{"--rules", exRules, "--users", exUsers, "--ip", "192.0.2.9", "--action", "IMAP", "--user", "mallory"},
 		{"--ip", "192.0.2.9"},
 		{"--rules", exRules, "extra"},
@@ -220,6 +224,21 @@ func TestExplainCLI(t *testing.T) {
 		if code, out, errs := runCLI(t, "", append([]string{"explain"}, args...)...); code != 3 {
 			t.Errorf("explain %v: exit %d\n%s%s", args, code, out, errs)
 		}
+	}
+}
+
+// An exceeded budget (or a cancelled context) is a failure, exit 1, printed
+// as what it is: not as a ValidationException of the input.
+func TestAnalysisErrorBudget(t *testing.T) {
+	var b strings.Builder
+	code := analysisError("wmpolicy diff", &analysis.BudgetError{Resource: "cells", Need: 10, Limit: 5}, &b)
+	if want := "wmpolicy diff: analysis: 10 cells needed, budget is 5\n"; code != exitFailure || b.String() != want {
+		t.Errorf("budget error: exit %d, %q; want exit %d, %q", code, b.String(), exitFailure, want)
+	}
+	b.Reset()
+	code = analysisError("wmpolicy who-can", policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId", "no impersonation role \"x\""), &b)
+	if code != exitInvalid || !strings.Contains(b.String(), "ResourceNotFoundException") {
+		t.Errorf("policy error: exit %d, %q", code, b.String())
 	}
 }
 

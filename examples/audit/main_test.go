@@ -20,8 +20,10 @@ the proposal is incomparable:
     e.g. 10.9.0.0 IMAP as bob
   newly denied: 203.0.113.0/25 WebMail for carol
     e.g. 203.0.113.0 WebMail as carol
-  newly denied: 203.0.113.0/25 ActiveSync,AutoDiscover,EWS,WindowsOutlook,WebMail for any other user, any other role
+  newly denied: 203.0.113.0/25 ActiveSync,AutoDiscover,EWS,WindowsOutlook,WebMail for any other user
     e.g. 203.0.113.0 ActiveSync as bob
+  newly denied: 203.0.113.0/25 EWS for any other role
+    e.g. 203.0.113.0 EWS as role any-other-role
 `
 	if !changed || b.String() != want {
 		t.Errorf("changed=%v, got:\n%s\nwant:\n%s", changed, b.String(), want)
