@@ -18,7 +18,8 @@
 //
 // Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
 // code and field path, matchable with errors.Is against the policy sentinels;
-// a failed call changes nothing (D1). Every organization has a directory of
+// a failed call changes nothing (D1), with the one exception of an I/O error
+// wrapping ErrDurabilityUncertain (see Durable state). Every organization has a directory of
 // users, empty until ImportUsers or PutUser fills it; rules and roles name
 // users by ID, email, alias or user name and are resolved through it (A18,
 // B2). A user change that would leave a stored rule or role naming an unknown
@@ -35,9 +36,14 @@
 //
 //   - Store.Snapshot(id) is an atomic load of the index, a lookup in an
 //     open-addressing table keyed by the ID's bytes, and an atomic load of the
-//     organization's latest snapshot; evaluate its Policy or Role directly;
+//     organization's latest snapshot; evaluate its Policy or Role directly
+//     (the Policy does not know the organization's roles: for a request
+//     through a role, check Snapshot.Role first, B6);
 //   - Store.Evaluate(id, request, matched) answers GetAccessControlEffect
 //     through that lookup without allocating, and reports the revision used;
+//     a request through a role the organization does not have (deleted or
+//     never created) is ResourceNotFoundException, so that a rule still
+//     naming a deleted role never matches (B6);
 //   - a Handle (Store.Handle) skips the lookup: each Handle.Evaluate is one
 //     atomic load on top of the compiled evaluator.
 //
@@ -55,9 +61,20 @@
 // Every mutation writes its organization's file atomically — a temporary file
 // in the same directory, fsync, rename over the old file, fsync of the
 // directory — before the call returns, so that a crash leaves either the state
-// before the mutation or the state after it. A deleted organization leaves a
-// small tombstone file (State "Deleted"), so that repeating DeleteOrganization
-// keeps answering the same after a restart.
+// before the mutation or the state after it. A write that fails before the
+// rename changes nothing. If only the fsync of the directory fails, after the
+// rename, the new file is already what the file system shows and the previous
+// version is gone (there is nothing to roll back to): the store then treats
+// the mutation as applied — it publishes the new state in memory too, so that
+// memory and disk agree — and returns an error wrapping
+// ErrDurabilityUncertain (with the output of success, such as a new ID): the
+// change holds unless the machine loses power before the directory reaches the
+// disk. This is the one exception to "a failed call changes nothing" (Open,
+// when the failed fsync follows its creation of keys.json, fails; the next Open
+// reads that file).
+//
+// A deleted organization leaves a small tombstone file (State "Deleted"), so
+// that repeating DeleteOrganization keeps answering the same after a restart.
 //
 // Open loads and fully validates every file: the schema version, the checksum
 // (a flipped byte anywhere in the body is detected, even inside a string),

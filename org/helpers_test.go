@@ -108,12 +108,17 @@ func rulesOf(t fataler, s *Store, org string) []accessctl.Rule {
 	return out.Rules
 }
 
+// allRoles lists every role of org, page roles a page (0: the default).
 func allRoles(t fataler, s *Store, org string, page int32) []impersonation.RoleSummary {
 	t.Helper()
 	var all []impersonation.RoleSummary
 	tok := ""
+	var mr *int32 // nil: MaxResults absent (the default page)
+	if page != 0 {
+		mr = &page
+	}
 	for {
-		out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: page})
+		out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: mr})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -78,13 +79,17 @@ var (
 	kmsRE         = regexp.MustCompile(`^arn:aws:kms:[a-z0-9-]*:[a-z0-9-]+:[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$`)
 )
 
+// Length limits of the model are in characters, so every length check of
+// this package counts runes (utf8.RuneCountInString), as accessctl does; an
+// invalid UTF-8 byte counts as one character and is refused by the pattern.
+
 // checkAlias returns what is wrong with an organization alias (C1), or "".
 func checkAlias(a string) string {
 	switch {
 	case a == "":
 		return "Alias is required"
-	case len(a) > 62:
-		return fmt.Sprintf("alias has %d characters; at most 62 are allowed", len(a))
+	case utf8.RuneCountInString(a) > 62:
+		return fmt.Sprintf("alias has %d characters; at most 62 are allowed", utf8.RuneCountInString(a))
 	case !aliasRE.MatchString(a):
 		return fmt.Sprintf("invalid alias %q: want letters and digits in groups joined by single hyphens", truncate(a, 70))
 	case strings.HasPrefix(a, "d-"):
@@ -96,8 +101,8 @@ func checkAlias(a string) string {
 // checkClientToken returns what is wrong with a ClientToken (1–128 characters
 // of \x21–\x7e), or "".
 func checkClientToken(t string) string {
-	if len(t) > 128 {
-		return fmt.Sprintf("ClientToken has %d characters; at most 128 are allowed", len(t))
+	if n := utf8.RuneCountInString(t); n > 128 {
+		return fmt.Sprintf("ClientToken has %d characters; at most 128 are allowed", n)
 	}
 	for i := 0; i < len(t); i++ {
 		if t[i] < 0x21 || t[i] > 0x7e {
@@ -128,14 +133,14 @@ func (in *CreateOrganizationInput) validate() error {
 	}
 	for i, d := range in.Domains {
 		p := fmt.Sprintf("Domains[%d]", i)
-		if len(d.DomainName) < 3 || len(d.DomainName) > 255 || !domainRE.MatchString(d.DomainName) {
+		if n := utf8.RuneCountInString(d.DomainName); n < 3 || n > 255 || !domainRE.MatchString(d.DomainName) {
 			add(p+".DomainName", fmt.Sprintf("invalid domain name %q: want 3-255 characters of a-z A-Z 0-9 . -", truncate(d.DomainName, 70)))
 		}
-		if d.HostedZoneId != "" && (len(d.HostedZoneId) > 32 || strings.ContainsAny(d.HostedZoneId, `/\`) || !utf8.ValidString(d.HostedZoneId)) {
+		if d.HostedZoneId != "" && (utf8.RuneCountInString(d.HostedZoneId) > 32 || strings.ContainsAny(d.HostedZoneId, `/\`) || !utf8.ValidString(d.HostedZoneId)) {
 			add(p+".HostedZoneId", "invalid hosted zone ID: want 1-32 characters without / or \\")
 		}
 	}
-	if in.KmsKeyArn != "" && (len(in.KmsKeyArn) < 20 || len(in.KmsKeyArn) > 2048 || !kmsRE.MatchString(in.KmsKeyArn)) {
+	if n := utf8.RuneCountInString(in.KmsKeyArn); in.KmsKeyArn != "" && (n < 20 || n > 2048 || !kmsRE.MatchString(in.KmsKeyArn)) {
 		add("KmsKeyArn", "invalid KMS key ARN: want arn:aws:kms:REGION:ACCOUNT:key/… of 20-2048 characters")
 	}
 	if len(errs) == 0 && in.EnableInteroperability && in.DirectoryId == "" {
@@ -152,7 +157,8 @@ func (in *CreateOrganizationInput) validate() error {
 // and for a ClientToken reused with other parameters within 24 hours;
 // NameAvailabilityException for an alias a live organization has (compared
 // case-insensitively); DirectoryInUseException for a directory a live
-// organization uses. A repeat with the same ClientToken and parameters within
+// organization uses (when both apply, NameAvailabilityException: the alias is
+// checked first). A repeat with the same ClientToken and parameters within
 // 24 hours returns the first call's ID and creates nothing.
 func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizationOutput, error) {
 	if err := in.validate(); err != nil {
@@ -178,15 +184,25 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 		}
 	}
 	idx := s.index.Load().byID
+	// The conflicts are checked in two passes, the alias over every live
+	// organization first, then the DirectoryId, so that the answer never
+	// depends on the map's iteration order: when the alias collides with one
+	// organization and the directory with another, the answer is always
+	// NameAvailabilityException. SEMANTICS C1 does not rank the two; this
+	// follows its order (Alias before DirectoryId) [decided].
+	fold := policy.Fold(in.Alias)
 	for _, sl := range idx {
-		r := sl.snap.Load().rec
-		if policy.Fold(r.Alias) == policy.Fold(in.Alias) {
+		if policy.Fold(sl.snap.Load().rec.Alias) == fold {
 			return CreateOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "Alias",
 				fmt.Sprintf("the alias %q is already in use", in.Alias))
 		}
-		if in.DirectoryId != "" && r.DirectoryId == in.DirectoryId {
-			return CreateOrganizationOutput{}, policy.Errorf(policy.DirectoryInUseException, "DirectoryId",
-				fmt.Sprintf("the directory %s is already used by another organization", in.DirectoryId))
+	}
+	if in.DirectoryId != "" {
+		for _, sl := range idx {
+			if sl.snap.Load().rec.DirectoryId == in.DirectoryId {
+				return CreateOrganizationOutput{}, policy.Errorf(policy.DirectoryInUseException, "DirectoryId",
+					fmt.Sprintf("the directory %s is already used by another organization", in.DirectoryId))
+			}
 		}
 	}
 	var id string
@@ -224,9 +240,11 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 	if err != nil {
 		return CreateOrganizationOutput{}, err
 	}
-	if err := s.write(rec); err != nil {
-		return CreateOrganizationOutput{}, err
+	werr := s.write(rec)
+	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
+		return CreateOrganizationOutput{}, werr
 	}
+	// Written (or in place with uncertain durability): publish.
 	nidx := make(map[string]*slot, len(idx)+1)
 	for k, v := range idx {
 		nidx[k] = v
@@ -238,7 +256,7 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 	if rec.CreateToken != nil {
 		s.createTokens[in.ClientToken] = *rec.CreateToken
 	}
-	return CreateOrganizationOutput{OrganizationId: id}, nil
+	return CreateOrganizationOutput{OrganizationId: id}, werr
 }
 
 // DeleteOrganization deletes an organization (SEMANTICS C2). DeleteDirectory
@@ -298,9 +316,11 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 		Revision:          prev.Revision + 1,
 		CreateToken:       prev.CreateToken,
 	}
-	if err := s.write(tomb); err != nil {
-		return DeleteOrganizationOutput{}, err
+	werr := s.write(tomb)
+	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
+		return DeleteOrganizationOutput{}, werr
 	}
+	// Written (or in place with uncertain durability): publish.
 	nidx := make(map[string]*slot, len(idx))
 	for k, v := range idx {
 		if k != in.OrganizationId {
@@ -310,7 +330,7 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 	s.index.Store(newOrgTable(nidx))
 	sl.snap.Store(nil) // Handles of the organization now answer OrganizationNotFound
 	s.deleted[in.OrganizationId] = tomb
-	return out, nil
+	return out, werr
 }
 
 // DescribeOrganization returns an organization's description (C2, C4).
@@ -387,10 +407,13 @@ func (s *Store) ListOrganizations(in ListOrganizationsInput) (ListOrganizationsO
 	return out, nil
 }
 
-func checkMaxResults(n int32, def int) (int, error) {
-	if n == 0 {
+// checkMaxResults returns the page size of a listing: def when MaxResults is
+// absent (nil), else *p, which must be 1–MaxResults (ValidationException).
+func checkMaxResults(p *int32, def int) (int, error) {
+	if p == nil {
 		return def, nil
 	}
+	n := *p
 	if n < 1 || n > MaxResults {
 		return 0, policy.Errorf(policy.ValidationException, "MaxResults", fmt.Sprintf("MaxResults %d is out of range: want 1-%d", n, MaxResults))
 	}

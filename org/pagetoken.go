@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -38,7 +39,16 @@ func (s *Store) pageToken(kind byte, orgID string, last [2]string) string {
 		p = append(p, part...)
 	}
 	p = append(p, s.pageMAC(kind, orgID, p)...)
-	return base64.RawURLEncoding.EncodeToString(p)
+	return pageEncoding.EncodeToString(p)
+}
+
+// pageEncoding is the encoding of NextTokens: base64url without padding,
+// strict (the unused bits of the last character must be zero).
+var pageEncoding = base64.RawURLEncoding.Strict()
+
+// isBase64URL reports whether c is a character of the base64url alphabet.
+func isBase64URL(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 func (s *Store) pageMAC(kind byte, orgID string, payload []byte) []byte {
@@ -55,10 +65,19 @@ func (s *Store) pageMAC(kind byte, orgID string, payload []byte) []byte {
 // key it continues after.
 func (s *Store) openPageToken(tok string, kind byte, orgID string) ([2]string, error) {
 	bad := policy.Errorf(policy.InvalidParameterException, "NextToken", "the NextToken was not issued for this listing, or was altered")
-	if len(tok) > maxNextToken {
+	if utf8.RuneCountInString(tok) > maxNextToken {
 		return [2]string{}, policy.Errorf(policy.ValidationException, "NextToken", "NextToken is longer than 1024 characters")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
+	// Only the exact string issued is accepted: the decoder skips CR and LF
+	// even in strict mode, so every byte is checked against the alphabet
+	// first; strict mode then refuses non-zero unused bits in the last
+	// character (so no two strings decode to the same token).
+	for i := 0; i < len(tok); i++ {
+		if !isBase64URL(tok[i]) {
+			return [2]string{}, bad
+		}
+	}
+	b, err := pageEncoding.DecodeString(tok)
 	if err != nil || len(b) < 2+pageMACLen {
 		return [2]string{}, bad
 	}

@@ -32,7 +32,7 @@ func TestPaginationConcatenation(t *testing.T) {
 			mustCreate(t, s, fmt.Sprintf("%s%d", rapid.SampledFrom([]string{"x", "X", "y"}).Draw(t, "alias"), i))
 		}
 		page := int32(rapid.IntRange(1, 10).Draw(t, "page"))
-		full, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: 100})
+		full, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](100)})
 		if err != nil || full.NextToken != "" {
 			t.Fatal(err, full.NextToken)
 		}
@@ -43,7 +43,7 @@ func TestPaginationConcatenation(t *testing.T) {
 		var got []OrganizationSummary
 		tok := ""
 		for {
-			out, err := s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: page})
+			out, err := s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestPaginationSurvivesMutations(t *testing.T) {
 		var got []impersonation.RoleSummary
 		tok := ""
 		for {
-			out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: page})
+			out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: ptr[int32](page)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,6 +137,11 @@ func TestEvaluateNoAllocs(t *testing.T) {
 	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "d", Effect: 1, IpRanges: []string{"10.0.0.0/8"}})
 	mustOK(t, err)
 	req := accessctl.Request{IP: netip.MustParseAddr("10.1.2.3"), Action: accessctl.IMAP, UserID: alice.Id}
+	role, err := s.CreateImpersonationRole(simpleRole(org, "r"))
+	mustOK(t, err)
+	_, err = s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "r", Effect: 1, ImpersonationRoleIds: []string{role.ImpersonationRoleId}})
+	mustOK(t, err)
+	roleReq := accessctl.Request{IP: netip.MustParseAddr("192.0.2.1"), Action: accessctl.EWS, ImpersonationRoleID: role.ImpersonationRoleId}
 	buf := make([]string, 0, 10)
 	h, err := s.Handle(org)
 	mustOK(t, err)
@@ -149,6 +154,14 @@ func TestEvaluateNoAllocs(t *testing.T) {
 			t.Fatal("no snapshot")
 		}
 		if eff, _, _, err := h.Evaluate(req, buf[:0]); eff != 1 || err != nil {
+			t.Fatal(eff, err)
+		}
+		// A request through a live role also costs nothing (the role check
+		// is one map lookup).
+		if eff, m, _, err := s.Evaluate(org, roleReq, buf[:0]); eff != 1 || len(m) != 1 || err != nil {
+			t.Fatal(eff, m, err)
+		}
+		if eff, _, _, err := h.Evaluate(roleReq, buf[:0]); eff != 1 || err != nil {
 			t.Fatal(eff, err)
 		}
 	})

@@ -170,7 +170,10 @@ func (s *Store) newKeys() (storeKeys, error) {
 
 // writeFile writes data to dir/name atomically and durably: a temporary file
 // in the same directory, fsync, rename over name, fsync of the directory. A
-// crash at any point leaves either the old file or the new one.
+// crash at any point leaves either the old file or the new one. An error
+// before the rename leaves the old file (nothing changed); a failed fsync of
+// the directory after it wraps ErrDurabilityUncertain (the new file is in
+// place).
 func writeFile(dir, name string, data []byte) error {
 	return writeFileSync(dir, name, data, true)
 }
@@ -178,6 +181,22 @@ func writeFile(dir, name string, data []byte) error {
 // noSync, set only by tests that reopen stores many times, skips the fsyncs
 // (the rename stays atomic; only durability across power loss is given up).
 var noSync = false
+
+// syncDirFault, set only by tests, is called after the rename of every
+// write; a non-nil answer is handled as a failed fsync of the directory
+// (fault injection for ErrDurabilityUncertain).
+var syncDirFault func(dir string) error
+
+// ErrDurabilityUncertain is wrapped (errors.Is) by the error of a mutation
+// whose new state file was renamed into place but whose directory could not
+// be fsynced afterwards. The file system already shows the new file, so the
+// next Open loads the new state unless the machine loses power before the
+// directory reaches the disk; the store therefore treats the mutation as
+// applied: the new state is published in memory too (memory and the visible
+// file agree) and the call returns this error, with the output it would have
+// returned on success (such as the new ID). Retrying an idempotent call is
+// safe; the state may still revert to the one before after a power loss.
+var ErrDurabilityUncertain = errors.New("org: the change was applied, but its durability is uncertain")
 
 func writeFileSync(dir, name string, data []byte, sync bool) error {
 	sync = sync && !noSync
@@ -206,10 +225,24 @@ func writeFileSync(dir, name string, data []byte, sync bool) error {
 		os.Remove(tmp)
 		return fmt.Errorf("org: writing %s: %w", filepath.Join(dir, name), err)
 	}
+	// From here on the new file is in place: a failure is not "nothing
+	// changed" but "changed, durability uncertain" (the previous version is
+	// gone, so there is nothing to roll back to).
+	uncertain := func(err error) error {
+		return fmt.Errorf("%w: writing %s: %w", ErrDurabilityUncertain, filepath.Join(dir, name), err)
+	}
+	if syncDirFault != nil {
+		if err := syncDirFault(dir); err != nil {
+			return uncertain(err)
+		}
+	}
 	if !sync {
 		return nil
 	}
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return uncertain(err)
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

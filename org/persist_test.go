@@ -503,3 +503,71 @@ func TestOpenRefusesEveryBitFlip(t *testing.T) {
 		}
 	}
 }
+
+// SEMANTICS D1 (and its one documented exception): when the fsync of the
+// directory fails after the rename, the new file is already in place, so the
+// store treats the mutation as applied — memory follows the file — and
+// returns an error wrapping ErrDurabilityUncertain with the success output.
+// A reopened store shows exactly the state the first one published.
+func TestSemanticsD1_DirSyncFailureAppliesChange(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := testStore(t, dir)
+	org := mustCreate(t, s, "acme")
+	gone := mustCreate(t, s, "gone")
+	injected := errors.New("injected fsync failure")
+	syncDirFault = func(string) error { return injected }
+	defer func() { syncDirFault = nil }()
+	uncertain := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrDurabilityUncertain) || !errors.Is(err, injected) {
+			t.Fatalf("%s: err = %v, want ErrDurabilityUncertain wrapping the fsync error", what, err)
+		}
+		if policy.CodeOf(err) != "" {
+			t.Fatalf("%s: an I/O error has an AWS code: %v", what, err)
+		}
+	}
+	rev := s.Snapshot(org).Revision()
+	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
+	uncertain("PutAccessControlRule", err)
+	if s.Snapshot(org).Revision() != rev+1 || len(rulesOf(t, s, org)) != 2 {
+		t.Fatal("the rule whose file is in place was not published")
+	}
+	role, err := s.CreateImpersonationRole(simpleRole(org, "r"))
+	uncertain("CreateImpersonationRole", err)
+	if role.ImpersonationRoleId == "" {
+		t.Fatal("CreateImpersonationRole did not return the ID of the role it created")
+	}
+	_, err = s.GetImpersonationRole(GetImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: role.ImpersonationRoleId})
+	mustOK(t, err)
+	created, err := s.CreateOrganization(CreateOrganizationInput{Alias: "new"})
+	uncertain("CreateOrganization", err)
+	if s.Snapshot(created.OrganizationId) == nil {
+		t.Fatal("the created organization was not published")
+	}
+	del, err := s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
+	uncertain("DeleteOrganization", err)
+	if del.State != StateDeleted || s.Snapshot(gone) != nil {
+		t.Fatalf("the deletion was not published: %+v", del)
+	}
+	syncDirFault = nil
+	// Repeating the delete answers as for a deleted organization.
+	_, err = s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
+	mustOK(t, err)
+	wantList, err := s.ListOrganizations(ListOrganizationsInput{})
+	mustOK(t, err)
+	wantRules, wantRoles := rulesOf(t, s, org), allRoles(t, s, org, 0)
+	mustOK(t, s.Close())
+
+	s2, _ := testStore(t, dir)
+	gotList, err := s2.ListOrganizations(ListOrganizationsInput{})
+	mustOK(t, err)
+	if diff := cmp.Diff(wantList, gotList); diff != "" {
+		t.Fatalf("reopened organizations differ from the published ones: %s", diff)
+	}
+	if diff := cmp.Diff(wantRules, rulesOf(t, s2, org)); diff != "" {
+		t.Fatalf("reopened rules differ: %s", diff)
+	}
+	if diff := cmp.Diff(wantRoles, allRoles(t, s2, org, 0)); diff != "" {
+		t.Fatalf("reopened roles differ: %s", diff)
+	}
+}

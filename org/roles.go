@@ -2,6 +2,7 @@ package org
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -133,10 +134,10 @@ func (s *Store) CreateImpersonationRole(in CreateImpersonationRoleInput) (Create
 		out.ImpersonationRoleId = id
 		return rec, nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrDurabilityUncertain) {
 		return CreateImpersonationRoleOutput{}, err
 	}
-	return out, nil
+	return out, err // with ErrDurabilityUncertain the role exists
 }
 
 // GetImpersonationRole returns a copy of a role (the model's

@@ -120,12 +120,27 @@ func (s *Store) ListAccessControlRules(in ListAccessControlRulesInput) (accessct
 
 // GetAccessControlEffect answers GetAccessControlEffect against the latest
 // snapshot of the organization (SEMANTICS A2–A12, A18) in the wire shapes.
-// OrganizationId is required. It allocates the answer's MatchedRules; use
-// Store.Evaluate or Snapshot.Policy on hot paths.
+// OrganizationId is required. After the input's checks, an
+// ImpersonationRoleId that is not a role of the organization (never created,
+// or deleted) is ResourceNotFoundException with path ImpersonationRoleId:
+// rules that still name a deleted role stay, but its ID never matches (B6).
+// It allocates the answer's MatchedRules; use Store.Evaluate or Handle.Evaluate
+// on hot paths.
 func (s *Store) GetAccessControlEffect(in accessctl.GetAccessControlEffectInput) (accessctl.GetAccessControlEffectOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return accessctl.GetAccessControlEffectOutput{}, err
 	}
-	return snap.policy.GetAccessControlEffect(in)
+	r, err := in.Request()
+	if err != nil {
+		return accessctl.GetAccessControlEffectOutput{}, err
+	}
+	eff, matched, _, err := snap.evaluate(r, nil)
+	if err != nil {
+		return accessctl.GetAccessControlEffectOutput{}, err
+	}
+	if matched == nil {
+		matched = []string{}
+	}
+	return accessctl.GetAccessControlEffectOutput{Effect: eff, MatchedRules: matched}, nil
 }

@@ -3,6 +3,7 @@ package org
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -277,12 +278,75 @@ func TestSemanticsB6_UpdateDelete(t *testing.T) {
 	}
 	_, err = s.GetImpersonationRole(GetImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: id})
 	wantCode(t, err, policy.ResourceNotFoundException)
-	// The stored rules still compile and the ID never matches.
-	ac, err := s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{OrganizationId: org, IpAddress: "1.2.3.4", Action: "EWS", ImpersonationRoleId: id})
+	// The stored rules still compile and the ID never matches: a request
+	// naming the deleted role is ResourceNotFoundException, not an
+	// evaluation of the rule that still names it.
+	_, err = s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{OrganizationId: org, IpAddress: "1.2.3.4", Action: "EWS", ImpersonationRoleId: id})
+	wantCode(t, err, policy.ResourceNotFoundException)
+	_, err = s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{OrganizationId: org, IpAddress: "1.2.3.4", Action: "EWS", UserId: alice.Id})
 	mustOK(t, err)
-	if ac.Effect != policy.Deny {
-		t.Fatal(ac)
+}
+
+// SEMANTICS B6: a rule that still names a deleted role is left alone, and
+// the deleted role's ID never matches it: GetAccessControlEffect,
+// Store.Evaluate and Handle.Evaluate refuse a request naming a role the
+// organization does not have (deleted or never created) with
+// ResourceNotFoundException at ImpersonationRoleId; the request's own
+// validation errors come first.
+func TestSemanticsB6_DeletedRoleIdNeverMatches(t *testing.T) {
+	s, _ := testStore(t, "")
+	org := mustCreate(t, s, "acme")
+	r, err := s.CreateImpersonationRole(simpleRole(org, "r"))
+	mustOK(t, err)
+	_, err = s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "denyrole", Effect: policy.Deny,
+		ImpersonationRoleIds: []string{r.ImpersonationRoleId}})
+	mustOK(t, err)
+	in := accessctl.GetAccessControlEffectInput{OrganizationId: org, IpAddress: "1.2.3.4", Action: "EWS", ImpersonationRoleId: r.ImpersonationRoleId}
+	out, err := s.GetAccessControlEffect(in)
+	mustOK(t, err)
+	if out.Effect != policy.Deny || len(out.MatchedRules) != 1 || out.MatchedRules[0] != "denyrole" {
+		t.Fatalf("live role: %+v", out)
 	}
+	_, err = s.DeleteImpersonationRole(DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: r.ImpersonationRoleId})
+	mustOK(t, err)
+	if len(rulesOf(t, s, org)) != 2 {
+		t.Fatal("the rule naming the deleted role was removed")
+	}
+	notFound := func(what string, err error) {
+		t.Helper()
+		wantCode(t, err, policy.ResourceNotFoundException)
+		var pe *policy.Error
+		if errors.As(err, &pe); pe.Path != "ImpersonationRoleId" {
+			t.Fatalf("%s: path %q, want ImpersonationRoleId", what, pe.Path)
+		}
+	}
+	h, err := s.Handle(org)
+	mustOK(t, err)
+	for _, id := range []string{r.ImpersonationRoleId, "never-created"} {
+		in.ImpersonationRoleId = id
+		_, err = s.GetAccessControlEffect(in)
+		notFound("GetAccessControlEffect", err)
+		req, err := in.Request()
+		mustOK(t, err)
+		matched := []string{"kept"}
+		eff, m, _, err := s.Evaluate(org, req, matched)
+		notFound("Store.Evaluate", err)
+		if eff != policy.Deny || len(m) != 1 || m[0] != "kept" {
+			t.Fatalf("Store.Evaluate: %v %v", eff, m)
+		}
+		eff, m, _, err = h.Evaluate(req, matched)
+		notFound("Handle.Evaluate", err)
+		if eff != policy.Deny || len(m) != 1 {
+			t.Fatalf("Handle.Evaluate: %v %v", eff, m)
+		}
+	}
+	// Validation errors of the request come first.
+	in.Action = "IMAP" // a role only with EWS (A12)
+	_, err = s.GetAccessControlEffect(in)
+	wantCode(t, err, policy.InvalidParameterException)
+	in.Action, in.IpAddress = "EWS", "1.2.3"
+	_, err = s.GetAccessControlEffect(in)
+	wantCode(t, err, policy.ValidationException)
 }
 
 // SEMANTICS B7: ListImpersonationRoles pages, order, defaults and tokens.
@@ -307,16 +371,16 @@ func TestSemanticsB7_ListRoles(t *testing.T) {
 	if diff := cmp.Diff([]string{"Z", "a", "b", "b2", "c", "m"}, got); diff != "" {
 		t.Fatal(diff)
 	}
-	first, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: 2})
+	first, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](2)})
 	mustOK(t, err)
 	for _, n := range []int32{-1, 101} {
-		_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: n})
+		_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](n)})
 		wantCode(t, err, policy.ValidationException)
 	}
 	// A token of another organization, of another listing, or altered.
 	_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: other, NextToken: first.NextToken})
 	wantCode(t, err, policy.InvalidParameterException)
-	orgs, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: 1})
+	orgs, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](1)})
 	mustOK(t, err)
 	_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: orgs.NextToken})
 	wantCode(t, err, policy.InvalidParameterException)
@@ -514,7 +578,7 @@ func TestSemanticsC3_ListOrganizations(t *testing.T) {
 	var got []string
 	tok := ""
 	for {
-		out, err := s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: 2})
+		out, err := s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](2)})
 		mustOK(t, err)
 		if len(out.OrganizationSummaries) > 2 {
 			t.Fatal("page too long")
@@ -532,7 +596,7 @@ func TestSemanticsC3_ListOrganizations(t *testing.T) {
 	if diff := cmp.Diff([]string{"Alpha", "ALPHA2", "b", "beta", "gamma"}, got); diff != "" {
 		t.Fatal(diff)
 	}
-	_, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: 101})
+	_, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](101)})
 	wantCode(t, err, policy.ValidationException)
 	out, _ := s.ListOrganizations(ListOrganizationsInput{})
 	b, _ := json.Marshal(out)
@@ -711,4 +775,139 @@ func TestSemanticsB9_EWSAuthorizer(t *testing.T) {
 	if d := a.Authorize(tok.Token, netip.MustParseAddr("10.0.0.1"), "bob"); d.Allowed || d.Failed != impersonation.StepAccessControl {
 		t.Fatalf("after the deny rule: %+v", d)
 	}
+}
+
+// SEMANTICS B7, C3: a NextToken that was altered in any way is
+// InvalidParameterException: the decoding is strict, so CR/LF or other
+// characters outside the base64url alphabet, and a last character whose
+// unused low bits differ, are refused instead of decoding to the issued token.
+func TestSemanticsB7_AlteredNextTokenRefused(t *testing.T) {
+	s, _ := testStore(t, "")
+	org := mustCreate(t, s, "aa")
+	for _, a := range []string{"bb", "cc", "dd"} {
+		mustCreate(t, s, a)
+	}
+	for _, n := range []string{"x", "y", "z"} {
+		_, err := s.CreateImpersonationRole(simpleRole(org, n))
+		mustOK(t, err)
+	}
+	orgs, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](1)})
+	mustOK(t, err)
+	roles, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](1)})
+	mustOK(t, err)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	altered := func(tok string) []string {
+		out := []string{tok[:5] + "\n" + tok[5:], tok + "\r\n", "\n" + tok, tok[:5] + "\r" + tok[5:],
+			tok + "=", tok[:5] + " " + tok[5:], tok[:5] + "+" + tok[6:], tok[:5] + "/" + tok[6:], tok + "é"}
+		for i := 0; i < len(alphabet); i++ {
+			if alphabet[i] != tok[len(tok)-1] {
+				out = append(out, tok[:len(tok)-1]+alphabet[i:i+1])
+			}
+		}
+		return out
+	}
+	for _, v := range altered(orgs.NextToken) {
+		_, err := s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](1), NextToken: v})
+		if policy.CodeOf(err) != policy.InvalidParameterException {
+			t.Errorf("ListOrganizations accepted altered token %q (issued %q): err = %v", v, orgs.NextToken, err)
+		}
+	}
+	for _, v := range altered(roles.NextToken) {
+		_, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](1), NextToken: v})
+		if policy.CodeOf(err) != policy.InvalidParameterException {
+			t.Errorf("ListImpersonationRoles accepted altered token %q (issued %q): err = %v", v, roles.NextToken, err)
+		}
+	}
+	// The issued tokens themselves still work.
+	_, err = s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](1), NextToken: orgs.NextToken})
+	mustOK(t, err)
+	_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](1), NextToken: roles.NextToken})
+	mustOK(t, err)
+}
+
+// SEMANTICS B7, C3: MaxResults is 1–100; absent means the default page, but
+// an explicit 0 (in Go or as "MaxResults": 0 in JSON) is a
+// ValidationException at MaxResults, not the default.
+func TestSemanticsB7_MaxResultsExplicitZero(t *testing.T) {
+	s, _ := testStore(t, "")
+	org := mustCreate(t, s, "acme")
+	atMaxResults := func(err error) {
+		t.Helper()
+		wantCode(t, err, policy.ValidationException)
+		var pe *policy.Error
+		if errors.As(err, &pe); pe.Path != "MaxResults" {
+			t.Fatalf("path %q, want MaxResults", pe.Path)
+		}
+	}
+	var lo ListOrganizationsInput
+	mustOK(t, policy.DecodeStrict([]byte(`{"MaxResults":0}`), &lo))
+	_, err := s.ListOrganizations(lo)
+	atMaxResults(err)
+	_, err = s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](0)})
+	atMaxResults(err)
+	var lr ListImpersonationRolesInput
+	mustOK(t, policy.DecodeStrict([]byte(`{"OrganizationId":"`+org+`","MaxResults":0}`), &lr))
+	_, err = s.ListImpersonationRoles(lr)
+	atMaxResults(err)
+	_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](0)})
+	atMaxResults(err)
+	// Absent is the default page.
+	lo = ListOrganizationsInput{}
+	mustOK(t, policy.DecodeStrict([]byte(`{}`), &lo))
+	if lo.MaxResults != nil {
+		t.Fatal("absent MaxResults decoded as set")
+	}
+	out, err := s.ListOrganizations(lo)
+	mustOK(t, err)
+	if len(out.OrganizationSummaries) != 1 {
+		t.Fatalf("%+v", out)
+	}
+	_, err = s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org})
+	mustOK(t, err)
+	// An absent MaxResults is omitted on the wire; a set one is kept.
+	b, _ := json.Marshal(ListOrganizationsInput{MaxResults: ptr[int32](0)})
+	if string(b) != `{"MaxResults":0}` {
+		t.Fatalf("%s", b)
+	}
+}
+
+// SEMANTICS C1: the length limits of the model are in characters:
+// HostedZoneId is 1–32 characters without / or \, so 32 non-ASCII
+// characters (64 bytes) are accepted and 33 are refused.
+func TestSemanticsC1_HostedZoneIdCountsCharacters(t *testing.T) {
+	s, _ := testStore(t, "")
+	_, err := s.CreateOrganization(CreateOrganizationInput{Alias: "acme",
+		Domains: []Domain{{DomainName: "example.com", HostedZoneId: strings.Repeat("é", 20)}}})
+	mustOK(t, err)
+	_, err = s.CreateOrganization(CreateOrganizationInput{Alias: "acme2",
+		Domains: []Domain{{DomainName: "example.com", HostedZoneId: strings.Repeat("é", 32)}}})
+	mustOK(t, err)
+	_, err = s.CreateOrganization(CreateOrganizationInput{Alias: "acme3",
+		Domains: []Domain{{DomainName: "example.com", HostedZoneId: strings.Repeat("é", 33)}}})
+	wantCode(t, err, policy.ValidationException)
+	// Messages count characters too, and truncation never splits one.
+	if msg := checkAlias(strings.Repeat("é", 63)); !strings.Contains(msg, "63 characters") {
+		t.Fatalf("alias message %q", msg)
+	}
+	if got := truncate(strings.Repeat("é", 50), 40); got != strings.Repeat("é", 40)+"…" {
+		t.Fatalf("truncate: %q", got)
+	}
+}
+
+// SEMANTICS C1, D1: a CreateOrganization whose alias collides with one
+// organization and whose DirectoryId with another always answers the same
+// code: the alias is checked first (C1 lists it first; the contract does not
+// rank them), so NameAvailabilityException.
+func TestSemanticsC1_ConflictCodeDeterministic(t *testing.T) {
+	s, _ := testStore(t, "")
+	for i := 0; i < 20; i++ { // enough organizations for the map order to vary
+		_, err := s.CreateOrganization(CreateOrganizationInput{Alias: fmt.Sprintf("org%d", i), DirectoryId: fmt.Sprintf("d-%010d", i)})
+		mustOK(t, err)
+	}
+	for i := 0; i < 200; i++ {
+		_, err := s.CreateOrganization(CreateOrganizationInput{Alias: "ORG1", DirectoryId: "d-0000000002"})
+		wantCode(t, err, policy.NameAvailabilityException)
+	}
+	_, err := s.CreateOrganization(CreateOrganizationInput{Alias: "fresh", DirectoryId: "d-0000000002"})
+	wantCode(t, err, policy.DirectoryInUseException)
 }

@@ -54,10 +54,11 @@ type DeleteOrganizationOutput struct {
 }
 
 // ListOrganizationsInput is the model's ListOrganizationsRequest (SEMANTICS
-// C3). MaxResults 0 means absent (the default, 100); otherwise 1–100.
+// C3). MaxResults nil means absent (the default page, 100); when set it
+// must be 1–100 (an explicit 0 is a ValidationException, as in the model).
 type ListOrganizationsInput struct {
 	NextToken  string `json:"NextToken,omitempty"`
-	MaxResults int32  `json:"MaxResults,omitempty"`
+	MaxResults *int32 `json:"MaxResults,omitempty"`
 }
 
 // OrganizationSummary is one item of ListOrganizations output.
@@ -204,12 +205,13 @@ type DeleteImpersonationRoleInput struct {
 type DeleteImpersonationRoleOutput struct{}
 
 // ListImpersonationRolesInput is the model's ListImpersonationRolesRequest
-// (SEMANTICS B7). MaxResults 0 means absent (the default, 20); otherwise
-// 1–100. The answer is an impersonation.ListImpersonationRolesOutput.
+// (SEMANTICS B7). MaxResults nil means absent (the default page, 20); when
+// set it must be 1–100 (an explicit 0 is a ValidationException, as in the
+// model). The answer is an impersonation.ListImpersonationRolesOutput.
 type ListImpersonationRolesInput struct {
 	OrganizationId string `json:"OrganizationId"`
 	NextToken      string `json:"NextToken,omitempty"`
-	MaxResults     int32  `json:"MaxResults,omitempty"`
+	MaxResults     *int32 `json:"MaxResults,omitempty"`
 }
 
 // AssumeImpersonationRoleInput is the model's AssumeImpersonationRoleRequest

@@ -425,7 +425,7 @@ func (mc *machine) check(t *rapid.T) {
 	tok := ""
 	page := int32(rapid.IntRange(1, 3).Draw(t, "org page"))
 	for {
-		out, err := mc.s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: page})
+		out, err := mc.s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -474,6 +474,11 @@ func (mc *machine) check(t *rapid.T) {
 			req := policytest.RequestFor(want).Draw(t, "request")
 			eff, m, _, err := mc.s.Evaluate(id, req, nil)
 			ref, rerr := reference.Evaluate(want, req, odir)
+			if _, live := o.roles[req.ImpersonationRoleID]; rerr == nil && req.ImpersonationRoleID != "" && !live {
+				// A valid request naming a role the organization does not
+				// have (a rule may still name a deleted one) is refused (B6).
+				rerr = policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId", "no such role")
+			}
 			if policy.CodeOf(err) != policy.CodeOf(rerr) || (err == nil && (eff != ref.Effect || !slices.Equal(m, ref.MatchedRules))) {
 				t.Fatalf("Evaluate %+v: %v %v %v; reference %v %v %v", req, eff, m, err, ref.Effect, ref.MatchedRules, rerr)
 			}

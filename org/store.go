@@ -70,7 +70,10 @@ type Options struct {
 // the lock and always see one whole snapshot: never a half-applied change.
 //
 // A failed call changes nothing (SEMANTICS D1): every check, compilation and
-// the durable write happen before anything is published.
+// the durable write happen before anything is published. The one exception is
+// an error wrapping ErrDurabilityUncertain (the new file is in place but the
+// directory fsync failed): the change is then published too, so that memory
+// agrees with the file.
 //
 // Cost: a mutation compiles the organization it touches (reusing what did not
 // change: the directory, the policy, unchanged roles) and, with a state
@@ -248,15 +251,15 @@ func (s *Store) Handle(orgID string) (*Handle, error) {
 func (h *Handle) Snapshot() *Snapshot { return h.sl.snap.Load() }
 
 // Evaluate is Store.Evaluate without the lookup: one atomic load, then
-// accessctl.Policy.Evaluate on the latest snapshot. It does not allocate
-// when matched has room.
+// accessctl.Policy.Evaluate on the latest snapshot, with the same role check
+// (an ImpersonationRoleID that is not a role of the organization is
+// ResourceNotFoundException). It does not allocate when matched has room.
 func (h *Handle) Evaluate(r accessctl.Request, matched []string) (policy.Effect, []string, uint64, error) {
 	snap := h.sl.snap.Load()
 	if snap == nil {
 		return policy.Deny, matched, 0, h.s.notFound(h.id)
 	}
-	eff, m, err := snap.policy.Evaluate(r, matched)
-	return eff, m, snap.rev, err
+	return snap.evaluate(r, matched)
 }
 
 // Evaluate is the fast path of GetAccessControlEffect through the store: it
@@ -265,7 +268,10 @@ func (h *Handle) Evaluate(r accessctl.Request, matched []string) (policy.Effect,
 // matched) and also returns the revision of the snapshot it used. It does not
 // lock and does not allocate when matched has room; an unknown organization
 // is OrganizationNotFoundException (ValidationException when orgID is
-// malformed, C4).
+// malformed, C4). A valid request whose ImpersonationRoleID is not a role of
+// the organization (never created, or deleted) is ResourceNotFoundException
+// (path ImpersonationRoleId) with Deny and matched unchanged: a rule that
+// still names a deleted role never matches it (B6).
 func (s *Store) Evaluate(orgID string, r accessctl.Request, matched []string) (policy.Effect, []string, uint64, error) {
 	sl := s.index.Load().get(orgID)
 	if sl == nil {
@@ -275,8 +281,24 @@ func (s *Store) Evaluate(orgID string, r accessctl.Request, matched []string) (p
 	if snap == nil { // deleted since the index was loaded
 		return policy.Deny, matched, 0, s.notFound(orgID)
 	}
-	eff, m, err := snap.policy.Evaluate(r, matched)
-	return eff, m, snap.rev, err
+	return snap.evaluate(r, matched)
+}
+
+// evaluate answers r against the snapshot: accessctl.Policy.Evaluate, then,
+// for a valid request naming an impersonation role that is not a role of the
+// organization (never created, or deleted), ResourceNotFoundException with
+// path ImpersonationRoleId (SEMANTICS B6: rules that still name a deleted
+// role stay, but its ID never matches; the model lists
+// ResourceNotFoundException for GetAccessControlEffect). Validation errors of
+// the request come first. The role check is one map lookup, only for role
+// requests; the error is built only on the error path, so a valid request
+// does not allocate.
+func (s *Snapshot) evaluate(r accessctl.Request, matched []string) (policy.Effect, []string, uint64, error) {
+	eff, m, err := s.policy.Evaluate(r, matched)
+	if err == nil && r.ImpersonationRoleID != "" && s.roles[r.ImpersonationRoleID] == nil {
+		return policy.Deny, matched, s.rev, roleNotFound(r.ImpersonationRoleID)
+	}
+	return eff, m, s.rev, err
 }
 
 // VerifyToken checks an impersonation token of organization orgID offline, as
@@ -332,7 +354,11 @@ func (s *Snapshot) OrganizationId() string { return s.rec.OrganizationId }
 func (s *Snapshot) Alias() string { return s.rec.Alias }
 
 // Policy returns the compiled access-control rules (never nil). Evaluating it
-// directly is the cheapest way to answer GetAccessControlEffect.
+// directly is the cheapest way to answer GetAccessControlEffect, but the
+// Policy does not know the organization's roles: a request naming a deleted
+// role still matches the rules that name it. Check Snapshot.Role first, or use
+// Store.Evaluate or Handle.Evaluate, which refuse such a request with
+// ResourceNotFoundException (B6).
 func (s *Snapshot) Policy() *accessctl.Policy { return s.policy }
 
 // Role returns the compiled role with the given ID, or nil (a nil
@@ -483,11 +509,15 @@ func checkOrgID(id string) error {
 	return nil
 }
 
+// truncate shortens s to its first n characters (runes) for an error message.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
 	}
-	return s[:n] + "…"
+	return s
 }
 
 var errClosed = errors.New("org: the store is closed")
@@ -495,7 +525,9 @@ var errClosed = errors.New("org: the store is closed")
 // mutate runs one mutation of organization orgID under the writer lock: f
 // gets the latest snapshot and returns the new record (nil: nothing to
 // change). The record is compiled, written and published, in that order; any
-// error leaves everything as it was.
+// error leaves everything as it was, except ErrDurabilityUncertain (the new
+// file is in place), after which the new snapshot is published too and the
+// error returned.
 func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) error {
 	if err := checkOrgID(orgID); err != nil {
 		return err
@@ -520,6 +552,9 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 		return err
 	}
 	if err := s.write(rec); err != nil {
+		if errors.Is(err, ErrDurabilityUncertain) {
+			sl.snap.Store(snap) // the new file is in place: memory follows it
+		}
 		return err
 	}
 	sl.snap.Store(snap)

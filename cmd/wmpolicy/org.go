@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -83,10 +85,11 @@ var orgVerbs = map[string]orgVerb{
 		}
 	}},
 	"list": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		max := fs.Int("max-results", 0, "page size `N` (1-100; default 100)")
+		var max optInt32
+		fs.Var(&max, "max-results", "page size `N` (1-100; default 100)")
 		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, _ string, _ []byte) (any, error) {
-			return s.ListOrganizations(org.ListOrganizationsInput{MaxResults: int32(clampInt32(*max)), NextToken: *next})
+			return s.ListOrganizations(org.ListOrganizationsInput{MaxResults: max.p, NextToken: *next})
 		}
 	}},
 	"describe": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -158,10 +161,11 @@ var orgVerbs = map[string]orgVerb{
 		}
 	}},
 	"list-roles": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		max := fs.Int("max-results", 0, "page size `N` (1-100; default 20)")
+		var max optInt32
+		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
 		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListImpersonationRoles(org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: int32(clampInt32(*max)), NextToken: *next})
+			return s.ListImpersonationRoles(org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 		}
 	}},
 	"assume": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -206,14 +210,30 @@ var orgVerbs = map[string]orgVerb{
 	}},
 }
 
-func clampInt32(n int) int {
-	if n > 1<<30 {
-		return 1 << 30
+// optInt32 is an optional integer flag: p stays nil unless the flag is
+// given, so that an absent --max-results (the default page) differs from an
+// explicit --max-results 0 (a ValidationException, exit 3). Values beyond
+// the int32 range are clamped to it; the store refuses them as out of range.
+type optInt32 struct{ p *int32 }
+
+func (o *optInt32) String() string {
+	if o == nil || o.p == nil {
+		return ""
 	}
-	if n < -(1 << 30) {
-		return -(1 << 30)
+	return strconv.Itoa(int(*o.p))
+}
+
+func (o *optInt32) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return errors.New("not an integer")
+		}
 	}
-	return n
+	n = max(math.MinInt32, min(math.MaxInt32, n))
+	i := int32(n)
+	o.p = &i
+	return nil
 }
 
 // decodeFor decodes a request file strictly; its OrganizationId, when set,
@@ -321,12 +341,19 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // loadStatePolicy returns the compiled access-control rules of organization
 // orgID in the state directory dir (eval --state DIR --org ID).
-func loadStatePolicy(dir, orgID string) (*accessctl.Policy, *problem) {
+func loadStatePolicy(dir, orgID string) (*accessctl.Policy, func(string) error, *problem) {
 	snap, prob := loadStateSnapshot(dir, orgID)
 	if prob != nil {
-		return nil, prob
+		return nil, nil, prob
 	}
-	return snap.Policy(), nil
+	roleExists := func(id string) error {
+		if snap.Role(id) == nil {
+			return policy.Errorf(policy.ResourceNotFoundException, "ImpersonationRoleId",
+				fmt.Sprintf("impersonation role %.64q not found in organization %s", id, orgID))
+		}
+		return nil
+	}
+	return snap.Policy(), roleExists, nil
 }
 
 // loadStateRole returns the compiled role roleID of organization orgID in the

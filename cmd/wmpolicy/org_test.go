@@ -107,8 +107,22 @@ func TestOrgCLIFlow(t *testing.T) {
 	if !strings.Contains(out, `"ExpiresIn": 900`) {
 		t.Fatalf("assume: %s", out)
 	}
+	code, _, _ = runCLI(t, "", "eval", "--state", dir, "--org", id, "--ip", "192.0.2.1", "--action", "EWS", "--role", r.ImpersonationRoleId)
+	if code != 0 {
+		t.Fatalf("eval --role of a live role: %d", code)
+	}
 	orgCLI(t, 0, "", "delete-role", "--state", dir, "--org", id, "--role", r.ImpersonationRoleId)
 	orgCLI(t, 3, "", "get-role", "--state", dir, "--org", id, "--role", r.ImpersonationRoleId)
+	// B6: a deleted role's ID never matches: eval over the state refuses it,
+	// single and batch.
+	code, _, errOut := runCLI(t, "", "eval", "--state", dir, "--org", id, "--ip", "192.0.2.1", "--action", "EWS", "--role", r.ImpersonationRoleId)
+	if code != exitInvalid || !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Fatalf("eval --role of a deleted role: %d %s", code, errOut)
+	}
+	code, evalOut, _ = runCLI(t, `{"IpAddress":"192.0.2.1","Action":"EWS","ImpersonationRoleId":"`+r.ImpersonationRoleId+`"}`+"\n", "eval", "--state", dir, "--org", id)
+	if code != 0 || !strings.Contains(evalOut, `"__type":"ResourceNotFoundException"`) {
+		t.Fatalf("eval batch, deleted role: %d %s", code, evalOut)
+	}
 
 	out = orgCLI(t, 3, "", "delete", "--state", dir, "--org", id) // enabled users
 	if !strings.Contains(out, "OrganizationStateException") {
@@ -151,4 +165,30 @@ func TestOrgCLIUsageAndFailures(t *testing.T) {
 	if code, _, _ := runCLI(t, "", "impersonation-effect", "--state", dir, "--org", c.OrganizationId, "--target", "x"); code != exitInvalid {
 		t.Fatalf("impersonation-effect without --role-id: %d", code)
 	}
+}
+
+// SEMANTICS B7, C3: --max-results absent is the default page; an explicit
+// --max-results 0 (or any value outside 1–100) is a ValidationException at
+// MaxResults, exit 3; a non-integer is bad usage, exit 3.
+func TestSemanticsB7_CLIMaxResultsExplicitZero(t *testing.T) {
+	dir := t.TempDir()
+	out := orgCLI(t, 0, "", "create", "--state", dir, "--alias", "x")
+	var c struct{ OrganizationId string }
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	orgCLI(t, 0, "", "list", "--state", dir)
+	orgCLI(t, 0, "", "list-roles", "--state", dir, "--org", c.OrganizationId)
+	for _, n := range []string{"0", "-1", "101", "99999999999"} {
+		out = orgCLI(t, 3, "", "list", "--state", dir, "--max-results", n)
+		if !strings.Contains(out, "ValidationException") || !strings.Contains(out, "MaxResults") {
+			t.Fatalf("list --max-results %s: %s", n, out)
+		}
+		out = orgCLI(t, 3, "", "list-roles", "--state", dir, "--org", c.OrganizationId, "--max-results", n)
+		if !strings.Contains(out, "ValidationException") || !strings.Contains(out, "MaxResults") {
+			t.Fatalf("list-roles --max-results %s: %s", n, out)
+		}
+	}
+	orgCLI(t, 3, "", "list", "--state", dir, "--max-results", "ten")
+	orgCLI(t, 0, "", "list", "--state", dir, "--max-results", "100")
 }

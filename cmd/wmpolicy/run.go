@@ -231,8 +231,9 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	single := set["ip"] || set["action"] || set["user"] || set["role"]
 	var p *accessctl.Policy
 	var prob *problem
+	var roleExists func(string) error // nil: every role exists (loose files)
 	if *stateDir != "" {
-		if p, prob = loadStatePolicy(*stateDir, *orgID); prob != nil {
+		if p, roleExists, prob = loadStatePolicy(*stateDir, *orgID); prob != nil {
 			printStateProblem(stderr, "wmpolicy eval", prob)
 			return prob.code
 		}
@@ -244,7 +245,7 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return prob.code
 	}
 	if !single {
-		if err := evalBatch(p, stdin, stdout); err != nil {
+		if err := evalBatch(p, roleExists, stdin, stdout); err != nil {
 			fmt.Fprintf(stderr, "wmpolicy eval: %v\n", err)
 			return exitFailure
 		}
@@ -252,6 +253,9 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	in := accessctl.GetAccessControlEffectInput{IpAddress: *ip, Action: *action, UserId: *user, ImpersonationRoleId: *role}
 	req, err := in.Request()
+	if err == nil && req.ImpersonationRoleID != "" && roleExists != nil {
+		err = roleExists(req.ImpersonationRoleID)
+	}
 	var d accessctl.Decision
 	if err == nil {
 		d, err = p.Decide(req)
@@ -343,9 +347,12 @@ func writeJSON(w io.Writer, v any, indent string) error {
 const maxLine = 1 << 20
 
 // evalBatch answers one JSON request per input line with one JSON line.
-func evalBatch(p *accessctl.Policy, stdin io.Reader, stdout io.Writer) error {
+// evalBatch answers GetAccessControlEffect request lines with p. roleExists,
+// when not nil, refuses a request naming a role the organization does not
+// have (SEMANTICS B6: a deleted role's ID never matches).
+func evalBatch(p *accessctl.Policy, roleExists func(string) error, stdin io.Reader, stdout io.Writer) error {
 	matched := make([]string, 0, 16)
-	return batch(stdin, stdout, func(line []byte) any { return answer(p, line, &matched) })
+	return batch(stdin, stdout, func(line []byte) any { return answer(p, roleExists, line, &matched) })
 }
 
 // batch is the JSON Lines loop of the batch modes: every input line gets exactly
@@ -414,7 +421,7 @@ func trimEOL(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
-func answer(p *accessctl.Policy, line []byte, matched *[]string) any {
+func answer(p *accessctl.Policy, roleExists func(string) error, line []byte, matched *[]string) any {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return errorOutput{Type: policy.ValidationException, Message: "empty line: want a GetAccessControlEffect request object"}
 	}
@@ -424,6 +431,9 @@ func answer(p *accessctl.Policy, line []byte, matched *[]string) any {
 	}
 	in.OrganizationId = "" // the batch contract: accepted and ignored
 	req, err := in.Request()
+	if err == nil && req.ImpersonationRoleID != "" && roleExists != nil {
+		err = roleExists(req.ImpersonationRoleID)
+	}
 	if err != nil {
 		return errorShape(err)
 	}
