@@ -259,7 +259,12 @@ func (h *Handle) Evaluate(r accessctl.Request, matched []string) (policy.Effect,
 	if snap == nil {
 		return policy.Deny, matched, 0, h.s.notFound(h.id)
 	}
-	return snap.evaluate(r, matched)
+	// snap.evaluate, inlined by hand: one call and one copy of r fewer.
+	eff, m, err := snap.policy.Evaluate(r, matched)
+	if r.ImpersonationRoleID != "" && err == nil && snap.roles[r.ImpersonationRoleID] == nil {
+		return policy.Deny, matched, snap.rev, roleNotFound(r.ImpersonationRoleID)
+	}
+	return eff, m, snap.rev, err
 }
 
 // Evaluate is the fast path of GetAccessControlEffect through the store: it
@@ -281,7 +286,12 @@ func (s *Store) Evaluate(orgID string, r accessctl.Request, matched []string) (p
 	if snap == nil { // deleted since the index was loaded
 		return policy.Deny, matched, 0, s.notFound(orgID)
 	}
-	return snap.evaluate(r, matched)
+	// snap.evaluate, inlined by hand: one call and one copy of r fewer.
+	eff, m, err := snap.policy.Evaluate(r, matched)
+	if r.ImpersonationRoleID != "" && err == nil && snap.roles[r.ImpersonationRoleID] == nil {
+		return policy.Deny, matched, snap.rev, roleNotFound(r.ImpersonationRoleID)
+	}
+	return eff, m, snap.rev, err
 }
 
 // evaluate answers r against the snapshot: accessctl.Policy.Evaluate, then,
