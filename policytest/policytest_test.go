@@ -587,3 +587,24 @@ func TestTargetUserWithoutDirectory(t *testing.T) {
 		t.Fatal("UserName(nil) drew a name")
 	}
 }
+
+// With RuleOptions.Ranges set, Rule and Rules draw every range from it, and
+// the rules stay valid.
+func TestRuleOptionsRanges(t *testing.T) {
+	only := []string{"192.0.2.0/24", "192.0.2.7/32", "192.0.2.128/25"}
+	o := policytest.RuleOptions{MaxRanges: 5, Ranges: rapid.SampledFrom(only)}
+	rapid.Check(t, func(t *rapid.T) {
+		rules := policytest.Rules(o).Draw(t, "rules")
+		rules = append(rules, policytest.Rule("single", o).Draw(t, "rule"))
+		if err := accessctl.ValidateRules(rules); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			for _, s := range append(slices.Clone(r.IpRanges), r.NotIpRanges...) {
+				if !slices.Contains(only, s) {
+					t.Fatalf("rule %s: range %q not from RuleOptions.Ranges", r.Name, s)
+				}
+			}
+		}
+	})
+}
