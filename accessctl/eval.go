@@ -97,19 +97,7 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		}
 		return policy.Deny, matched, nil
 	}
-	if p.allIn {
-		anyMatch, anyDeny := p.scanHits(ipLabel, paOff, nil, 0)
-		switch {
-		case anyDeny:
-			_, _ = p.scanHits(ipLabel, paOff, &matched, policy.Deny)
-			return policy.Deny, matched, nil
-		case anyMatch:
-			_, _ = p.scanHits(ipLabel, paOff, &matched, policy.Allow)
-			return policy.Allow, matched, nil
-		}
-		return policy.Deny, matched, nil
-	}
-	if p.words <= maxStackWords {
+	if !p.allIn && p.words <= maxStackWords {
 		var buf [maxStackWords]uint64
 		m := buf[:p.words]
 		anyMatch, anyDeny := p.fillWide(m, ipLabel, paOff)
@@ -198,8 +186,12 @@ func (p *Policy) fillWide(m []uint64, hitOff, paOff uint32) (anyMatch, anyDeny b
 // the match set is (noIn[w] | IpRanges hits) &^ NotIpRanges hits, ANDed with the
 // principal×action set. It reports whether anything matched and whether a DENY
 // rule did; with names != nil it also appends the names of the matching rules of
-// effect want.
+// effect want. When every rule has IpRanges (allIn) it walks the hit list
+// alone (scanHits), whatever the width.
 func (p *Policy) scanWide(hitOff, paOff uint32, names *[]string, want policy.Effect) (anyMatch, anyDeny bool) {
+	if p.allIn {
+		return p.scanHits(hitOff, paOff, names, want)
+	}
 	n := p.hits[hitOff]
 	hits := p.hits[hitOff+1 : hitOff+1+n]
 	pa := p.sets[paOff : paOff+uint32(p.words)]
@@ -244,9 +236,7 @@ func (p *Policy) Effect(r Request) (policy.Effect, error) {
 	if p.words == 1 {
 		m := p.sets[ipLabel] & p.sets[paOff]
 		anyMatch, anyDeny = m != 0, m&p.deny[0] != 0
-	} else if p.allIn {
-		anyMatch, anyDeny = p.scanHits(ipLabel, paOff, nil, 0)
-	} else if p.words <= maxStackWords {
+	} else if !p.allIn && p.words <= maxStackWords {
 		var buf [maxStackWords]uint64
 		anyMatch, anyDeny = p.fillWide(buf[:p.words], ipLabel, paOff)
 	} else {
@@ -284,8 +274,6 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 	var all []string
 	if p.words == 1 {
 		all = p.appendNames(nil, 0, p.sets[ipLabel]&p.sets[paOff])
-	} else if p.allIn {
-		p.scanHits(ipLabel, paOff, &all, policy.Allow)
 	} else {
 		p.scanWide(ipLabel, paOff, &all, policy.Allow)
 	}
