@@ -137,6 +137,40 @@ func (p *Policy) scanHits(hitOff, paOff uint32, names *[]string, want policy.Eff
 	n := p.hits[hitOff]
 	hits := p.hits[hitOff+1 : hitOff+1+n]
 	pa := p.sets[paOff : paOff+uint32(p.words)]
+	if names == nil {
+		// Only whether anything (DENY) matched: without data-dependent
+		// branches, which the CPU would mispredict about every other hit.
+		var am, ad uint64
+		deny := p.deny[:len(pa)]
+		for _, k := range hits {
+			m := pa[k>>6] & (1 << (k & 63))
+			am |= m
+			ad |= m & deny[k>>6]
+		}
+		return am != 0, ad != 0
+	}
+	if dst := *names; cap(dst)-len(dst) >= len(hits) {
+		// The same without branches: write every hit's name and advance
+		// past it only when it is wanted (the slots past the final length
+		// are the caller's spare capacity, which append would overwrite too).
+		var all uint64 // all ones: every matching rule is wanted
+		if want != policy.Deny {
+			all = ^uint64(0)
+		}
+		l := len(dst)
+		dst = dst[:l+len(hits)]
+		var am, ad uint64
+		for _, k := range hits {
+			w, sh := k>>6, k&63
+			match, deny := pa[w]>>sh&1, p.deny[w]>>sh&1
+			am |= match
+			ad |= match & deny
+			dst[l] = p.names[k]
+			l += int(match & (deny | all))
+		}
+		*names = dst[:l]
+		return am != 0, ad != 0
+	}
 	for _, k := range hits {
 		bit := uint64(1) << (k & 63)
 		if pa[k>>6]&bit == 0 {

@@ -34,6 +34,13 @@ func checkAgainstReference(t interface {
 	if eff != want.Effect || !slices.Equal(names, want.MatchedRules) {
 		t.Fatalf("Evaluate(%+v) = %v %q, reference %v %q", req, eff, names, want.Effect, want.MatchedRules)
 	}
+	// With room in matched (the branch-free paths append only then), after a
+	// prefix that must survive.
+	buf := append(make([]string, 0, 1+p.Len()), "prefix")
+	eff3, names3, err := p.Evaluate(req, buf)
+	if err != nil || eff3 != want.Effect || names3[0] != "prefix" || !slices.Equal(names3[1:], want.MatchedRules) {
+		t.Fatalf("Evaluate(%+v) into a roomy slice = %v %q, %v; reference %v %q", req, eff3, names3, err, want.Effect, want.MatchedRules)
+	}
 	e2, err := p.Effect(req)
 	if err != nil || e2 != want.Effect {
 		t.Fatalf("Effect(%+v) = %v, %v; reference %v", req, e2, err, want.Effect)
