@@ -225,6 +225,11 @@ var errPlain = errors.New("malformed SASL PLAIN response")
 // (authcid) and the password must be non-empty; every field is UTF-8 without
 // NUL and at most 255 bytes.
 func decodePlain(b64 string) (authz, user, pass string, err error) {
+	// Strict decoding still skips CR and LF; a response carrying them is not
+	// what any client sends, so refuse it rather than read past them.
+	if strings.ContainsAny(b64, "\r\n") {
+		return "", "", "", errPlain
+	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
 	if err != nil || len(raw) > 3*maxSASLField+2 {
 		return "", "", "", errPlain
