@@ -83,15 +83,17 @@ func BenchmarkGet(b *testing.B) {
 var sinkInt int32
 
 // Sequential IDs that differ only in their last characters spread over the
-// table: lookups, hits and misses alike, probe about one slot.
+// table: averaged over many tables (seeds), a lookup — hit or miss — probes
+// about one extra slot, as random hashing would at this load (12 keys in 32
+// slots: ~0.8 for a miss). The sampled hash of the first version probed 2.5.
 func TestProbeLength(t *testing.T) {
 	m := map[string]int32{}
 	for i := range 12 {
 		m[fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i)] = int32(i)
 	}
-	for range 20 {
+	probes, lookups := 0, 0
+	for range 200 {
 		tb := New(m)
-		probes, lookups := 0, 0
 		for i := range 100 {
 			k := fmt.Sprintf("S-1-1-11-1234567890-1234567890-1234567890-%04d", i)
 			j := tb.hash(k) >> tb.shift
@@ -101,9 +103,9 @@ func TestProbeLength(t *testing.T) {
 			}
 			lookups++
 		}
-		if avg := float64(probes) / float64(lookups); avg > 1.5 {
-			t.Errorf("%.2f extra probes per lookup", avg)
-		}
+	}
+	if avg := float64(probes) / float64(lookups); avg > 1.2 {
+		t.Errorf("%.2f extra probes per lookup, averaged over 200 tables", avg)
 	}
 }
 
