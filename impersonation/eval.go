@@ -2,9 +2,7 @@ package impersonation
 
 import (
 	"fmt"
-	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
-	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -33,16 +31,17 @@ type Evaluator struct {
 	users strtab.Table     // resolved user ID (without a directory, the exact string) → class
 	// With a *policy.MemDirectory: every identifier of every ENABLED named user
 	// as the directory keys it (the ID exactly; email, aliases and user name
-	// folded) → class, nameKey set on folded names. An ASCII target that misses
-	// it is no named user, so the directory is asked only whether it exists and
-	// is ENABLED.
-	mem     *policy.MemDirectory
-	local   strtab.Table
-	named   []string // class k's user ID
-	other   uint16   // the class of every user the rules do not name
-	classes []class
-	matched []MatchedRule // the classes' MatchedRules, back to back
-	rules   []Match       // rule i as {ID, Name, Effect}, role order
+	// folded) → class, nameKey set on folded names; targets that miss it are
+	// resolved by the directory (see classMem).
+	mem       *policy.MemDirectory
+	local     strtab.Table
+	namedBits []uint64         // bit i: directory user i is one of the role's own ENABLED users
+	namedIdx  map[int32]uint16 // directory index → class, for them
+	named     []string         // class k's user ID
+	other     uint16           // the class of every user the rules do not name
+	classes   []class
+	matched   []MatchedRule // the classes' MatchedRules, back to back
+	rules     []Match       // rule i as {ID, Name, Effect}, role order
 }
 
 // class is the precomputed answer for one group of target users.
@@ -123,11 +122,15 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 	if md, ok := dir.(*policy.MemDirectory); ok && md != nil {
 		e.mem = md
 		local := map[string]int32{}
+		e.namedBits = make([]uint64, (md.Len()+63)/64)
+		e.namedIdx = make(map[int32]uint16, len(named))
 		for k, id := range named {
 			i, ok := md.Index(id)
 			if !ok || !md.Enabled(i) {
 				continue // a target naming them takes the directory path (and its error)
 			}
+			e.namedBits[i>>6] |= 1 << (i & 63)
+			e.namedIdx[int32(i)] = uint16(k)
 			u := md.UserAt(i)
 			local[u.ID] = int32(k)
 			for _, v := range append([]string{u.Email, u.Name}, u.Aliases...) {
@@ -231,27 +234,24 @@ func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
 	return e.other, id, nil
 }
 
-// classMem is class for a *policy.MemDirectory and an ASCII target: the
-// local table answers for the named users; anyone else is the "other" class
-// once the directory confirms an ENABLED user. ok is false when the
-// general path must answer (a non-ASCII target, or an error to report).
+// classMem is class for a *policy.MemDirectory. A target written exactly as
+// the directory keys one of the role's own users (its ID, or a lower-case
+// email, alias or user name) is answered by the local table without touching
+// the directory. Any other target is resolved by the directory (which folds
+// case only when the exact probe misses), and a bitset over the directory's
+// users says whether it is one of the role's own. ok is false when the
+// general path must answer (a target the directory does not know or that is
+// not ENABLED: it reports the error).
 func (e *Evaluator) classMem(target string) (uint16, bool) {
-	if v, ok := e.local.Get(target); ok { // an exact ID, or an already folded name
+	if v, ok := e.local.Get(target); ok {
 		return uint16(v &^ nameKey), true
-	}
-	var buf [256]byte
-	changed, ascii := fold.ASCIILower(buf[:], target)
-	if !ascii {
-		return 0, false
-	}
-	if changed {
-		if v, ok := e.local.Get(unsafe.String(&buf[0], len(target))); ok && v&nameKey != 0 {
-			return uint16(v &^ nameKey), true
-		}
 	}
 	i, ok := e.mem.Index(target)
 	if !ok || !e.mem.Enabled(i) {
 		return 0, false
+	}
+	if e.namedBits[i>>6]&(1<<(i&63)) != 0 {
+		return e.namedIdx[int32(i)], true
 	}
 	return e.other, true
 }
