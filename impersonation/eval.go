@@ -285,10 +285,11 @@ func (e *Evaluator) idOf(k uint16, target string) string {
 // (reuse one slice per goroutine: `typ, eff, m, err = ev.Evaluate(t, m[:0])`)
 // and the directory's Lookup does not allocate (a [policy.MemDirectory] does
 // not). It costs one Lookup, one small-table lookup and the copy of at most
-// ten MatchedRules. With a *[policy.MemDirectory], a target that names one of
-// the role's own (ENABLED) users is answered from a table of their
-// identifiers compiled with the role, without touching the directory; other
-// targets cost one directory probe for existence and state.
+// ten MatchedRules. With a *[policy.MemDirectory], a target written exactly
+// as the directory keys one of the role's own (ENABLED) users — the ID, or a
+// lower-case email, alias or user name — is answered from a table compiled
+// with the role, without touching the directory; any other target costs one
+// directory probe (two when it must be case-folded).
 func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy.Effect, []MatchedRule, error) {
 	if e == nil {
 		return 0, policy.Deny, matched, errNoRole
