@@ -238,19 +238,22 @@ func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
 // the directory keys one of the role's own users (its ID, or a lower-case
 // email, alias or user name) is answered by the local table without touching
 // the directory. Any other target is resolved by the directory (which folds
-// case only when the exact probe misses), and a bitset over the directory's
-// users says whether it is one of the role's own. ok is false when the
+// case only when the exact probe misses, and keeps each user's state in its
+// keys); only a folded match can be one of the role's own, which a bitset over
+// the directory's users tells. ok is false when the
 // general path must answer (a target the directory does not know or that is
 // not ENABLED: it reports the error).
 func (e *Evaluator) classMem(target string) (uint16, bool) {
 	if v, ok := e.local.Get(target); ok {
 		return uint16(v &^ nameKey), true
 	}
-	i, ok := e.mem.Index(target)
-	if !ok || !e.mem.Enabled(i) {
+	i, enabled, folded, ok := e.mem.Find(target)
+	if !ok || !enabled {
 		return 0, false
 	}
-	if e.namedBits[i>>6]&(1<<(i&63)) != 0 {
+	// Matched exactly as the directory keys it, a user of the role's own
+	// would have been in the local table: only a folded match can be one.
+	if folded && e.namedBits[i>>6]&(1<<(i&63)) != 0 {
 		return e.namedIdx[int32(i)], true
 	}
 	return e.other, true

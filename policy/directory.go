@@ -55,8 +55,13 @@ type MemDirectory struct {
 	enabled []uint64 // bit i: users[i].State == "ENABLED"
 }
 
-// idFlag marks an entry of MemDirectory.keys that is a user ID.
-const idFlag = -1 << 31
+// idFlag marks an entry of MemDirectory.keys that is a user ID; enabledFlag
+// one whose user is ENABLED (so that hot paths learn it from the key alone).
+const (
+	idFlag      = -1 << 31
+	enabledFlag = 1 << 30
+	flags       = idFlag | enabledFlag
+)
 
 // NewDirectory builds a directory from users. Every user needs an ID; no
 // identifier (ID, email, alias or user name, compared case-insensitively) may name
@@ -64,6 +69,9 @@ const idFlag = -1 << 31
 // is reported, with the path Users[i].Field, as an [ErrorList] of
 // ValidationException errors. The users slice is copied.
 func NewDirectory(users []User) (*MemDirectory, error) {
+	if len(users) >= 1<<30 {
+		return nil, Errorf(ValidationException, "Users", fmt.Sprintf("%d users: a directory holds fewer than 2^30", len(users)))
+	}
 	d := &MemDirectory{
 		users:   make([]User, len(users)),
 		keys:    make(map[string]int32, 3*len(users)),
@@ -106,15 +114,19 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].State", i),
 				fmt.Sprintf("invalid state %q: must be ENABLED, DISABLED or DELETED", u.State)))
 		}
+		var en int32
+		if u.State == "ENABLED" {
+			en = enabledFlag
+		}
 		if claim(i, "Id", u.ID) {
-			d.keys[u.ID] = int32(i) | idFlag
+			d.keys[u.ID] = int32(i) | idFlag | en
 		}
 		add := func(field, v string) {
 			if v == "" {
 				return
 			}
 			if claim(i, field, v) {
-				d.keys[Fold(v)] = int32(i)
+				d.keys[Fold(v)] = int32(i) | en
 			}
 		}
 		add("Email", u.Email)
@@ -144,32 +156,42 @@ func (d *MemDirectory) Lookup(id string) (User, bool) {
 // user's position in [MemDirectory.Users] order, without copying the user. It
 // does not allocate for identifiers of up to 256 bytes.
 func (d *MemDirectory) Index(id string) (int, bool) {
-	if d == nil {
-		return 0, false
+	i, _, _, ok := d.Find(id)
+	return i, ok
+}
+
+// Find is [MemDirectory.Index] plus what a hot path may need without reading
+// the user record: whether the user is ENABLED, and whether id had to be
+// case-folded to match (folded is false when id is the user's ID, or an
+// email, alias or user name already in folded form). It costs one hash probe,
+// two when id must be folded, and does not allocate for identifiers of up to
+// 256 bytes.
+func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
+	if d == nil || len(d.keys) == 0 {
+		return 0, false, false, false
 	}
-	if i, ok := d.keys[id]; ok { // an exact ID, or a folded email/alias/name
-		return int(i &^ idFlag), true
+	if v, ok := d.keys[id]; ok { // an exact ID, or a folded email/alias/name
+		return int(v &^ flags), v&enabledFlag != 0, false, true
 	}
 	var buf [256]byte
-	var i int32
-	var ok bool
+	var v int32
 	if len(id) <= len(buf) {
 		changed, ascii := fold.ASCIILower(buf[:], id)
 		switch {
 		case ascii && !changed:
-			return 0, false
+			return 0, false, false, false
 		case ascii:
-			i, ok = d.keys[string(buf[:len(id)])]
+			v, ok = d.keys[string(buf[:len(id)])]
 		default:
-			i, ok = d.keys[Fold(id)]
+			v, ok = d.keys[Fold(id)]
 		}
 	} else {
-		i, ok = d.keys[Fold(id)]
+		v, ok = d.keys[Fold(id)]
 	}
-	if !ok || i&idFlag != 0 { // IDs match only exactly
-		return 0, false
+	if !ok || v&idFlag != 0 { // IDs match only exactly
+		return 0, false, false, false
 	}
-	return int(i), true
+	return int(v &^ flags), v&enabledFlag != 0, true, true
 }
 
 // UserAt returns the user at position i of [MemDirectory.Users] order (a copy:
