@@ -240,13 +240,11 @@ func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts, prob := af.options()
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	a, _, prob := loadAnalyzer(*rulesFile, opts, true)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	in := accessctl.GetAccessControlEffectInput{IpAddress: *ip, Action: *action, UserId: *user, ImpersonationRoleId: *role}
 	req, err := in.Request()
@@ -399,13 +397,11 @@ func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts, prob := af.options()
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	a, _, prob := loadAnalyzer(pos[0], opts, false)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	rep, err := a.Audit(context.Background())
 	if err != nil {
@@ -497,18 +493,15 @@ func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts, prob := af.options()
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	_, before, prob := loadAnalyzer(pos[0], opts, true)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	_, after, prob := loadAnalyzer(pos[1], opts, true)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	res, err := analysis.Diff(context.Background(), before, after, opts)
 	if err != nil {
@@ -651,13 +644,11 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts, prob := af.options()
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	a, _, prob := loadAnalyzer(pos[0], opts, true)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	ctx := context.Background()
 	if *action != "" {

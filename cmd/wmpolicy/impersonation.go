@@ -88,8 +88,7 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 		ev, prob = loadRole(*roleFile, *usersFile)
 	}
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	if !single {
 		if err := roleBatch(ev, stdin, stdout); err != nil {

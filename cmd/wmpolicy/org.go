@@ -312,8 +312,7 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return exitFailure
 			}
 		} else if file, prob = readFile(pos[0]); prob != nil {
-			prob.print(stderr)
-			return prob.code
+			return prob.exit(stderr)
 		}
 	}
 	s, prob := openState(*state, verb.create)

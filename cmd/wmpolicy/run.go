@@ -124,6 +124,12 @@ type problem struct {
 	code int
 }
 
+// exit prints the problem to w and returns its exit status.
+func (p *problem) exit(w io.Writer) int {
+	p.print(w)
+	return p.code
+}
+
 func (p *problem) print(w io.Writer) {
 	for _, e := range policy.Errors(p.err) {
 		if p.file != "" {
@@ -184,8 +190,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	p, rules, prob := loadPolicy(pos[0], *users)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	fmt.Fprintf(stdout, "%s: valid: %d rules\n", pos[0], p.Len())
 	for _, n := range accessctl.Notes(rules) {
@@ -241,8 +246,7 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		p, _, prob = loadPolicy(*rulesFile, *usersFile)
 	}
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	if !single {
 		if err := evalBatch(p, roleExists, stdin, stdout); err != nil {

@@ -171,8 +171,7 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 	}
 	ring, prob := loadKeyRing(*keyName, stderr)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	is, err := impersonation.NewIssuer(ring, impersonation.IssuerOptions{Clock: clock})
 	if err != nil {
@@ -265,8 +264,7 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	}
 	ring, prob := loadKeyRing(*keyName, stderr)
 	if prob != nil {
-		prob.print(stderr)
-		return prob.code
+		return prob.exit(stderr)
 	}
 	exists := func(string, string) bool { return true }
 	if len(roles) > 0 {
