@@ -31,7 +31,7 @@ type Evaluator struct {
 	users strtab.Table     // resolved user ID (without a directory, the exact string) → class
 	// With a *policy.MemDirectory: every identifier of every ENABLED named user
 	// as the directory keys it (the ID exactly; email, aliases and user name
-	// folded) → class, nameKey set on folded names; targets that miss it are
+	// folded) → class; targets that miss it are
 	// resolved by the directory (see classMem).
 	mem       *policy.MemDirectory
 	local     strtab.Table
@@ -135,7 +135,7 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 			local[u.ID] = int32(k)
 			for _, v := range append([]string{u.Email, u.Name}, u.Aliases...) {
 				if v != "" {
-					local[policy.Fold(v)] = int32(k) | nameKey
+					local[policy.Fold(v)] = int32(k)
 				}
 			}
 		}
@@ -193,10 +193,6 @@ var errNoRole = &policy.Error{Code: policy.ResourceNotFoundException, Path: "Imp
 var errNoTarget = &policy.Error{Code: policy.ValidationException, Path: "TargetUser",
 	Message: "target user is required"}
 
-// nameKey marks an Evaluator.local entry that is a folded email, alias or
-// user name (IDs match only exactly, as in the directory).
-const nameKey = 1 << 30
-
 // class resolves target (B2) and returns its class and, when wantID is set,
 // its user ID.
 func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
@@ -245,7 +241,7 @@ func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
 // not ENABLED: it reports the error).
 func (e *Evaluator) classMem(target string) (uint16, bool) {
 	if v, ok := e.local.Get(target); ok {
-		return uint16(v &^ nameKey), true
+		return uint16(v), true
 	}
 	i, enabled, folded, ok := e.mem.Find(target)
 	if !ok || !enabled {

@@ -51,8 +51,7 @@ type MemDirectory struct {
 	// when folded (NewDirectory refuses that), so one map serves both; an ID
 	// entry carries idFlag so that a folded lookup never matches an ID in
 	// another case.
-	keys    map[string]int32
-	enabled []uint64 // bit i: users[i].State == "ENABLED"
+	keys map[string]int32
 }
 
 // idFlag marks an entry of MemDirectory.keys that is a user ID; enabledFlag
@@ -73,9 +72,8 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 		return nil, Errorf(ValidationException, "Users", fmt.Sprintf("%d users: a directory holds fewer than 2^30", len(users)))
 	}
 	d := &MemDirectory{
-		users:   make([]User, len(users)),
-		keys:    make(map[string]int32, 3*len(users)),
-		enabled: make([]uint64, (len(users)+63)/64),
+		users: make([]User, len(users)),
+		keys:  make(map[string]int32, 3*len(users)),
 	}
 	var errs ErrorList
 	type place struct {
@@ -96,9 +94,6 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	for i, u := range users {
 		u.Aliases = append([]string(nil), u.Aliases...)
 		d.users[i] = u
-		if u.State == "ENABLED" {
-			d.enabled[i>>6] |= 1 << (i & 63)
-		}
 		if u.ID == "" {
 			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].Id", i), "user ID is required"))
 			continue
@@ -203,13 +198,10 @@ func (d *MemDirectory) UserAt(i int) User {
 	return u
 }
 
-// Enabled reports whether the user at position i has State "ENABLED", reading
-// a compact bitset rather than the user record. It panics if i is out of
+// Enabled reports whether the user at position i has State "ENABLED" (hot
+// paths learn it from [MemDirectory.Find] instead). It panics if i is out of
 // range.
-func (d *MemDirectory) Enabled(i int) bool {
-	_ = d.users[i]
-	return d.enabled[i>>6]&(1<<(i&63)) != 0
-}
+func (d *MemDirectory) Enabled(i int) bool { return d.users[i].State == "ENABLED" }
 
 // Users returns a copy of the directory's users, in the order they were given.
 func (d *MemDirectory) Users() []User {
