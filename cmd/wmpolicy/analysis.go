@@ -136,6 +136,19 @@ func checkOutput(name, output string, stderr io.Writer) bool {
 	return true
 }
 
+// setup checks --output and builds the analysis options from the flags; when
+// either is wrong it prints why and ok is false, with the exit status in code.
+func (af *analysisFlags) setup(name string, stderr io.Writer) (opts analysis.Options, code int, ok bool) {
+	if !checkOutput(name, *af.output, stderr) {
+		return opts, exitInvalid, false
+	}
+	opts, prob := af.options()
+	if prob != nil {
+		return opts, prob.exit(stderr), false
+	}
+	return opts, 0, true
+}
+
 // analysisError prints an error of an analysis call: an error without an AWS
 // code (a *analysis.BudgetError, a context error) is printed as it is and is a
 // failure (1); a *policy.Error or ErrorList is invalid input (3), each
@@ -235,12 +248,9 @@ func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: --rules is required\n", name)
 		return exitInvalid
 	}
-	if !checkOutput(name, *af.output, stderr) {
-		return exitInvalid
-	}
-	opts, prob := af.options()
-	if prob != nil {
-		return prob.exit(stderr)
+	opts, code, ok := af.setup(name, stderr)
+	if !ok {
+		return code
 	}
 	a, _, prob := loadAnalyzer(*rulesFile, opts, true)
 	if prob != nil {
@@ -392,12 +402,9 @@ func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: --fail-on: %s\n", name, policy.Errors(err)[0].Message)
 		return exitInvalid
 	}
-	if !checkOutput(name, *af.output, stderr) {
-		return exitInvalid
-	}
-	opts, prob := af.options()
-	if prob != nil {
-		return prob.exit(stderr)
+	opts, code, ok := af.setup(name, stderr)
+	if !ok {
+		return code
 	}
 	a, _, prob := loadAnalyzer(pos[0], opts, false)
 	if prob != nil {
@@ -488,12 +495,9 @@ func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: want OLD.json and NEW.json, got %d arguments\n", name, len(pos))
 		return exitInvalid
 	}
-	if !checkOutput(name, *af.output, stderr) {
-		return exitInvalid
-	}
-	opts, prob := af.options()
-	if prob != nil {
-		return prob.exit(stderr)
+	opts, code, ok := af.setup(name, stderr)
+	if !ok {
+		return code
 	}
 	_, before, prob := loadAnalyzer(pos[0], opts, true)
 	if prob != nil {
@@ -639,12 +643,9 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: want exactly one of --user, --role, or --action with --ip\n", name)
 		return exitInvalid
 	}
-	if !checkOutput(name, *af.output, stderr) {
-		return exitInvalid
-	}
-	opts, prob := af.options()
-	if prob != nil {
-		return prob.exit(stderr)
+	opts, code, ok := af.setup(name, stderr)
+	if !ok {
+		return code
 	}
 	a, _, prob := loadAnalyzer(pos[0], opts, true)
 	if prob != nil {
