@@ -520,6 +520,44 @@ func TestSemanticsA3_ConditionsAreANDed(t *testing.T) {
 	}
 }
 
+// A3: "the request's UserId is in the list" is exact string equality. An
+// identifier one bit away from a listed one, at any position, is another
+// principal: it neither matches UserIds nor fails NotUserIds (and the same
+// for role IDs). The principal tables hash only part of a long key, so such
+// near misses share its hash; an earlier comparison bug took some of them
+// for the listed ID.
+func TestSemanticsA3_NearMissIdentifiers(t *testing.T) {
+	const ip = "10.1.2.3"
+	for _, id := range []string{userA, "S-1-1-11-1234567890-1234567890-1234567890-1234", "user@example.org",
+		"0123456789abcdef", "0123456789abcdef0123456789abcdef0"} {
+		rules := []accessctl.Rule{
+			{Name: "allow-listed", Effect: policy.Allow, UserIds: []string{id}, Actions: []string{"IMAP"}},
+			{Name: "allow-all", Effect: policy.Allow, Actions: []string{"IMAP", "EWS"}},
+			{Name: "deny-unlisted", Effect: policy.Deny, NotUserIds: []string{id}, Actions: []string{"SMTP"}},
+		}
+		if !strings.Contains(id, "@") { // role IDs are [a-zA-Z0-9_-]
+			rules = append(rules,
+				accessctl.Rule{Name: "allow-role", Effect: policy.Allow, ImpersonationRoleIds: []string{id}},
+				accessctl.Rule{Name: "deny-other-roles", Effect: policy.Deny, NotImpersonationRoleIds: []string{id}, Actions: []string{"EWS"}})
+		}
+		p := compileRules(t, rules, accessctl.Options{})
+		for i := range len(id) {
+			for bit := range 8 {
+				b := []byte(id)
+				b[i] ^= 1 << bit
+				other := string(b)
+				for _, a := range []accessctl.Action{accessctl.IMAP, accessctl.SMTP} {
+					decidePolicy(t, p, rules, nil, userRequest(ip, a, other))
+				}
+				decidePolicy(t, p, rules, nil, roleRequest(ip, other))
+				if eff, names, _ := p.Evaluate(userRequest(ip, accessctl.SMTP, other), nil); eff != policy.Deny || !slices.Equal(names, []string{"deny-unlisted"}) {
+					t.Fatalf("%q (near %q) over SMTP: %v %q, want DENY [deny-unlisted]", other, id, eff, names)
+				}
+			}
+		}
+	}
+}
+
 // SEMANTICS A3 A6 A7 A9 A14: the compiled evaluator against the reference on
 // seeded random rule lists (up to 1200 rules, so several bitset words) and
 // requests, with and without a directory, also from concurrent goroutines.

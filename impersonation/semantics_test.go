@@ -607,6 +607,54 @@ func TestSemanticsB2_NoDirectoryExactStrings(t *testing.T) {
 	expectRefused(t, ev, role, nil, "", policy.ValidationException)
 }
 
+// B2: a target is the user it names exactly (up to the case of emails and
+// user names), never a user whose identifier is one bit away. The role's own
+// table hashes only part of a long key, so such near misses share its hash;
+// an earlier comparison bug took some of them for the named user. With and
+// without a directory, every single-bit change at every position of a named
+// identifier is another user (or none).
+//
+// SEMANTICS B2
+func TestSemanticsB2_NearMissTargets(t *testing.T) {
+	for _, id := range []string{"S-1-1-11-1234567890-1234567890-1234567890-1234", "user.name@example.org", "0123456789abcdef"} {
+		role := mkRole(impersonation.FullAccess,
+			allowAll("all"),
+			impersonation.Rule{ImpersonationRuleId: "deny-named", Effect: policy.Deny, TargetUsers: []string{id}},
+		)
+		ev := compileRole(t, role, nil)
+		expect(t, ev, role, nil, id, policy.Deny, "deny-named")
+		var near []string
+		for i := range len(id) {
+			for bit := range 7 { // stay ASCII
+				b := []byte(id)
+				b[i] ^= 1 << bit
+				near = append(near, string(b))
+			}
+		}
+		for _, target := range near {
+			expect(t, ev, role, nil, target, policy.Allow, "all")
+		}
+		// In a directory, near misses that are users' IDs (when the
+		// character is one a target may hold, and not a change of case,
+		// which the directory refuses) are those users.
+		users := []policy.User{{ID: id, Email: "named@example.org", State: "ENABLED"}}
+		for i, target := range near {
+			if impersonation.CheckTargetUser(target) == "" && !strings.Contains(target, "@") && policy.Fold(target) != policy.Fold(id) {
+				users = append(users, policy.User{ID: target, Email: fmt.Sprintf("near%d@example.org", i), State: "ENABLED"})
+			}
+		}
+		dir, err := policy.NewDirectory(users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev = compileRole(t, role, dir)
+		expect(t, ev, role, dir, id, policy.Deny, "deny-named")
+		for _, u := range users[1:] {
+			expect(t, ev, role, dir, u.ID, policy.Allow, "all")
+		}
+	}
+}
+
 // ---------------------------------------------------------------------------
 // B3
 

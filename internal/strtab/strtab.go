@@ -125,11 +125,11 @@ func equal(a, b string, n int) bool {
 		return load64(pa, 0) == load64(pb, 0) && load64(pa, n-8) == load64(pb, n-8)
 	}
 	for off := 0; off < n-16; off += 16 {
-		if load64(pa, off)^load64(pb, off)|load64(pa, off+8)^load64(pb, off+8) != 0 {
+		if (load64(pa, off)^load64(pb, off))|(load64(pa, off+8)^load64(pb, off+8)) != 0 {
 			return false
 		}
 	}
-	return load64(pa, n-16)^load64(pb, n-16)|load64(pa, n-8)^load64(pb, n-8) == 0
+	return (load64(pa, n-16)^load64(pb, n-16))|(load64(pa, n-8)^load64(pb, n-8)) == 0
 }
 
 // Get returns the value of key s: one sampled hash and typically one string

@@ -2,6 +2,8 @@ package strtab
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -110,17 +112,62 @@ func TestProbeLength(t *testing.T) {
 }
 
 // equal agrees with == for every length from 8 up and a difference at every
-// position.
+// position, whatever the bits of the differing bytes and of their neighbours:
+// an earlier version wrote x^y|z^w, which Go parses as ((x^y)|z)^w, and took
+// keys that differ only in bits set in the other word of a pair for equal.
 func TestEqual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
 	for n := 8; n <= 80; n++ {
-		a := strings.Repeat("x", n)
-		if !equal(a, strings.Clone(a), n) {
-			t.Fatalf("n=%d: equal strings differ", n)
+		for _, fill := range []byte{'x', '0', '9', 0x00, 0xff} {
+			a := strings.Repeat(string(fill), n)
+			if !equal(a, strings.Clone(a), n) {
+				t.Fatalf("n=%d: equal strings differ", n)
+			}
+			for i := range n {
+				for _, flip := range []byte{0x01, 0x02, 0x08, 0x10, 0x80, 0xff} {
+					b := []byte(a)
+					b[i] ^= flip
+					if equal(a, string(b), n) || equal(string(b), a, n) {
+						t.Fatalf("n=%d fill %#x: strings differing at %d by %#x are equal", n, fill, i, flip)
+					}
+				}
+			}
+		}
+		// Random keys, and each with one random byte changed.
+		for range 50 {
+			a := make([]byte, n)
+			for i := range a {
+				a[i] = byte(rng.Uint32())
+			}
+			b := slices.Clone(a)
+			i := rng.IntN(n)
+			b[i] ^= byte(1 + rng.IntN(255))
+			if equal(string(a), string(b), n) {
+				t.Fatalf("n=%d: %q and %q are equal", n, a, b)
+			}
+		}
+	}
+}
+
+// A key that differs from a stored one in a byte the sampled hash does not
+// read has the same hash and tag: Get must still tell them apart. User IDs
+// are the case that matters (a near-miss ID must never resolve to another
+// user's entry).
+func TestGetNearMiss(t *testing.T) {
+	base := "S-1-1-11-1234567890-1234567890-1234567890-1234"
+	for n := 1; n <= len(base); n++ {
+		key := base[:n]
+		tb := New(map[string]int32{key: 7})
+		if v, ok := tb.Get(key); !ok || v != 7 {
+			t.Fatalf("Get(%q) = %d, %v", key, v, ok)
 		}
 		for i := range n {
-			b := a[:i] + "y" + a[i+1:]
-			if equal(a, b, n) || equal(b, a, n) {
-				t.Fatalf("n=%d: strings differing at %d are equal", n, i)
+			for _, flip := range []byte{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80} {
+				b := []byte(key)
+				b[i] ^= flip
+				if v, ok := tb.Get(string(b)); ok {
+					t.Fatalf("Get(%q) = %d, true: only %q is stored", b, v, key)
+				}
 			}
 		}
 	}
