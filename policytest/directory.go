@@ -16,7 +16,8 @@ var UnknownTargets = []string{"nobody@example.org", "nobody", UnknownUserID}
 // policy.NewDirectory builds it.
 //
 // Covers: one user for each of [UserIDs] (so that every rule list [Rules]
-// generates compiles against it) and 0–7 more whose IDs are S-1-… IDs or GUIDs;
+// generates compiles against it) and 0–7 more whose IDs are S-1-… IDs, GUIDs
+// or, one in three, a [NearMiss] of one of UserIDs;
 // every user has a user name ("user.name.007"), four in five an email
 // ("user007@example.org"), one in three an alias ("alias.007@example.com"); all
 // names are 12 characters or more, so that any of them may stand in a rule's
@@ -29,16 +30,25 @@ func Directory() *rapid.Generator[*policy.MemDirectory] {
 	return rapid.Custom(func(t *rapid.T) *policy.MemDirectory {
 		n := len(UserIDs) + rapid.IntRange(0, 7).Draw(t, "extra users")
 		users := make([]policy.User, n)
+		taken := map[string]bool{}
 		for i := range users {
 			u := policy.User{Name: fmt.Sprintf("user.name.%03d", i), DisplayName: fmt.Sprintf("User %d", i)}
 			switch {
 			case i < len(UserIDs):
 				u.ID = UserIDs[i]
+			case rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("near miss%d", i)) == 2:
+				// One character away from a named user's ID, unless that
+				// collides (IDs are unique case-insensitively).
+				u.ID = NearMiss(rapid.SampledFrom(UserIDs).Draw(t, fmt.Sprintf("near%d", i))).Draw(t, fmt.Sprintf("id%d", i))
+				if taken[policy.Fold(u.ID)] {
+					u.ID = fmt.Sprintf("S-1-1-11-%010d-2222222222-3333333333-%04d", i, i)
+				}
 			case rapid.Bool().Draw(t, fmt.Sprintf("guid%d", i)):
 				u.ID = fmt.Sprintf("%08x-abcd-4ef0-8123-456789abcdef", i)
 			default:
 				u.ID = fmt.Sprintf("S-1-1-11-%010d-2222222222-3333333333-%04d", i, i)
 			}
+			taken[policy.Fold(u.ID)] = true
 			if rapid.IntRange(0, 4).Draw(t, fmt.Sprintf("no email%d", i)) != 4 {
 				u.Email = fmt.Sprintf("user%03d@example.org", i)
 			}
@@ -124,14 +134,22 @@ func UserName(dir *policy.MemDirectory) *rapid.Generator[string] {
 }
 
 // TargetUser generates a target user for GetImpersonationRoleEffect against
-// dir (SEMANTICS B2): seven times in eight a user of dir by any of its names
-// ([UserName]; some of them not ENABLED), else one of [UnknownTargets] that dir
+// dir (SEMANTICS B2): six times in eight a user of dir by any of its names
+// ([UserName]; some of them not ENABLED), once a [NearMiss] of such a name
+// (another user of dir, or none), else one of [UnknownTargets] that dir
 // does not hold (EntityNotFoundException). With a nil or empty dir it draws from
-// [TargetPool]. Every value is well formed (1–256 characters of
+// [TargetPool], one time in four a NearMiss of an entry. Every value is well formed (1–256 characters of
 // [a-zA-Z0-9._%+@-]). Shrinks toward the first user's ID.
 func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 	if dir.Len() == 0 {
-		return rapid.SampledFrom(TargetPool)
+		pool := rapid.SampledFrom(TargetPool)
+		return rapid.Custom(func(t *rapid.T) string {
+			s := pool.Draw(t, "target")
+			if rapid.IntRange(0, 3).Draw(t, "near miss?") == 3 {
+				s = NearMiss(s).Draw(t, "near miss")
+			}
+			return s
+		})
 	}
 	var unknown []string
 	for _, s := range UnknownTargets {
@@ -141,8 +159,13 @@ func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 	}
 	known := UserName(dir)
 	return rapid.Custom(func(t *rapid.T) string {
-		if len(unknown) > 0 && rapid.IntRange(0, 7).Draw(t, "unknown?") == 7 {
-			return rapid.SampledFrom(unknown).Draw(t, "who")
+		switch rapid.IntRange(0, 7).Draw(t, "unknown?") {
+		case 7:
+			if len(unknown) > 0 {
+				return rapid.SampledFrom(unknown).Draw(t, "who")
+			}
+		case 6:
+			return NearMiss(known.Draw(t, "near")).Draw(t, "near miss")
 		}
 		return known.Draw(t, "known")
 	})
@@ -151,8 +174,10 @@ func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 // TargetPool is the pool of exact strings that [Role] puts in TargetUsers and
 // NotTargetUsers when no directory is used (B2: without a directory,
 // identifiers are compared as exact strings); it holds pairs that differ only
-// in case. Do not modify it.
-var TargetPool = []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol"}
+// in case, and a long ID whose near misses share its sampled hash. Do not
+// modify it.
+var TargetPool = []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol",
+	"S-1-1-11-1234567890-1234567890-1234567890-1234"}
 
 // RoleOptions are the knobs of [Role]. The zero value generates roles of up to
 // 10 rules whose target lists hold up to 10 entries of [TargetPool].

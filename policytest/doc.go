@@ -13,7 +13,8 @@
 //   - access-control rules: [RuleName], [Description], [Rule], [Rules] with the
 //     knobs of [RuleOptions] up to the model's maxima ([MaxRuleOptions]);
 //   - requests: [Request], [RequestFor] (requests that hit and miss given rules),
-//     [RequestMatching] (requests aimed to match one rule);
+//     [RequestMatching] (requests aimed to match one rule), with principals
+//     that are one character away from named ones ([NearMiss]);
 //   - directories and users: [Directory], [NameOf], [UserName], [TargetUser];
 //   - impersonation roles: [Role] with [RoleOptions];
 //   - reloads: [Mutate] (add, remove or edit one rule, with the direction in

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -578,10 +579,19 @@ func TestSemanticsA12_RequestCovers(t *testing.T) {
 // Without a directory, TargetUser draws from TargetPool; UserName of an empty
 // directory fails the test that draws from it rather than panicking.
 func TestTargetUserWithoutDirectory(t *testing.T) {
-	for i := range 20 {
-		if s := policytest.TargetUser(nil).Example(i); !slices.Contains(policytest.TargetPool, s) {
-			t.Fatalf("TargetUser(nil) drew %q", s)
+	near := 0
+	for i := range 200 {
+		s := policytest.TargetUser(nil).Example(i)
+		if slices.Contains(policytest.TargetPool, s) {
+			continue
 		}
+		if !slices.ContainsFunc(policytest.TargetPool, func(p string) bool { return oneApart(p, s) }) {
+			t.Fatalf("TargetUser(nil) drew %q, neither in TargetPool nor a near miss of an entry", s)
+		}
+		near++
+	}
+	if near == 0 {
+		t.Error("TargetUser(nil) drew no near misses in 200 draws")
 	}
 	if !fails(func(t *rapid.T) { rapid.Bool().Draw(t, "first"); policytest.UserName(nil).Draw(t, "name") }, 1) {
 		t.Fatal("UserName(nil) drew a name")
@@ -607,4 +617,70 @@ func TestRuleOptionsRanges(t *testing.T) {
 			}
 		}
 	})
+}
+
+// oneApart reports whether a and b have the same length and differ in exactly
+// one byte.
+func oneApart(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	d := 0
+	for i := range len(a) {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d == 1
+}
+
+// NearMiss changes exactly one character, at any position, to one of
+// [a-zA-Z0-9-], and mostly by a single bit; requests and targets carry near
+// misses of the pools' identifiers.
+func TestNearMiss(t *testing.T) {
+	const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+	positions := map[int]bool{}
+	oneBit := 0
+	rapid.Check(t, func(t *rapid.T) {
+		id := rapid.SampledFrom(append(slices.Clone(policytest.UserIDs), policytest.RoleIDs...)).Draw(t, "id")
+		s := policytest.NearMiss(id).Draw(t, "near")
+		if !oneApart(id, s) {
+			t.Fatalf("NearMiss(%q) = %q", id, s)
+		}
+		for i := range len(id) {
+			if id[i] != s[i] {
+				positions[i] = true
+				if !strings.ContainsRune(idChars, rune(s[i])) {
+					t.Fatalf("NearMiss(%q) = %q: %q is not an ID character", id, s, s[i])
+				}
+				if x := id[i] ^ s[i]; x&(x-1) == 0 {
+					oneBit++
+				}
+			}
+		}
+	})
+	if len(positions) < 20 || oneBit == 0 {
+		t.Errorf("near misses changed %d distinct positions, %d by one bit", len(positions), oneBit)
+	}
+	sawNear := false
+	for i := range 400 {
+		r := policytest.Request().Example(i)
+		id := r.UserID + r.ImpersonationRoleID
+		if !slices.Contains(policytest.UserIDs, id) && !slices.Contains(policytest.RoleIDs, id) &&
+			id != policytest.UnknownUserID && id != policytest.UnknownRoleID {
+			sawNear = true
+		}
+	}
+	if !sawNear {
+		t.Error("Request drew no near-miss principal in 400 draws")
+	}
+	if !panics(func() { policytest.NearMiss("") }) {
+		t.Error("NearMiss(\"\") did not panic")
+	}
+}
+
+func panics(f func()) (did bool) {
+	defer func() { did = recover() != nil }()
+	f()
+	return false
 }

@@ -215,7 +215,7 @@ func Rules(o RuleOptions) *rapid.Generator[[]accessctl.Rule] {
 // any of the seven actions, or (about one in four) an EWS request of an
 // impersonation role. Addresses come from [Addr]; principals from [UserIDs]
 // and [RoleIDs] plus [UnknownUserID] and [UnknownRoleID], which no generated
-// rule names.
+// rule names, and one time in four a [NearMiss] of the one drawn.
 //
 // Shrinks toward an ActiveSync request of UserIDs[0] from 10.0.0.0.
 func Request() *rapid.Generator[accessctl.Request] {
@@ -233,12 +233,61 @@ func requestFrom(users, roles []string, ranges []cidr.Range) *rapid.Generator[ac
 		r := accessctl.Request{IP: addr.Draw(t, "ip")}
 		if rapid.IntRange(0, 3).Draw(t, "role?") == 3 {
 			r.Action = accessctl.EWS
-			r.ImpersonationRoleID = rapid.SampledFrom(roles).Draw(t, "role")
+			r.ImpersonationRoleID = principal(t, roles, "role")
 			return r
 		}
 		r.Action = rapid.SampledFrom(accessctl.Actions()).Draw(t, "action")
-		r.UserID = rapid.SampledFrom(users).Draw(t, "user")
+		r.UserID = principal(t, users, "user")
 		return r
+	})
+}
+
+// principal draws an identifier from pool or, one time in four, a near miss
+// of one ([NearMiss]).
+func principal(t *rapid.T, pool []string, label string) string {
+	id := rapid.SampledFrom(pool).Draw(t, label)
+	if rapid.IntRange(0, 3).Draw(t, label+" near miss?") == 3 {
+		id = NearMiss(id).Draw(t, label+" near miss")
+	}
+	return id
+}
+
+// idChars are the characters user and role IDs share: a near miss stays
+// within them, so that it is as valid as the identifier it imitates.
+const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+
+// NearMiss generates identifiers one character away from id: the same length,
+// with one character at any position replaced by another of
+// [a-zA-Z0-9-], preferably one that differs from it in a single bit ('8' and
+// '9', 'S' and 's'), since those are what a comparison that looks at words
+// rather than bytes gets wrong. Tables that hash only part of a long key give
+// such near misses the key's hash: requests naming them must still be
+// another principal. The result can equal another identifier of a pool (a
+// near miss of "…-0001" may be "…-0003"), never id itself. It panics if id
+// is empty. Shrinks toward changing the first character.
+func NearMiss(id string) *rapid.Generator[string] {
+	if id == "" {
+		panic("policytest: NearMiss of an empty identifier")
+	}
+	return rapid.Custom(func(t *rapid.T) string {
+		b := []byte(id)
+		i := rapid.IntRange(0, len(b)-1).Draw(t, "position")
+		var near []byte
+		for bit := range 8 {
+			if c := b[i] ^ 1<<bit; strings.IndexByte(idChars, c) >= 0 {
+				near = append(near, c)
+			}
+		}
+		if len(near) == 0 || rapid.IntRange(0, 3).Draw(t, "any character?") == 3 {
+			near = nil
+			for j := range len(idChars) {
+				if idChars[j] != b[i] {
+					near = append(near, idChars[j])
+				}
+			}
+		}
+		b[i] = rapid.SampledFrom(near).Draw(t, "character")
+		return string(b)
 	})
 }
 
@@ -247,7 +296,8 @@ func requestFrom(users, roles []string, ranges []cidr.Range) *rapid.Generator[ac
 // a [RequestMatching] one of the rules; otherwise half the time the address is
 // at the edge of one of the rules' ranges ([AddrNear]: network, broadcast, ±1),
 // else an [Addr], and principals are the users and roles the rules name, the
-// pools [UserIDs] and [RoleIDs], or [UnknownUserID] and [UnknownRoleID].
+// pools [UserIDs] and [RoleIDs], or [UnknownUserID] and [UnknownRoleID], and
+// one time in four a [NearMiss] of the one drawn.
 //
 // Rules are read once, when RequestFor is called. Shrinks as [Request] does.
 func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
