@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/wmpolicy/wmpolicy/internal/fold"
+	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // User is one user of an organization's directory, as far as rule evaluation needs
@@ -48,10 +50,10 @@ type MemDirectory struct {
 	users []User
 	// keys maps every identifier to its user's index: IDs exactly as written,
 	// emails, aliases and user names folded. No two identifiers collide even
-	// when folded (NewDirectory refuses that), so one map serves both; an ID
-	// entry carries idFlag so that a folded lookup never matches an ID in
+	// when folded (NewDirectory refuses that), so one table serves both; an
+	// ID entry carries idFlag so that a folded lookup never matches an ID in
 	// another case.
-	keys map[string]int32
+	keys strtab.Table
 }
 
 // idFlag marks an entry of MemDirectory.keys that is a user ID; enabledFlag
@@ -71,10 +73,8 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	if len(users) >= 1<<30 {
 		return nil, Errorf(ValidationException, "Users", fmt.Sprintf("%d users: a directory holds fewer than 2^30", len(users)))
 	}
-	d := &MemDirectory{
-		users: make([]User, len(users)),
-		keys:  make(map[string]int32, 3*len(users)),
-	}
+	d := &MemDirectory{users: make([]User, len(users))}
+	keys := make(map[string]int32, 3*len(users))
 	var errs ErrorList
 	type place struct {
 		user  int
@@ -114,14 +114,14 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 			en = enabledFlag
 		}
 		if claim(i, "Id", u.ID) {
-			d.keys[u.ID] = int32(i) | idFlag | en
+			keys[u.ID] = int32(i) | idFlag | en
 		}
 		add := func(field, v string) {
 			if v == "" {
 				return
 			}
 			if claim(i, field, v) {
-				d.keys[Fold(v)] = int32(i) | en
+				keys[Fold(v)] = int32(i) | en
 			}
 		}
 		add("Email", u.Email)
@@ -133,6 +133,7 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	d.keys = strtab.New(keys)
 	return d, nil
 }
 
@@ -162,10 +163,10 @@ func (d *MemDirectory) Index(id string) (int, bool) {
 // two when id must be folded, and does not allocate for identifiers of up to
 // 256 bytes.
 func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
-	if d == nil || len(d.keys) == 0 {
+	if d == nil {
 		return 0, false, false, false
 	}
-	if v, ok := d.keys[id]; ok { // an exact ID, or a folded email/alias/name
+	if v, ok := d.keys.Get(id); ok { // an exact ID, or a folded email/alias/name
 		return int(v &^ flags), v&enabledFlag != 0, false, true
 	}
 	var buf [256]byte
@@ -176,12 +177,12 @@ func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
 		case ascii && !changed:
 			return 0, false, false, false
 		case ascii:
-			v, ok = d.keys[string(buf[:len(id)])]
+			v, ok = d.keys.Get(unsafe.String(&buf[0], len(id)))
 		default:
-			v, ok = d.keys[Fold(id)]
+			v, ok = d.keys.Get(Fold(id))
 		}
 	} else {
-		v, ok = d.keys[Fold(id)]
+		v, ok = d.keys.Get(Fold(id))
 	}
 	if !ok || v&idFlag != 0 { // IDs match only exactly
 		return 0, false, false, false

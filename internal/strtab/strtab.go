@@ -1,15 +1,16 @@
 // Package strtab is an immutable open-addressing hash table from strings to
 // int32, built once and read on hot paths (accessctl's principals,
-// impersonation's target users).
+// impersonation's target users, policy.MemDirectory's identifiers).
 //
-// The keys it serves are few and long (45-character user IDs are common), and
-// a Go map spends most of a lookup hashing the whole key and in generic code.
-// This table hashes a sample of the key — its length and its first, middle and
-// last 8 bytes — under a random seed. Keys that agree on every sampled byte
-// collide whatever the seed; linear probing keeps lookups correct, and when
-// building finds a probe sequence longer than maxSampledProbe under four seeds,
-// the table hashes whole keys with hash/maphash instead, so that a lookup
-// probes few slots whatever keys it holds.
+// The keys it serves are often long (45-character user IDs are common), and a
+// Go map spends most of a lookup in generic code around its hash. This table
+// hashes whole keys, 16 bytes per multiply-and-fold step (the folded 128-bit
+// product of wyhash and its kin) under a random seed per table, compares
+// keys 16 bytes at a time, and keeps a 32-bit tag of each key's hash in its
+// slot so that most mismatches cost no key comparison. Lookups of keys of 8
+// bytes or more make no calls. When building finds long probe sequences
+// under four seeds, the table hashes with hash/maphash instead, so that a
+// lookup probes few slots whatever keys it holds.
 package strtab
 
 import (
@@ -22,7 +23,7 @@ import (
 // Table maps non-empty strings to int32. The zero Table is empty. A Table is
 // immutable once built and safe for concurrent use.
 type Table struct {
-	slots []slot // power-of-two length, at least twice the number of keys; key "" marks a free slot
+	slots []slot // power-of-two length, at least twice (1.5 times for large tables) the number of keys; key "" marks a free slot
 	mask  uint64
 	shift uint8 // 64 - log2(len(slots)): slots are indexed by the hash's top bits
 	seed  uint64
@@ -36,23 +37,30 @@ type slot struct {
 	val int32
 }
 
-const maxSampledProbe = 8
-
 // New builds the table of m. The empty key cannot be stored; New panics if m
-// holds it. Cost: O(len(m)), a few times over when seeds cluster.
+// holds it.
+//
+// Small tables (up to 4096 keys) fill at most half their slots, larger ones
+// two thirds (24 bytes a slot: a table of 300,000 keys takes 12 MiB besides
+// the keys). New tries up to four seeds for one under which keys are
+// displaced little from their slots, then falls back to hash/maphash.
+// Cost: O(len(m)), a few times over when seeds cluster.
 func New(m map[string]int32) Table {
 	if _, ok := m[""]; ok {
 		panic("strtab: empty key")
 	}
 	size := 4
-	for size < 2*len(m) {
+	for size < 2*len(m) && (len(m) <= 4096 || 2*size < 3*len(m)) {
 		size <<= 1
 	}
 	t := Table{mask: uint64(size - 1), shift: uint8(64 - bits.TrailingZeros(uint(size))), mseed: maphash.MakeSeed()}
+	// Linear probing at these loads displaces a key by less than one slot
+	// on average and rarely by more than a few times log2(len(m)).
+	longestOK := 8 + 4*bits.Len(uint(len(m)))
 	for attempt := 0; ; attempt++ {
 		t.seed = maphash.String(t.mseed, fmt.Sprint("strtab", attempt)) | 1
 		t.slots = make([]slot, size)
-		longest := 0
+		longest, total := 0, 0
 		for k, v := range m {
 			h := t.hash(k)
 			i := h >> t.shift
@@ -63,12 +71,13 @@ func New(m map[string]int32) Table {
 			}
 			t.slots[i] = slot{key: k, tag: uint32(h), val: v}
 			longest = max(longest, probe)
+			total += probe
 		}
-		if longest <= maxSampledProbe || t.full {
+		if t.full || longest <= longestOK && total <= 2*len(m) {
 			return t
 		}
-		// An unlucky seed clusters keys now and then: try others first; keys
-		// that collide on every sampled byte get whole-key hashing.
+		// An unlucky seed clusters keys now and then: try others, then
+		// hash whole keys.
 		t.full = attempt >= 3
 	}
 }
@@ -85,28 +94,47 @@ func (t *Table) Len() int {
 }
 
 func (t *Table) hash(s string) uint64 {
-	if t.full {
-		return maphash.String(t.mseed, s)
-	}
 	n := len(s)
 	p := unsafe.Pointer(unsafe.StringData(s))
-	var x, y uint64
 	switch {
+	case t.full:
+		return maphash.String(t.mseed, s)
 	case n >= 8:
-		x = load64(p, 0)
-		y = load64(p, n-8)
-		if n > 16 {
-			x ^= bits.RotateLeft64(load64(p, n/2-4), 29)
-		}
+		return hash8(p, n, t.seed)
 	case n >= 4:
-		x = uint64(load32(p, 0))
-		y = uint64(load32(p, n-4))
+		return mum(uint64(load32(p, 0))^t.seed, uint64(load32(p, n-4))^uint64(n)^k1)
 	case n > 0:
 		b := unsafe.Slice((*byte)(p), n)
-		x = uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1])
+		return mum(uint64(b[0])<<16|uint64(b[n>>1])<<8|uint64(b[n-1])^t.seed, uint64(n)^k1)
 	}
-	hi, lo := bits.Mul64(x^t.seed, y^uint64(n)^0x9e3779b97f4a7c15)
-	return (hi ^ lo) * 0xbf58476d1ce4e5b9 // spread into the top bits, which index slots
+	return 0
+}
+
+// Odd constants (the golden ratio and splitmix64's) that keep the factors of
+// mum away from zero for keys of zero bytes.
+const (
+	k1 = 0x9e3779b97f4a7c15
+	k2 = 0xbf58476d1ce4e5b9
+)
+
+// hash8 hashes the n ≥ 8 bytes at p under seed: 16 bytes per step, each
+// folded into the state by mum, the last step overlapping the one before it
+// (for n < 16, its two 8-byte halves overlap). Every byte and n count.
+func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
+	h := seed
+	off := 0
+	for ; off < n-16; off += 16 {
+		h = mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2)
+	}
+	off = max(n-16, 0)
+	return mum(load64(p, off)^h^k1, load64(p, n-8)^uint64(n)^k2)
+}
+
+// mum multiplies x and y to 128 bits and folds the halves: every bit of
+// either factor moves the high bits, which index slots.
+func mum(x, y uint64) uint64 {
+	hi, lo := bits.Mul64(x, y)
+	return hi ^ lo
 }
 
 // load64 and load32 read little-endian words at p+off; callers keep off+8 (or
@@ -115,26 +143,53 @@ func (t *Table) hash(s string) uint64 {
 func load64(p unsafe.Pointer, off int) uint64 { return *(*uint64)(unsafe.Add(p, off)) }
 func load32(p unsafe.Pointer, off int) uint32 { return *(*uint32)(unsafe.Add(p, off)) }
 
-// equal reports a == b for strings of equal length n ≥ 8, comparing 16 bytes
-// per step (the last step overlapping) instead of calling the runtime's
-// memequal.
-func equal(a, b string, n int) bool {
-	pa := unsafe.Pointer(unsafe.StringData(a))
-	pb := unsafe.Pointer(unsafe.StringData(b))
-	if n < 16 {
-		return load64(pa, 0) == load64(pb, 0) && load64(pa, n-8) == load64(pb, n-8)
+// Get returns the value of key s: one hash and typically one key comparison;
+// it does not allocate. Keys of 8 bytes or more, the common case, take a path
+// without calls.
+func (t *Table) Get(s string) (int32, bool) {
+	n := len(s)
+	if n < 8 || t.full {
+		return t.getSlow(s)
 	}
-	for off := 0; off < n-16; off += 16 {
-		if (load64(pa, off)^load64(pb, off))|(load64(pa, off+8)^load64(pb, off+8)) != 0 {
-			return false
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	// hash8, inline.
+	p := unsafe.Pointer(unsafe.StringData(s))
+	h := t.seed
+	off := 0
+	for ; off < n-16; off += 16 {
+		h = mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2)
+	}
+	off = max(n-16, 0)
+	h = mum(load64(p, off)^h^k1, load64(p, n-8)^uint64(n)^k2)
+	tag := uint32(h)
+	for i := h >> t.shift; ; i = (i + 1) & t.mask {
+		e := &t.slots[i]
+		if e.tag == tag && len(e.key) == n {
+			// Compare 16 bytes per step, the last step overlapping (for
+			// n < 16 the two 8-byte halves overlap instead), without
+			// calling the runtime's memequal.
+			q := unsafe.Pointer(unsafe.StringData(e.key))
+			off := 0
+			for ; off < n-16; off += 16 {
+				if (load64(p, off)^load64(q, off))|(load64(p, off+8)^load64(q, off+8)) != 0 {
+					goto next
+				}
+			}
+			if off = max(n-16, 0); (load64(p, off)^load64(q, off))|(load64(p, n-8)^load64(q, n-8)) == 0 {
+				return e.val, true
+			}
+		}
+	next:
+		if e.key == "" {
+			return 0, false
 		}
 	}
-	return (load64(pa, n-16)^load64(pb, n-16))|(load64(pa, n-8)^load64(pb, n-8)) == 0
 }
 
-// Get returns the value of key s: one sampled hash and typically one string
-// comparison; it does not allocate.
-func (t *Table) Get(s string) (int32, bool) {
+// getSlow is Get for short keys and for tables that hash with maphash.
+func (t *Table) getSlow(s string) (int32, bool) {
 	n := len(s)
 	if len(t.slots) == 0 || n == 0 {
 		return 0, false
@@ -144,14 +199,8 @@ func (t *Table) Get(s string) (int32, bool) {
 	i := h >> t.shift
 	for {
 		e := &t.slots[i]
-		if e.tag == tag && len(e.key) == n {
-			if n >= 8 {
-				if equal(e.key, s, n) {
-					return e.val, true
-				}
-			} else if e.key == s {
-				return e.val, true
-			}
+		if e.tag == tag && e.key == s {
+			return e.val, true
 		}
 		if e.key == "" {
 			return 0, false

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// A Table finds every key and nothing else, also when the keys agree on every
-// sampled byte (the table then hashes whole keys).
+// A Table finds every key and nothing else, also when the keys differ only
+// in their middle bytes, and without falling back to maphash.
 func TestTable(t *testing.T) {
 	sampled := func(i int) string { // same length, first, middle and last 8 bytes
 		return "S-1-1-11-" + fmt.Sprintf("%04d", i) + strings.Repeat("x", 20) + fmt.Sprintf("%04d", i) + "-0000000000"
@@ -23,7 +23,16 @@ func TestTable(t *testing.T) {
 		{"none", nil, 0, false},
 		{"short keys", func(i int) string { return fmt.Sprint(i) }, 200, false},
 		{"user IDs", func(i int) string { return fmt.Sprintf("S-1-1-11-1234567890-1234567890-%010d-%04d", i*7919, i) }, 200, false},
-		{"colliding samples", sampled, 200, true},
+		{"keys alike but for their middle", sampled, 200, false},
+		{"directory", func(i int) string {
+			switch i % 3 {
+			case 0:
+				return fmt.Sprintf("S-1-1-11-1234567890-1234567890-%010d-%04d", i*7919, i%10000)
+			case 1:
+				return fmt.Sprintf("user%06d@example.org", i)
+			}
+			return fmt.Sprintf("user%06d", i)
+		}, 300_000, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			keys := make([]string, c.n)
@@ -36,8 +45,11 @@ func TestTable(t *testing.T) {
 			if tab.Len() != c.n {
 				t.Errorf("Len() = %d, want %d", tab.Len(), c.n)
 			}
-			if c.wantFull && !tab.full {
-				t.Errorf("keys that agree on every sampled byte are hashed by samples")
+			if tab.full != c.wantFull {
+				t.Errorf("full = %v, want %v", tab.full, c.wantFull)
+			}
+			if load := float64(c.n) / float64(len(tab.slots)); load > 2.0/3 {
+				t.Errorf("%d keys in %d slots", c.n, len(tab.slots))
 			}
 			for i, k := range keys {
 				if v, ok := tab.Get(strings.Clone(k)); !ok || int(v) != i {
@@ -111,7 +123,7 @@ func TestProbeLength(t *testing.T) {
 	}
 }
 
-// equal agrees with == for every length from 8 up and a difference at every
+// Get's comparison agrees with == for every length from 8 up and a difference at every
 // position, whatever the bits of the differing bytes and of their neighbours:
 // an earlier version wrote x^y|z^w, which Go parses as ((x^y)|z)^w, and took
 // keys that differ only in bits set in the other word of a pair for equal.
@@ -119,15 +131,15 @@ func TestEqual(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := 8; n <= 80; n++ {
 		for _, fill := range []byte{'x', '0', '9', 0x00, 0xff} {
-			a := strings.Repeat(string(fill), n)
-			if !equal(a, strings.Clone(a), n) {
+			a := strings.Repeat(string([]byte{fill}), n)
+			if !eq(a, strings.Clone(a), n) {
 				t.Fatalf("n=%d: equal strings differ", n)
 			}
 			for i := range n {
 				for _, flip := range []byte{0x01, 0x02, 0x08, 0x10, 0x80, 0xff} {
 					b := []byte(a)
 					b[i] ^= flip
-					if equal(a, string(b), n) || equal(string(b), a, n) {
+					if eq(a, string(b), n) || eq(string(b), a, n) {
 						t.Fatalf("n=%d fill %#x: strings differing at %d by %#x are equal", n, fill, i, flip)
 					}
 				}
@@ -142,11 +154,25 @@ func TestEqual(t *testing.T) {
 			b := slices.Clone(a)
 			i := rng.IntN(n)
 			b[i] ^= byte(1 + rng.IntN(255))
-			if equal(string(a), string(b), n) {
+			if eq(string(a), string(b), n) {
 				t.Fatalf("n=%d: %q and %q are equal", n, a, b)
 			}
 		}
 	}
+}
+
+// eq reports whether Get takes b for a, comparing them: a table holding a
+// alone, in the slot b hashes to and with b's tag, is asked for b.
+func eq(a, b string, n int) bool {
+	if len(a) != n || len(b) != n {
+		panic("eq: lengths")
+	}
+	t := New(map[string]int32{a: 1})
+	clear(t.slots)
+	h := t.hash(b)
+	t.slots[h>>t.shift] = slot{key: a, tag: uint32(h), val: 1}
+	_, ok := t.Get(b)
+	return ok
 }
 
 // A key that differs from a stored one in a byte the sampled hash does not
