@@ -58,6 +58,7 @@ type Policy struct {
 	names   []string     // rules[k].Name
 	words   int          // bitset width in uint64 words
 	deny    []uint64     // bit k set when rule k is DENY
+	deny0   uint64       // deny[0]
 	sets    []uint64     // interned bitsets, each `words` long, addressed by word offset
 	ip      *cidr.Map    // address → offset in sets (words == 1) or in hits (words > 1)
 	noIn    []uint64     // words > 1: rules without IpRanges (their address set before hits)
@@ -176,6 +177,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			p.deny[k/64] |= 1 << (k % 64)
 		}
 	}
+	p.deny0 = p.deny[0]
 
 	// Address dimension: bit k of an address class's set is "rule k's IpRanges
 	// and NotIpRanges conditions both hold for every address of the class".
