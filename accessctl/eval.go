@@ -140,6 +140,11 @@ func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string,
 		}
 		return policy.Deny, matched, nil
 	}
+	if p.allIn {
+		if eff, names, ok := p.evalHits(ipLabel, paOff, matched); ok {
+			return eff, names, nil
+		}
+	}
 	anyMatch, anyDeny := p.scanWide(ipLabel, paOff, nil, 0)
 	switch {
 	case anyDeny:
@@ -150,6 +155,50 @@ func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string,
 		return policy.Allow, matched, nil
 	}
 	return policy.Deny, matched, nil
+}
+
+// maxPassHits is the longest hit list evalHits takes in one pass.
+const maxPassHits = 128
+
+// evalHits is Evaluate for policies in which every rule has IpRanges
+// (allIn), in one pass over the address's hit list: it collects the matching
+// rules into a stack buffer without data-dependent branches (writing every
+// hit, advancing past the matching ones), then appends the names of the
+// matching DENY rules if there are any, else of all of them. ok is false,
+// and nothing is appended, when the hit list is longer than maxPassHits.
+func (p *Policy) evalHits(hitOff, paOff uint32, matched []string) (eff policy.Effect, names []string, ok bool) {
+	n := p.hits[hitOff]
+	if n > maxPassHits {
+		return 0, matched, false
+	}
+	hits := p.hits[hitOff+1 : hitOff+1+n]
+	pa := p.sets[paOff : paOff+uint32(p.words)]
+	deny := p.deny[:len(pa)]
+	var buf [maxPassHits]uint32
+	l := 0
+	var ad uint64
+	for i, k := range hits {
+		w, sh := k>>6, k&63
+		m := pa[w] >> sh & 1
+		buf[min(l, i)] = k // l <= i: min only spares a bounds check
+		l += int(m)
+		ad |= m & (deny[w] >> sh)
+	}
+	switch {
+	case ad != 0:
+		for _, k := range buf[:l] {
+			if deny[k>>6]>>(k&63)&1 != 0 {
+				matched = append(matched, p.names[k])
+			}
+		}
+		return policy.Deny, matched, true
+	case l > 0:
+		for _, k := range buf[:l] {
+			matched = append(matched, p.names[k])
+		}
+		return policy.Allow, matched, true
+	}
+	return policy.Deny, matched, true
 }
 
 // scanHits is scanWide for policies in which every rule has IpRanges

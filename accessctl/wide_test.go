@@ -2,6 +2,7 @@ package accessctl_test
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"testing"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -47,4 +48,31 @@ func TestPropAllRulesWithIpRangesEqualsReference(t *testing.T) {
 			checkAgainstReference(t, p, rules, nil, policytest.RequestFor(rules).Draw(t, "req"+string(rune('a'+i))))
 		}
 	})
+}
+
+// Hit lists longer than the one-pass buffer (maxPassHits) take the two-pass
+// walk: 300 rules whose IpRanges all hold 10.0.0.0/8, so that an address there
+// hits every rule, and one in two holding 10.1.0.0/16 too.
+func TestLongHitListsEqualReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	rules := genRules(rng, 300, shape{ranges: 3, inEvery: true, notOneIn: 4}, 10)
+	for i := range rules {
+		rules[i].IpRanges = append(rules[i].IpRanges, "10.0.0.0/8")
+		if i%2 == 0 {
+			rules[i].IpRanges = append(rules[i].IpRanges, "10.1.0.0/16")
+		}
+	}
+	p, err := accessctl.Compile(rules, accessctl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := genRequests(rng, rules, 300, 10)
+	for i := range reqs {
+		if i%3 != 0 {
+			reqs[i].IP = netip.AddrFrom4([4]byte{10, byte(i % 3), byte(i), byte(i * 7)})
+		}
+	}
+	for _, req := range reqs {
+		checkAgainstReference(t, p, rules, nil, req)
+	}
 }
