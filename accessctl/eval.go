@@ -379,18 +379,30 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	var all []string
-	if p.words == 1 {
-		all = p.appendNames(nil, 0, p.sets[ipLabel]&p.sets[paOff])
-	} else {
-		p.scanWide(ipLabel, paOff, &all, policy.Allow)
-	}
-	d := Decision{UserID: userID, MatchedRules: []string{}}
+	d := Decision{UserID: userID}
 	var anyDeny bool
-	for _, name := range all {
-		e := p.rules[p.index(name)].Effect
-		anyDeny = anyDeny || e == policy.Deny
-		d.Matching = append(d.Matching, Match{Name: name, Effect: e})
+	if p.words == 1 {
+		// Straight from the bits, with slices of the final size.
+		m := p.sets[ipLabel] & p.sets[paOff]
+		anyDeny = m&p.deny0 != 0
+		if m != 0 {
+			d.Matching = make([]Match, 0, bits.OnesCount64(m))
+		}
+		for ; m != 0; m &= m - 1 {
+			k := bits.TrailingZeros64(m)
+			d.Matching = append(d.Matching, Match{Name: p.names[k], Effect: p.rules[k].Effect})
+		}
+	} else {
+		var all []string
+		p.scanWide(ipLabel, paOff, &all, policy.Allow)
+		if len(all) > 0 {
+			d.Matching = make([]Match, 0, len(all))
+		}
+		for _, name := range all {
+			e := p.rules[p.index(name)].Effect
+			anyDeny = anyDeny || e == policy.Deny
+			d.Matching = append(d.Matching, Match{Name: name, Effect: e})
+		}
 	}
 	switch {
 	case anyDeny:
@@ -400,6 +412,13 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 	default:
 		d.Effect, d.Reason = policy.Deny, ImplicitDeny
 	}
+	n := 0
+	for _, m := range d.Matching {
+		if m.Effect == d.Effect {
+			n++
+		}
+	}
+	d.MatchedRules = make([]string, 0, n)
 	if d.Reason != ImplicitDeny {
 		for _, m := range d.Matching {
 			if m.Effect == d.Effect {

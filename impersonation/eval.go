@@ -3,6 +3,7 @@ package impersonation
 import (
 	"fmt"
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
+	"math/bits"
 
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -332,7 +333,7 @@ func (e *Evaluator) Decide(target string) (Decision, error) {
 		Effect:       c.effect,
 		Reason:       c.reason,
 		MatchedRules: append([]MatchedRule{}, e.matched[c.off:c.end]...),
-		Matching:     []Match{},
+		Matching:     make([]Match, 0, bits.OnesCount64(uint64(c.matching))),
 		UserID:       id,
 	}
 	for i, r := range e.rules {
