@@ -74,22 +74,38 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 		return nil, Errorf(ValidationException, "Users", fmt.Sprintf("%d users: a directory holds fewer than 2^30", len(users)))
 	}
 	d := &MemDirectory{users: make([]User, len(users))}
-	keys := make(map[string]int32, 3*len(users))
+	// The identifiers and their entries, for the table (claim keeps them
+	// distinct).
+	keys := make([]string, 0, 3*len(users))
+	vals := make([]int32, 0, 3*len(users))
 	var errs ErrorList
 	type place struct {
 		user  int
 		field string
+		entry int // its entry in keys and vals
 	}
 	seen := make(map[string]place, 3*len(users))
-	claim := func(i int, field, value string) bool {
-		k := Fold(value)
-		if p, ok := seen[k]; ok && p.user != i {
+	// put enters identifier key (value v, written in field) of user i
+	// unless it names another user. A user's identifiers that fold alike
+	// share their place; when one also has the same table key as the entry
+	// there (an ID already in folded form and an email equal to it, an
+	// email repeated as an alias), the later value replaces the earlier, as
+	// a map assignment would.
+	put := func(i int, field, v, key string, val int32) {
+		k := Fold(v)
+		p, ok := seen[k]
+		if ok && p.user != i {
 			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].%s", i, field),
-				fmt.Sprintf("identifier %q already names Users[%d] (its %s)", value, p.user, p.field)))
-			return false
+				fmt.Sprintf("identifier %q already names Users[%d] (its %s)", v, p.user, p.field)))
+			return
 		}
-		seen[k] = place{i, field}
-		return true
+		if ok && keys[p.entry] == key {
+			vals[p.entry] = val
+		} else {
+			p.entry = len(keys)
+			keys, vals = append(keys, key), append(vals, val)
+		}
+		seen[k] = place{i, field, p.entry}
 	}
 	for i, u := range users {
 		u.Aliases = append([]string(nil), u.Aliases...)
@@ -113,15 +129,10 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 		if u.State == "ENABLED" {
 			en = enabledFlag
 		}
-		if claim(i, "Id", u.ID) {
-			keys[u.ID] = int32(i) | idFlag | en
-		}
+		put(i, "Id", u.ID, u.ID, int32(i)|idFlag|en)
 		add := func(field, v string) {
-			if v == "" {
-				return
-			}
-			if claim(i, field, v) {
-				keys[Fold(v)] = int32(i) | en
+			if v != "" {
+				put(i, field, v, Fold(v), int32(i)|en)
 			}
 		}
 		add("Email", u.Email)
@@ -133,7 +144,7 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	d.keys = strtab.New(keys)
+	d.keys = strtab.FromPairs(keys, vals)
 	return d, nil
 }
 

@@ -51,3 +51,39 @@ func TestSemanticsA18_DirectoryLookup(t *testing.T) {
 		t.Errorf("Lookup allocates %v", n)
 	}
 }
+
+// A user whose ID is already in folded form and equals their email (or whose
+// alias repeats the email in another case) is found by every spelling the
+// email allows: the email entry is the one the table keeps for that key.
+func TestDirectoryIdentifiersThatCoincide(t *testing.T) {
+	d, err := NewDirectory([]User{
+		{ID: "abc@example.org", Email: "abc@example.org", Name: "abc.name", State: "ENABLED"},
+		{ID: "S-1-1-11-2", Email: "dup@example.org", Aliases: []string{"DUP@example.org", "other@example.org"}, Name: "dup", State: "DISABLED"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id      string
+		user    int
+		enabled bool
+	}{
+		{"abc@example.org", 0, true},
+		{"ABC@EXAMPLE.ORG", 0, true},
+		{"Abc@Example.org", 0, true},
+		{"ABC.NAME", 0, true},
+		{"S-1-1-11-2", 1, false},
+		{"DUP@EXAMPLE.ORG", 1, false},
+		{"dup@example.org", 1, false},
+		{"Other@example.org", 1, false},
+		{"DUP", 1, false},
+	} {
+		i, enabled, _, ok := d.Find(c.id)
+		if !ok || i != c.user || enabled != c.enabled {
+			t.Errorf("Find(%q) = %d, %v, %v; want %d, %v", c.id, i, enabled, ok, c.user, c.enabled)
+		}
+	}
+	if _, _, _, ok := d.Find("s-1-1-11-2"); ok {
+		t.Error("an ID matched in another case")
+	}
+}

@@ -46,22 +46,40 @@ type slot struct {
 // displaced little from their slots, then falls back to hash/maphash.
 // Cost: O(len(m)), a few times over when seeds cluster.
 func New(m map[string]int32) Table {
-	if _, ok := m[""]; ok {
-		panic("strtab: empty key")
+	keys := make([]string, 0, len(m))
+	vals := make([]int32, 0, len(m))
+	for k, v := range m {
+		keys = append(keys, k)
+		vals = append(vals, v)
 	}
+	return FromPairs(keys, vals)
+}
+
+// FromPairs is [New] of the map {keys[i]: vals[i]}, for callers that hold
+// the pairs already: it spares building a Go map. The keys must be distinct
+// and non-empty; FromPairs panics on an empty key or unequal lengths, and
+// does not keep the slices.
+func FromPairs(keys []string, vals []int32) Table {
+	if len(keys) != len(vals) {
+		panic("strtab: FromPairs: lengths differ")
+	}
+	n := len(keys)
 	size := 4
-	for size < 2*len(m) && (len(m) <= 4096 || 2*size < 3*len(m)) {
+	for size < 2*n && (n <= 4096 || 2*size < 3*n) {
 		size <<= 1
 	}
 	t := Table{mask: uint64(size - 1), shift: uint8(64 - bits.TrailingZeros(uint(size))), mseed: maphash.MakeSeed()}
 	// Linear probing at these loads displaces a key by less than one slot
-	// on average and rarely by more than a few times log2(len(m)).
-	longestOK := 8 + 4*bits.Len(uint(len(m)))
+	// on average and rarely by more than a few times log2(n).
+	longestOK := 8 + 4*bits.Len(uint(n))
 	for attempt := 0; ; attempt++ {
 		t.seed = maphash.String(t.mseed, fmt.Sprint("strtab", attempt)) | 1
 		t.slots = make([]slot, size)
 		longest, total := 0, 0
-		for k, v := range m {
+		for j, k := range keys {
+			if k == "" {
+				panic("strtab: empty key")
+			}
 			h := t.hash(k)
 			i := h >> t.shift
 			probe := 0
@@ -69,15 +87,15 @@ func New(m map[string]int32) Table {
 				i = (i + 1) & t.mask
 				probe++
 			}
-			t.slots[i] = slot{key: k, tag: uint32(h), val: v}
+			t.slots[i] = slot{key: k, tag: uint32(h), val: vals[j]}
 			longest = max(longest, probe)
 			total += probe
 		}
-		if t.full || longest <= longestOK && total <= 2*len(m) {
+		if t.full || longest <= longestOK && total <= 2*n {
 			return t
 		}
 		// An unlucky seed clusters keys now and then: try others, then
-		// hash whole keys.
+		// hash whole keys with maphash.
 		t.full = attempt >= 3
 	}
 }
