@@ -174,8 +174,8 @@ func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 // TargetPool is the pool of exact strings that [Role] puts in TargetUsers and
 // NotTargetUsers when no directory is used (B2: without a directory,
 // identifiers are compared as exact strings); it holds pairs that differ only
-// in case, and a long ID whose near misses share its sampled hash. Do not
-// modify it.
+// in case, and a 46-character ID, so that the near misses [TargetUser] draws
+// exercise comparisons of long keys. Do not modify it.
 var TargetPool = []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol",
 	"S-1-1-11-1234567890-1234567890-1234567890-1234"}
 
