@@ -1,6 +1,7 @@
 package impersonation
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -92,6 +93,9 @@ const (
 	StepRole
 )
 
+// errNoAuthorizer is the TokenErr of a nil *EWSAuthorizer's decisions.
+var errNoAuthorizer = errors.New("impersonation: nil *EWSAuthorizer: every request is denied")
+
 // String returns "none", "token", "access control" or "role".
 func (s EWSStep) String() string {
 	switch s {
@@ -137,9 +141,14 @@ type EWSDecision struct {
 // presented, the client's address, and the mailbox it wants (user ID, email or
 // user name). It never returns Allowed with a failed step. Cost: one token
 // verification, one access-control decision and one role decision, with the
-// allocations of their traces.
+// allocations of their traces. A nil *EWSAuthorizer denies every request:
+// Failed is StepToken and TokenErr says why.
 func (a *EWSAuthorizer) Authorize(token string, ip netip.Addr, target string) EWSDecision {
 	var d EWSDecision
+	if a == nil {
+		d.TokenErr, d.Failed = errNoAuthorizer, StepToken
+		return d
+	}
 	claims, err := a.verifier.Verify(token, a.org)
 	if err != nil {
 		d.TokenErr, d.Failed = err, StepToken

@@ -239,3 +239,21 @@ func TestSemanticsB9_PropConjunction(t *testing.T) {
 		}
 	})
 }
+
+// The zero values fail closed instead of panicking: a nil *EWSAuthorizer
+// denies at the token step, and the zero KeyRing has no current key ID.
+func TestSemanticsB9_NilAuthorizerDenies(t *testing.T) {
+	var a *impersonation.EWSAuthorizer
+	d := a.Authorize("v1.x.y", netip.MustParseAddr("10.0.0.1"), "alice@example.com")
+	if d.Allowed || d.Failed != impersonation.StepToken || d.TokenErr == nil {
+		t.Fatalf("nil authorizer: %+v", d)
+	}
+	var ring impersonation.KeyRing
+	if id := ring.CurrentKeyID(); id != "" {
+		t.Fatalf("zero KeyRing's current key ID %q", id)
+	}
+	var nilRing *impersonation.KeyRing
+	if id := nilRing.CurrentKeyID(); id != "" {
+		t.Fatalf("nil KeyRing's current key ID %q", id)
+	}
+}

@@ -338,8 +338,14 @@ func tokSameID(a string, b []byte) bool {
 	return true
 }
 
-// CurrentKeyID returns the ID of the key the ring signs with.
-func (r *KeyRing) CurrentKeyID() string { return r.current.id }
+// CurrentKeyID returns the ID of the key the ring signs with ("" for the zero
+// KeyRing and a nil *KeyRing).
+func (r *KeyRing) CurrentKeyID() string {
+	if r == nil || r.current == nil {
+		return ""
+	}
+	return r.current.id
+}
 
 // KeyIDs returns the IDs of all keys in the ring, the current one first.
 func (r *KeyRing) KeyIDs() []string { return append([]string(nil), r.ids...) }

@@ -119,6 +119,11 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 				errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].%s", i, f.name), "invalid UTF-8"))
 			}
 		}
+		for j, a := range u.Aliases {
+			if !utf8.ValidString(a) {
+				errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].Aliases[%d]", i, j), "invalid UTF-8"))
+			}
+		}
 		switch u.State {
 		case "", "ENABLED", "DISABLED", "DELETED":
 		default:
