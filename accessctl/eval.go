@@ -223,28 +223,6 @@ func (p *Policy) scanHits(hitOff, paOff uint32, names *[]string, want policy.Eff
 		}
 		return am != 0, ad != 0
 	}
-	if dst := *names; cap(dst)-len(dst) >= len(hits) {
-		// The same without branches: write every hit's name and advance
-		// past it only when it is wanted (the slots past the final length
-		// are the caller's spare capacity, which append would overwrite too).
-		var all uint64 // all ones: every matching rule is wanted
-		if want != policy.Deny {
-			all = ^uint64(0)
-		}
-		l := len(dst)
-		dst = dst[:l+len(hits)]
-		var am, ad uint64
-		for _, k := range hits {
-			w, sh := k>>6, k&63
-			match, deny := pa[w]>>sh&1, p.deny[w]>>sh&1
-			am |= match
-			ad |= match & deny
-			dst[l] = p.names[k]
-			l += int(match & (deny | all))
-		}
-		*names = dst[:l]
-		return am != 0, ad != 0
-	}
 	for _, k := range hits {
 		bit := uint64(1) << (k & 63)
 		if pa[k>>6]&bit == 0 {

@@ -42,7 +42,7 @@ type Directory interface {
 
 // MemDirectory is an immutable in-memory [Directory]. Build one with
 // [NewDirectory] or [DecodeUsers]; it is safe for concurrent use, and Lookup
-// costs one or two hash lookups and never allocates for identifiers of up to
+// costs one or two hash lookups and never allocates for ASCII identifiers of up to
 // 256 bytes.
 //
 // The zero MemDirectory (and a nil *MemDirectory) holds no users.
@@ -155,7 +155,8 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 
 // Lookup implements [Directory]. An ID or an identifier already in folded form
 // costs one hash probe; one in another case costs a second probe of its folded
-// form. It does not allocate for identifiers of up to 256 bytes.
+// form. It does not allocate for ASCII identifiers of up to 256 bytes (folding
+// a non-ASCII one allocates).
 func (d *MemDirectory) Lookup(id string) (User, bool) {
 	i, ok := d.Index(id)
 	if !ok {
@@ -166,7 +167,7 @@ func (d *MemDirectory) Lookup(id string) (User, bool) {
 
 // Index resolves id exactly as [MemDirectory.Lookup] does and returns the
 // user's position in [MemDirectory.Users] order, without copying the user. It
-// does not allocate for identifiers of up to 256 bytes.
+// does not allocate for ASCII identifiers of up to 256 bytes.
 func (d *MemDirectory) Index(id string) (int, bool) {
 	i, _, _, ok := d.Find(id)
 	return i, ok
@@ -176,7 +177,7 @@ func (d *MemDirectory) Index(id string) (int, bool) {
 // the user record: whether the user is ENABLED, and whether id had to be
 // case-folded to match (folded is false when id is the user's ID, or an
 // email, alias or user name already in folded form). It costs one hash probe,
-// two when id must be folded, and does not allocate for identifiers of up to
+// two when id must be folded, and does not allocate for ASCII identifiers of up to
 // 256 bytes.
 func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
 	if d == nil {

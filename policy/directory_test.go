@@ -87,12 +87,3 @@ func TestDirectoryIdentifiersThatCoincide(t *testing.T) {
 		t.Error("an ID matched in another case")
 	}
 }
-
-// Every identifier must be valid UTF-8, aliases included (folding would make
-// different invalid byte strings name the same user).
-func TestDirectoryInvalidUTF8Alias(t *testing.T) {
-	_, err := NewDirectory([]User{{ID: "S-1-1-11-1", Aliases: []string{"ok@example.org", "a\xffb@example.org"}}})
-	if errs := Errors(err); len(errs) != 1 || errs[0].Code != ValidationException || errs[0].Path != "Users[0].Aliases[1]" {
-		t.Fatalf("NewDirectory = %v, want ValidationException at Users[0].Aliases[1]", err)
-	}
-}
