@@ -133,19 +133,40 @@ func (t *Table) hash(s string) uint64 {
 const (
 	k1 = 0x9e3779b97f4a7c15
 	k2 = 0xbf58476d1ce4e5b9
+	k3 = 0x94d049bb133111eb
+	k4 = 0xd6e8feb86659fd93
+	k5 = 0xa0761d6478bd642f
+	k6 = 0xe7037ed1a0b428db
+	k7 = 0x8ebc6af09c88c6e3
+	k8 = 0x589965cc75374cc3
 )
 
-// hash8 hashes the n ≥ 8 bytes at p under seed: 16 bytes per step, each
-// folded into the state by mum, the last step overlapping the one before it
-// (for n < 16, its two 8-byte halves overlap). Every byte and n count.
+// hash8 hashes the n ≥ 8 bytes at p under seed. Up to 64 bytes it folds
+// one, two or four independent multiply-and-fold steps (mum) over 16-byte
+// pieces that cover the key (the first and last pieces, overlapping for keys
+// between the sizes), so that the latency of a lookup's hash is about one
+// multiplication; longer keys first chain a step per 16 bytes. Every byte and
+// n count. Get inlines the cases up to 64 bytes.
 func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
+	switch {
+	case n <= 16:
+		return mum(load64(p, 0)^seed^k1, load64(p, n-8)^seed^uint64(n)^k2)
+	case n <= 32:
+		return mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
+	}
 	h := seed
-	off := 0
-	for ; off < n-16; off += 16 {
+	for off := 0; off < n-64; off += 16 {
 		h = mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2)
 	}
-	off = max(n-16, 0)
-	return mum(load64(p, off)^h^k1, load64(p, n-8)^uint64(n)^k2)
+	return hash64(p, n, h)
+}
+
+// hash64 is the last step of hash8 for n > 32: the last 64 bytes (the whole
+// key, its halves overlapping, when n < 64) in four independent steps.
+func hash64(p unsafe.Pointer, n int, h uint64) uint64 {
+	off := max(n-64, 0)
+	return mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2) ^ mum(load64(p, off+16)^h^k3, load64(p, off+24)^h^k4) ^
+		mum(load64(p, n-32)^h^k5, load64(p, n-24)^h^k6) ^ mum(load64(p, n-16)^h^k7, load64(p, n-8)^h^uint64(n)^k8)
 }
 
 // mum multiplies x and y to 128 bits and folds the halves: every bit of
@@ -172,15 +193,20 @@ func (t *Table) Get(s string) (int32, bool) {
 	if len(t.slots) == 0 {
 		return 0, false
 	}
-	// hash8, inline.
+	// hash8, inline up to 64 bytes.
 	p := unsafe.Pointer(unsafe.StringData(s))
-	h := t.seed
-	off := 0
-	for ; off < n-16; off += 16 {
-		h = mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2)
+	var h uint64
+	switch seed := t.seed; {
+	case n <= 16:
+		h = mum(load64(p, 0)^seed^k1, load64(p, n-8)^seed^uint64(n)^k2)
+	case n <= 32:
+		h = mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
+	case n <= 64:
+		h = mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, 16)^seed^k3, load64(p, 24)^seed^k4) ^
+			mum(load64(p, n-32)^seed^k5, load64(p, n-24)^seed^k6) ^ mum(load64(p, n-16)^seed^k7, load64(p, n-8)^seed^uint64(n)^k8)
+	default:
+		h = hash8(p, n, seed)
 	}
-	off = max(n-16, 0)
-	h = mum(load64(p, off)^h^k1, load64(p, n-8)^uint64(n)^k2)
 	tag := uint32(h)
 	for i := h >> t.shift; ; i = (i + 1) & t.mask {
 		e := &t.slots[i]

@@ -198,3 +198,26 @@ func TestGetNearMiss(t *testing.T) {
 		}
 	}
 }
+
+// Get's inline hash agrees with the one New builds with, at every key length
+// (each branch of hash8 and the chained steps beyond 64 bytes), and keys of
+// one length that differ anywhere are told apart.
+func TestGetEveryLength(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for n := 1; n <= 150; n++ {
+		m := map[string]int32{}
+		for range 40 { // up to 40 keys (fewer for short lengths)
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte('a' + rng.IntN(3))
+			}
+			m[string(b)] = int32(len(m))
+		}
+		tb := New(m)
+		for k, v := range m {
+			if got, ok := tb.Get(strings.Clone(k)); !ok || got != v {
+				t.Fatalf("n=%d: Get(%q) = %d, %v; want %d", n, k, got, ok, v)
+			}
+		}
+	}
+}
