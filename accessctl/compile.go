@@ -59,12 +59,13 @@ type Policy struct {
 	words   int          // bitset width in uint64 words
 	deny    []uint64     // bit k set when rule k is DENY
 	deny0   uint64       // deny[0]
+	narrow  bool         // at most 32 rules: address labels and pa entries are the rule sets themselves, not offsets in sets
 	sets    []uint64     // interned bitsets, each `words` long, addressed by word offset
-	ip      *cidr.Map    // address → offset in sets (words == 1) or in hits (words > 1)
+	ip      *cidr.Map    // address → offset in sets (words == 1; narrow: the set) or in hits (words > 1)
 	noIn    []uint64     // words > 1: rules without IpRanges (their address set before hits)
 	allIn   bool         // words > 1 and noIn is empty: Evaluate walks the hits alone
 	hits    []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending (allIn: the rules whose address condition holds)
-	pa      []uint32     // principal*NumActions + (action-1) → offset in sets
+	pa      []uint32     // principal*NumActions + (action-1) → offset in sets (narrow: the set)
 	users   strtab.Table // resolved user ID → principal index
 	roles   strtab.Table // role ID → principal index
 	other   [2]int32     // principal index of "any other user", "any other role"
@@ -178,6 +179,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		}
 	}
 	p.deny0 = p.deny[0]
+	p.narrow = w == 1 && n <= 32
 
 	// Address dimension: bit k of an address class's set is "rule k's IpRanges
 	// and NotIpRanges conditions both hold for every address of the class".
@@ -218,7 +220,11 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 				}
 			}
 			bits[0] = (noIn[0] | in) &^ not
-			return interned.intern(bits)
+			off := interned.intern(bits)
+			if p.narrow {
+				return uint32(bits[0])
+			}
+			return off
 		})
 	} else {
 		// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
@@ -348,6 +354,9 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 				}
 			}
 			p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
+			if p.narrow {
+				p.pa[pi*NumActions+int(a-1)] = uint32(bits[0])
+			}
 		}
 	}
 	p.sets = interned.sets

@@ -76,3 +76,22 @@ func TestLongHitListsEqualReference(t *testing.T) {
 		checkAgainstReference(t, p, rules, nil, req)
 	}
 }
+
+// Policies on either side of each layout boundary agree with the reference:
+// up to 32 rules the address labels are the rule sets themselves, up to 64
+// one word, beyond that hit lists or word walks.
+func TestLayoutBoundariesEqualReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 31, 32, 33, 63, 64, 65} {
+		for _, sh := range []shape{{ranges: 4, notOneIn: 3}, {ranges: 4, inEvery: true, notOneIn: 3}} {
+			rules := genRules(rng, n, sh, 10)
+			p, err := accessctl.Compile(rules, accessctl.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, req := range genRequests(rng, rules, 200, 10) {
+				checkAgainstReference(t, p, rules, nil, req)
+			}
+		}
+	}
+}
