@@ -21,11 +21,18 @@ func checkAgainstReference(t interface {
 }, p *accessctl.Policy, rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) {
 	t.Helper()
 	want, wantErr := reference.Evaluate(rules, req, dir)
+	code := policy.CodeOf(wantErr)
 	eff, names, err := p.Evaluate(req, nil)
-	if (err != nil) != (wantErr != nil) || policy.CodeOf(err) != policy.CodeOf(wantErr) {
+	if (err != nil) != (wantErr != nil) || policy.CodeOf(err) != code {
 		t.Fatalf("Evaluate(%+v) error = %v, reference %v", req, err, wantErr)
 	}
 	if wantErr != nil {
+		if _, err := p.Effect(req); policy.CodeOf(err) != code {
+			t.Fatalf("Effect(%+v) error %v, reference %v", req, err, wantErr)
+		}
+		if _, err := p.Decide(req); policy.CodeOf(err) != code {
+			t.Fatalf("Decide(%+v) error %v, reference %v", req, err, wantErr)
+		}
 		return
 	}
 	if names == nil {
@@ -55,6 +62,20 @@ func checkAgainstReference(t interface {
 	}
 	if d.Effect != want.Effect || d.Reason != want.Reason || !slices.Equal(d.MatchedRules, want.MatchedRules) || !slices.Equal(matching, want.Matching) {
 		t.Fatalf("Decide(%+v) = %+v, reference %+v", req, d, want)
+	}
+	if dir != nil && req.UserID != "" {
+		if u, _ := dir.Lookup(req.UserID); d.UserID != u.ID {
+			t.Fatalf("Decide(%+v).UserID = %q, directory resolves to %q", req, d.UserID, u.ID)
+		}
+	}
+	// The wire path, for requests the wire can carry.
+	in := accessctl.GetAccessControlEffectInput{IpAddress: req.IP.String(), Action: req.Action.String(),
+		UserId: req.UserID, ImpersonationRoleId: req.ImpersonationRoleID}
+	if _, err := in.Request(); err == nil {
+		out, err := p.GetAccessControlEffect(in)
+		if err != nil || out.Effect != want.Effect || !slices.Equal(out.MatchedRules, want.MatchedRules) {
+			t.Fatalf("GetAccessControlEffect(%+v) = %+v, %v; reference %+v", in, out, err, want)
+		}
 	}
 }
 
