@@ -52,6 +52,14 @@ func verbHelp(fs *flag.FlagSet, verb, exits string) {
 	}
 }
 
+// newAnalysisVerb returns the flag set of an analysis verb, with its usage
+// message (verbHelp) and the flags every analysis verb shares.
+func newAnalysisVerb(verb, exits string, stderr io.Writer) (*flag.FlagSet, analysisFlags) {
+	fs := newVerbFlags(verb, stderr)
+	verbHelp(fs, verb, exits)
+	return fs, newAnalysisFlags(fs)
+}
+
 // analysisFlags are the flags every analysis verb shares.
 type analysisFlags struct {
 	users, roles, output *string
@@ -227,11 +235,8 @@ func rangeList(rs []analysis.AddrRange) string {
 
 func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy explain"
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbHelp(fs, "explain", "0 ALLOW, 2 DENY")
+	fs, af := newAnalysisVerb("explain", "0 ALLOW, 2 DENY", stderr)
 	rulesFile := fs.String("rules", "", "`RULES.json`: aws workmail list-access-control-rules output (required)")
-	af := newAnalysisFlags(fs)
 	ip := fs.String("ip", "", "client IPv4 address")
 	action := fs.String("action", "", "ActiveSync, AutoDiscover, EWS, IMAP, SMTP, WindowsOutlook or WebMail")
 	user := fs.String("user", "", "user ID (with --users also email, alias or user name)")
@@ -384,10 +389,7 @@ type auditOut struct {
 
 func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy audit"
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbHelp(fs, "audit", "0 no finding at or above --fail-on, 4 findings at or above it")
-	af := newAnalysisFlags(fs)
+	fs, af := newAnalysisVerb("audit", "0 no finding at or above --fail-on, 4 findings at or above it", stderr)
 	failOn := fs.String("fail-on", "error", "exit 4 when a finding of this `severity` or higher is found: error, warning or suggestion")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -483,10 +485,7 @@ type diffOut struct {
 
 func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy diff"
-	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbHelp(fs, "diff", "0 equivalent, 5 different")
-	af := newAnalysisFlags(fs)
+	fs, af := newAnalysisVerb("diff", "0 equivalent, 5 different", stderr)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -610,10 +609,7 @@ type whoCanRequestOut struct {
 
 func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy who-can"
-	fs := flag.NewFlagSet("who-can", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbHelp(fs, "who-can", "0 answered")
-	af := newAnalysisFlags(fs)
+	fs, af := newAnalysisVerb("who-can", "0 answered", stderr)
 	user := fs.String("user", "", "what may this user do (with --users also email, alias or user name)")
 	role := fs.String("role", "", "what may this impersonation role do")
 	action := fs.String("action", "", "with --ip: who may use this action from that address")

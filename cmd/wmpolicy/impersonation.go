@@ -42,8 +42,7 @@ func loadRole(roleFile, usersFile string) (*impersonation.Evaluator, *problem) {
 
 func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy impersonation-effect"
-	fs := flag.NewFlagSet("impersonation-effect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("impersonation-effect", stderr)
 	roleFile := fs.String("role", "", "`ROLE.json`: aws workmail get-impersonation-role output (required)")
 	usersFile := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
 	target := fs.String("target", "", "the `USER` to impersonate (with --users also email, alias or user name); without it, batch mode")

@@ -284,8 +284,7 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	prefix := "wmpolicy org " + name
-	fs := flag.NewFlagSet(prefix, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required)")
 	orgID := fs.String("org", "", "the organization `ID` (m-…)")
 	call := verb.flags(fs)

@@ -97,6 +97,14 @@ func fullUsage() string {
 	return usage[:i] + extra.String() + usage[i:]
 }
 
+// newVerbFlags returns the flag set of a verb, reporting its errors and
+// usage to stderr.
+func newVerbFlags(verb string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
 // parseInterspersed parses flags that may stand before or after positional
 // arguments, and returns the positional ones.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
@@ -177,8 +185,7 @@ func loadPolicy(rulesFile, usersFile string) (*accessctl.Policy, []accessctl.Rul
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("validate", stderr)
 	users := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -200,8 +207,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("eval", stderr)
 	rulesFile := fs.String("rules", "", "`RULES.json`: aws workmail list-access-control-rules output (required)")
 	usersFile := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
 	ip := fs.String("ip", "", "client IPv4 address")

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -144,8 +143,7 @@ func nowFlag(s string) (func() time.Time, error) {
 
 func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token issue"
-	fs := flag.NewFlagSet("token issue", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("token issue", stderr)
 	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
 	org := fs.String("org", "", "organization `ID` (m- and 32 hex digits; required)")
 	role := fs.String("role", "", "impersonation role `ID` (required)")
@@ -217,8 +215,7 @@ type claimsOutput struct {
 
 func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token verify"
-	fs := flag.NewFlagSet("token verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("token verify", stderr)
 	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
 	org := fs.String("org", "", "organization `ID` the token must be for (required)")
 	var roles stringList
@@ -306,8 +303,7 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 
 func cmdTokenGenkey(args []string, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token genkey"
-	fs := flag.NewFlagSet("token genkey", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newVerbFlags("token genkey", stderr)
 	id := fs.String("id", "", "the key `ID` (default k-YYYYMMDD-HHMMSS, the time in UTC)")
 	out := fs.String("out", "", "write the key file to `FILE` (mode 0600, must not exist) instead of standard output")
 	pos, err := parseInterspersed(fs, args)
