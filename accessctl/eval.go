@@ -89,17 +89,22 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		if !ok {
 			pi = p.other[kindUser]
 		}
-		m := p.and1(p.ip.Get(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])),
-			p.pa[int(pi)*NumActions+int(r.Action-1)])
-		if d := m & p.deny0; d != 0 {
-			return policy.Deny, p.appendNames(matched, 0, d), nil
-		}
-		if m != 0 {
-			return policy.Allow, p.appendNames(matched, 0, m), nil
-		}
-		return policy.Deny, matched, nil
+		eff, names := p.decide1(p.and1(p.ip.Get(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])),
+			p.pa[int(pi)*NumActions+int(r.Action-1)]), matched)
+		return eff, names, nil
 	}
 	return p.evaluate(r, matched)
+}
+
+// decide1 answers from the match set m of a one-word policy (A6, A7): DENY
+// with the matching DENY rules, else ALLOW with all matching rules, else an
+// implicit DENY; the names are appended to matched.
+func (p *Policy) decide1(m uint64, matched []string) (policy.Effect, []string) {
+	eff, names := policy.Allow, m
+	if d := m & p.deny0; d != 0 || m == 0 {
+		eff, names = policy.Deny, d
+	}
+	return eff, p.appendNames(matched, 0, names)
 }
 
 // and1 is the match set of a one-word policy: the rule sets behind an
@@ -124,14 +129,8 @@ func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string,
 		return policy.Deny, matched, err
 	}
 	if p.words == 1 {
-		m := p.and1(ipLabel, paOff)
-		if d := m & p.deny[0]; d != 0 {
-			return policy.Deny, p.appendNames(matched, 0, d), nil
-		}
-		if m != 0 {
-			return policy.Allow, p.appendNames(matched, 0, m), nil
-		}
-		return policy.Deny, matched, nil
+		eff, names := p.decide1(p.and1(ipLabel, paOff), matched)
+		return eff, names, nil
 	}
 	if !p.allIn && p.words <= maxStackWords {
 		var buf [maxStackWords]uint64

@@ -4,13 +4,15 @@
 //
 // The keys it serves are often long (45-character user IDs are common), and a
 // Go map spends most of a lookup in generic code around its hash. This table
-// hashes whole keys, 16 bytes per multiply-and-fold step (the folded 128-bit
-// product of wyhash and its kin) under a random seed per table, compares
-// keys 16 bytes at a time, and keeps a 32-bit tag of each key's hash in its
-// slot so that most mismatches cost no key comparison. Lookups of keys of 8
-// bytes or more make no calls. When building finds long probe sequences
-// under four seeds, the table hashes with hash/maphash instead, so that a
-// lookup probes few slots whatever keys it holds.
+// hashes whole keys under a random seed per table, in multiply-and-fold
+// steps over 16-byte pieces (the folded 128-bit product of wyhash and its
+// kin; independent steps up to 64 bytes, so a hash costs about one
+// multiplication of latency), compares keys 16 bytes at a time, and keeps a
+// 32-bit tag of each key's hash in its slot so that most mismatches cost no
+// key comparison. Lookups of keys of 8 to 64 bytes make no calls. When
+// building finds long probe sequences under four seeds, the table hashes
+// with hash/maphash instead, so that a lookup probes few slots whatever keys
+// it holds.
 package strtab
 
 import (
