@@ -241,12 +241,7 @@ func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	action := fs.String("action", "", "ActiveSync, AutoDiscover, EWS, IMAP, SMTP, WindowsOutlook or WebMail")
 	user := fs.String("user", "", "user ID (with --users also email, alias or user name)")
 	role := fs.String("role", "", "impersonation role ID")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitInvalid
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
 	}
 	if *rulesFile == "" {

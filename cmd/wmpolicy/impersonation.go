@@ -50,12 +50,7 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org and --role-id, instead of --role and --users")
 	orgID := fs.String("org", "", "the organization `ID` in --state")
 	roleID := fs.String("role-id", "", "the `ROLE_ID` of a role in --state")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitInvalid
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
 	}
 	if *stateDir != "" && (*roleFile != "" || *usersFile != "") {
@@ -97,7 +92,7 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 		return 0
 	}
 	in := impersonation.GetImpersonationRoleEffectInput{TargetUser: *target}
-	err = in.Check()
+	err := in.Check()
 	var d impersonation.Decision
 	if err == nil {
 		d, err = ev.Decide(in.TargetUser)

@@ -237,3 +237,19 @@ func TestExampleRequestsFile(t *testing.T) {
 		t.Fatalf("%d answers for %d requests", got, want)
 	}
 }
+
+// Verbs that take flags only refuse a stray argument with exit 3, naming it.
+func TestStrayArgumentRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"eval", "--rules", "x.json", "stray"},
+		{"explain", "--rules", "x.json", "stray"},
+		{"impersonation-effect", "--role", "x.json", "stray"},
+		{"token", "issue", "--key", "k.json", "stray"},
+		{"token", "genkey", "stray"},
+	} {
+		code, _, stderr := runCLI(t, "", args...)
+		if code != exitInvalid || !strings.Contains(stderr, `unexpected argument "stray"`) {
+			t.Errorf("%q: exit %d, stderr %q; want 3 and the stray argument named", args, code, stderr)
+		}
+	}
+}

@@ -97,6 +97,21 @@ func fullUsage() string {
 	return usage[:i] + extra.String() + usage[i:]
 }
 
+// parseFlagsOnly parses args for verb name, which takes flags but no
+// arguments: it reports false, after saying why on stderr, when the flags do
+// not parse or an argument is left over.
+func parseFlagsOnly(fs *flag.FlagSet, args []string, name string, stderr io.Writer) bool {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return false
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+		return false
+	}
+	return true
+}
+
 // newVerbFlags returns the flag set of a verb, reporting its errors and
 // usage to stderr.
 func newVerbFlags(verb string, stderr io.Writer) *flag.FlagSet {
@@ -217,12 +232,7 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "text", "`text` or json")
 	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org, instead of --rules and --users")
 	orgID := fs.String("org", "", "the organization `ID` in --state")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitInvalid
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "wmpolicy eval: unexpected argument %q\n", pos[0])
+	if !parseFlagsOnly(fs, args, "wmpolicy eval", stderr) {
 		return exitInvalid
 	}
 	if *stateDir != "" && (*rulesFile != "" || *usersFile != "") {

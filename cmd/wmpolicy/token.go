@@ -148,12 +148,7 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 	org := fs.String("org", "", "organization `ID` (m- and 32 hex digits; required)")
 	role := fs.String("role", "", "impersonation role `ID` (required)")
 	now := fs.String("now", "", "issue at this `RFC3339` time instead of now")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitInvalid
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
 	}
 	for _, req := range []struct{ flag, val string }{{"key", *keyName}, {"org", *org}, {"role", *role}} {
@@ -306,12 +301,7 @@ func cmdTokenGenkey(args []string, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("token genkey", stderr)
 	id := fs.String("id", "", "the key `ID` (default k-YYYYMMDD-HHMMSS, the time in UTC)")
 	out := fs.String("out", "", "write the key file to `FILE` (mode 0600, must not exist) instead of standard output")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return exitInvalid
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, pos[0])
+	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
 	}
 	if *id == "" {
