@@ -327,21 +327,7 @@ func explainJSON(ex *analysis.Explanation) explainOut {
 }
 
 func printExplanation(w io.Writer, ex *analysis.Explanation) {
-	fmt.Fprintf(w, "%s (%s)\n", ex.Effect, ex.Reason)
-	req := ex.Request
-	principal := "user " + req.UserID
-	if ex.UserID != "" && ex.UserID != req.UserID {
-		principal += " (" + ex.UserID + ")"
-	}
-	if req.ImpersonationRoleID != "" {
-		principal = "impersonation role " + req.ImpersonationRoleID
-	}
-	fmt.Fprintf(w, "request: %s %s, %s\n", req.IP, req.Action, principal)
-	if len(ex.MatchedRules) > 0 {
-		fmt.Fprintf(w, "matched rules: %s\n", strings.Join(ex.MatchedRules, ", "))
-	} else {
-		fmt.Fprintln(w, "matched rules: none")
-	}
+	printDecisionHead(w, ex.Effect, ex.Reason, ex.Request, ex.UserID, ex.MatchedRules)
 	for _, tr := range ex.Rules {
 		state := "does not match"
 		switch {

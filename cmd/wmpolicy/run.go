@@ -300,21 +300,28 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitDeny
 }
 
-func printDecision(w io.Writer, req accessctl.Request, d accessctl.Decision) {
-	fmt.Fprintf(w, "%s (%s)\n", d.Effect, d.Reason)
+// printDecisionHead prints the first lines of a readable decision: the
+// effect and reason, the request (with the user ID the directory resolved,
+// when it differs from the name given), and the deciding rules.
+func printDecisionHead(w io.Writer, eff policy.Effect, reason policy.Reason, req accessctl.Request, userID string, matched []string) {
+	fmt.Fprintf(w, "%s (%s)\n", eff, reason)
 	principal := "user " + req.UserID
-	if req.UserID != "" && d.UserID != "" && d.UserID != req.UserID {
-		principal += " (" + d.UserID + ")"
+	if userID != "" && userID != req.UserID {
+		principal += " (" + userID + ")"
 	}
 	if req.ImpersonationRoleID != "" {
 		principal = "impersonation role " + req.ImpersonationRoleID
 	}
 	fmt.Fprintf(w, "request: %s %s, %s\n", req.IP, req.Action, principal)
-	if len(d.MatchedRules) > 0 {
-		fmt.Fprintf(w, "matched rules: %s\n", strings.Join(d.MatchedRules, ", "))
+	if len(matched) > 0 {
+		fmt.Fprintf(w, "matched rules: %s\n", strings.Join(matched, ", "))
 	} else {
 		fmt.Fprintln(w, "matched rules: none")
 	}
+}
+
+func printDecision(w io.Writer, req accessctl.Request, d accessctl.Decision) {
+	printDecisionHead(w, d.Effect, d.Reason, req, d.UserID, d.MatchedRules)
 	switch d.Reason {
 	case accessctl.ExplicitDeny:
 		fmt.Fprintln(w, "why: a matching DENY rule overrides every ALLOW rule")
