@@ -42,3 +42,25 @@ func Example() {
 	// cidr: "010.0.0.0/8": leading zero in octet 1
 	// kind: leading zero
 }
+
+// BuildMap labels each address with a value computed from the ranges that
+// contain it: here, how many of them do.
+func ExampleBuildMap() {
+	ranges := []cidr.Range{
+		cidr.MustParseRange("10.0.0.0/8"),
+		cidr.MustParseRange("10.1.0.0/16"),
+		cidr.MustParseRange("192.0.2.0/24"),
+	}
+	depth := cidr.BuildMap(ranges, func(members []int32) uint32 { return uint32(len(members)) })
+	for _, s := range []string{"10.1.2.3", "10.2.0.1", "192.0.2.1", "198.51.100.1"} {
+		a, _ := cidr.ParseAddr(s)
+		fmt.Println(s, depth.Get(a))
+	}
+	fmt.Println(depth.NumIntervals(), "intervals")
+	// Output:
+	// 10.1.2.3 2
+	// 10.2.0.1 1
+	// 192.0.2.1 1
+	// 198.51.100.1 0
+	// 7 intervals
+}

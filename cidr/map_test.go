@@ -3,6 +3,7 @@ package cidr
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -49,6 +50,50 @@ func TestMapMatchesTable(t *testing.T) {
 			t.Fatalf("Map has %d intervals, Table %d", m.NumIntervals(), tab.NumIntervals())
 		}
 	})
+}
+
+// BuildMap is Build followed by Map with a label of the class's members: the
+// same intervals and labels, and label sees each class once, in class order,
+// with its member list.
+func TestBuildMapEqualsBuildThenMap(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		rs := rangeGen(40).Draw(t, "ranges")
+		tab := Build(rs)
+		// A label that depends on the members alone: their hash.
+		label := func(members []int32) uint32 {
+			h := uint32(len(members))
+			for _, m := range members {
+				h = h*31 + uint32(m)
+			}
+			return h % 7
+		}
+		want := tab.Map(func(c uint32) uint32 { return label(tab.Members(c)) })
+		var calls [][]int32
+		got := BuildMap(rs, func(members []int32) uint32 {
+			calls = append(calls, append([]int32(nil), members...))
+			return label(members)
+		})
+		if len(calls) != tab.NumClasses() {
+			t.Fatalf("label called %d times for %d classes", len(calls), tab.NumClasses())
+		}
+		for c, m := range calls {
+			if !slices.Equal(m, tab.Members(uint32(c))) {
+				t.Fatalf("call %d: members %v, class %d has %v", c, m, c, tab.Members(uint32(c)))
+			}
+		}
+		if !slices.Equal(slices.Collect(got.Intervals()), slices.Collect(want.Intervals())) {
+			t.Fatalf("intervals differ:\n got %v\nwant %v", slices.Collect(got.Intervals()), slices.Collect(want.Intervals()))
+		}
+		as := append(boundaries(rs), 0, math.MaxUint32)
+		for _, a := range as {
+			if got.Get(a) != want.Get(a) {
+				t.Fatalf("Get(%s) = %d, want %d", AddrString(a), got.Get(a), want.Get(a))
+			}
+		}
+	})
+	if m := BuildMap(nil, func(members []int32) uint32 { return uint32(len(members)) + 5 }); m.Get(1) != 5 || m.NumIntervals() != 1 {
+		t.Fatal("BuildMap of no ranges")
+	}
 }
 
 func TestMapZero(t *testing.T) {

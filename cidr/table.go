@@ -75,6 +75,25 @@ const maxIndexBits = 20
 // next Build until the next garbage collection. It panics if len(ranges) >
 // math.MaxInt32. Safe for concurrent use (it only reads ranges).
 func Build(ranges []Range) *Table {
+	t := build(ranges)
+	t.lookup.buildIndex()
+	return t
+}
+
+// BuildMap returns the [Map] of the [Table] that [Build] would make of
+// ranges, each class labelled label(its members): the same as
+// Build(ranges).Map(func(c uint32) uint32 { return label(t.Members(c)) }),
+// without the Table's own lookup index, which a caller that only wants the
+// Map never uses. label is called once per class, in class order; members is
+// the class's range IDs, ascending, valid only during the call. Cost: that of
+// Build and of [Table.Map]. Safe for concurrent use (it only reads ranges).
+func BuildMap(ranges []Range, label func(members []int32) uint32) *Map {
+	t := build(ranges)
+	return t.Map(func(c uint32) uint32 { return label(t.Members(c)) })
+}
+
+// build is Build without the lookup index (t.lookup.index is nil).
+func build(ranges []Range) *Table {
 	if len(ranges) > math.MaxInt32 {
 		panic("cidr: Build: too many ranges")
 	}
@@ -105,7 +124,6 @@ func Build(ranges []Range) *Table {
 		members: members,
 		nranges: len(ranges),
 	}
-	t.lookup.buildIndex()
 	return t
 }
 
