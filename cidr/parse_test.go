@@ -508,3 +508,31 @@ func beforeMask(s string, maxLen int) string {
 	}
 	return s
 }
+
+// TestParseOctetGrid runs ParseRange and ParseAddr against the A9/A10
+// references on every dotted quad of tricky octet spellings (one, two, three
+// and four digits, leading zeros, 255/256, empty, non-digits, NUL) followed
+// by every tricky mask spelling, so that every combination of octet lengths
+// meets every way a quad and a mask can go wrong.
+func TestParseOctetGrid(t *testing.T) {
+	octets := []string{"", "0", "00", "01", "1", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "260", "300", "999", "1000", "0255", "a", "1a", "\x00", " 1", "+1"}
+	masks := []string{"", "/", "/0", "/00", "/01", "/1", "/9", "/10", "/19", "/29", "/32", "/33", "/40", "/99", "/100", "/032", "/3a", "/a", "/\x00", "//1", "/1 ", "."}
+	n := 0
+	for _, o0 := range octets {
+		for _, o1 := range []string{"0", "255", "01", "1000", "a"} {
+			for _, o2 := range []string{"", "1", "99", "256"} {
+				for _, o3 := range octets {
+					q := o0 + "." + o1 + "." + o2 + "." + o3
+					checkAddrAgainstRef(t, q)
+					for _, m := range masks {
+						checkRangeAgainstRef(t, q+m)
+						n++
+					}
+				}
+			}
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("%d ranges", n)
+	}
+}
