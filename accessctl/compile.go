@@ -54,7 +54,9 @@ func (s RoleIDs) HasRole(id string) bool { _, ok := s[id]; return ok }
 // A nil *Policy has no rules and denies everything (A6); the zero Policy is not
 // usable — build one with Compile.
 type Policy struct {
-	rules   []Rule       // sorted by Name; rule k is bit k
+	rules   []Rule       // sorted by Name; rule k is bit k; range lists empty (nil if nil), see refs
+	ranges  []cidr.Range // every rule's IpRanges and NotIpRanges, parsed, in input order
+	refs    []rangeRef   // where rule k's range lists are in ranges
 	names   []string     // rules[k].Name
 	words   int          // bitset width in uint64 words
 	deny    []uint64     // bit k set when rule k is DENY
@@ -71,6 +73,41 @@ type Policy struct {
 	other   [2]int32     // principal index of "any other user", "any other role"
 	dir     policy.Directory
 	nranges int
+}
+
+// rangeRef locates a rule's range lists in Policy.ranges: IpRanges at
+// off..off+in, then NotIpRanges.
+type rangeRef struct{ off, in, not int32 }
+
+// emptyOrNil is nil for nil and an empty, non-nil slice otherwise: a rule's
+// range list as the Policy keeps it, so that a copy rebuilt from the parsed
+// ranges is nil exactly where the rule's list was.
+func emptyOrNil(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return []string{}
+}
+
+// rule returns a deep copy of rule k as given to Compile, its range lists
+// written out again from the parsed ranges: the strict parser accepts one
+// spelling per range (A9), which String writes, host bits included.
+func (p *Policy) rule(k int) Rule {
+	r := p.rules[k].Clone()
+	ref := p.refs[k]
+	write := func(list []string, rs []cidr.Range) []string {
+		if list == nil {
+			return nil
+		}
+		out := make([]string, len(rs))
+		for i, rg := range rs {
+			out[i] = rg.String()
+		}
+		return out
+	}
+	r.IpRanges = write(r.IpRanges, p.ranges[ref.off:ref.off+ref.in])
+	r.NotIpRanges = write(r.NotIpRanges, p.ranges[ref.off+ref.in:ref.off+ref.in+ref.not])
+	return r
 }
 
 // principal kinds index Policy.other
@@ -154,8 +191,14 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		}
 		return m
 	}
+	p.ranges = parsed
+	p.refs = make([]rangeRef, n)
 	for k, i := range order {
-		r := rules[i].Clone()
+		// The range lists are kept parsed, not as strings (see Policy.rule).
+		r := rules[i]
+		p.refs[k] = rangeRef{off: int32(rangeOff[i]), in: int32(len(r.IpRanges)), not: int32(len(r.NotIpRanges))}
+		r.IpRanges, r.NotIpRanges = emptyOrNil(r.IpRanges), emptyOrNil(r.NotIpRanges)
+		r = r.Clone()
 		p.rules[k] = r
 		p.names[k] = r.Name
 		conds[k] = cond{
@@ -188,43 +231,40 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	// ranges are entered as often as they are written (cidr.Build takes
 	// duplicates in its stride, and random-access deduplication costs more than
 	// it saves).
-	type tag struct {
-		rule int32
-		not  bool
-	}
-	ranges := parsed // in input order: rule order[k] is rule k
-	tags := make([]tag, len(parsed))
-	noIn := make([]uint64, w) // rules with no IpRanges: that condition always holds
-	for k, r := range p.rules {
-		if len(r.IpRanges) == 0 {
+	ranges := parsed                    // in input order: rule order[k] is rule k
+	tags := make([]uint32, len(parsed)) // rule<<1 | 1 for NotIpRanges
+	noIn := make([]uint64, w)           // rules with no IpRanges: that condition always holds
+	for k, ref := range p.refs {
+		if ref.in == 0 {
 			noIn[k/64] |= 1 << (k % 64)
 		}
-		i := order[k]
-		for j := rangeOff[i]; j < rangeOff[i+1]; j++ {
-			tags[j] = tag{int32(k), j-rangeOff[i] >= len(r.IpRanges)}
+		for j := ref.off; j < ref.off+ref.in+ref.not; j++ {
+			tags[j] = uint32(k) << 1
+			if j >= ref.off+ref.in {
+				tags[j] |= 1
+			}
 		}
 	}
 	p.nranges = len(ranges)
-	table := cidr.Build(ranges)
 	if w == 1 {
-		// One word: each address class gets its whole rule set, interned, and the
-		// address map yields the set's offset directly.
+		// One word: each address class gets its whole rule set, and the
+		// address map yields the set itself (narrow) or its interned
+		// offset.
 		bits := make([]uint64, 1)
-		p.ip = table.Map(func(c uint32) uint32 {
+		p.ip = cidr.BuildMap(ranges, func(members []int32) uint32 {
 			var in, not uint64
-			for _, m := range table.Members(c) {
-				if t := tags[m]; t.not {
-					not |= 1 << t.rule
-				} else {
-					in |= 1 << t.rule
-				}
+			for _, m := range members {
+				// Without branching on the list, which is about as
+				// often one as the other.
+				bit, nm := uint64(1)<<(tags[m]>>1&63), -uint64(tags[m]&1)
+				in |= bit &^ nm
+				not |= bit & nm
 			}
 			bits[0] = (noIn[0] | in) &^ not
-			off := interned.intern(bits)
 			if p.narrow {
 				return uint32(bits[0])
 			}
-			return off
+			return interned.intern(bits)
 		})
 	} else {
 		// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
@@ -233,16 +273,12 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		// length word; evaluation applies them to the constant noIn.
 		p.noIn = noIn
 		p.allIn = !slices.ContainsFunc(noIn, func(x uint64) bool { return x != 0 })
-		p.hits = make([]uint32, 0, table.NumClasses()*4)
+		p.hits = make([]uint32, 0, 4*len(ranges)+4)
 		var list []uint32
-		p.ip = table.Map(func(c uint32) uint32 {
+		p.ip = cidr.BuildMap(ranges, func(members []int32) uint32 {
 			list = list[:0]
-			for _, m := range table.Members(c) {
-				h := uint32(tags[m].rule) << 1
-				if tags[m].not {
-					h |= 1
-				}
-				list = append(list, h)
+			for _, m := range members {
+				list = append(list, tags[m])
 			}
 			slices.Sort(list)
 			list = slices.Compact(list)
@@ -269,6 +305,9 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			p.hits = append(p.hits, list...)
 			return off
 		})
+		if cap(p.hits)-len(p.hits) > len(p.hits)/4 {
+			p.hits = slices.Clone(p.hits) // the policy keeps it: no more than a quarter to spare
+		}
 	}
 
 	// Principal × action dimension. Principals are the user IDs and role IDs the
@@ -353,9 +392,10 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 					bits[k/64] &^= bit
 				}
 			}
-			p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
 			if p.narrow {
 				p.pa[pi*NumActions+int(a-1)] = uint32(bits[0])
+			} else {
+				p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
 			}
 		}
 	}
@@ -423,19 +463,22 @@ func (p *Policy) Len() int {
 	return len(p.rules)
 }
 
-// Rules returns a deep copy of the policy's rules, in ascending name order.
+// Rules returns a deep copy of the policy's rules, in ascending name order,
+// equal to the rules given to Compile. The policy keeps range lists parsed,
+// so Rules writes them out again: it allocates a string per range.
 func (p *Policy) Rules() []Rule {
 	if p == nil {
 		return nil
 	}
 	out := make([]Rule, len(p.rules))
-	for i, r := range p.rules {
-		out[i] = r.Clone()
+	for k := range p.rules {
+		out[k] = p.rule(k)
 	}
 	return out
 }
 
-// Rule returns a copy of the rule with the given name.
+// Rule returns a deep copy of the rule with the given name, as [Policy.Rules]
+// does.
 func (p *Policy) Rule(name string) (Rule, bool) {
 	if p == nil {
 		return Rule{}, false
@@ -444,7 +487,7 @@ func (p *Policy) Rule(name string) (Rule, bool) {
 	if !ok {
 		return Rule{}, false
 	}
-	return p.rules[i].Clone(), true
+	return p.rule(i), true
 }
 
 // Stats describes the size of a compiled policy.
@@ -453,13 +496,16 @@ type Stats struct {
 	Ranges       int // IpRanges and NotIpRanges entries, all rules together
 	Intervals    int // IPv4 intervals in the address map (maximal: neighbours differ)
 	Principals   int // distinct principals (named users and roles, plus the two "any other")
-	Bitsets      int // distinct interned rule bitsets
+	Bitsets      int // distinct rule bitsets of address classes and principal×action entries
 	BitsetWords  int // uint64 words per bitset
 	HitWords     int // uint32 words of the address hit lists (policies of more than 64 rules)
 	ApproxMemory int // approximate bytes held by the tables
 }
 
-// Stats returns size figures of the compiled tables.
+// Stats returns size figures of the compiled tables. O(1), except for
+// policies of at most 32 rules, whose tables hold the rule sets themselves
+// rather than offsets of interned ones: their distinct sets are counted, in
+// time linear in the intervals and principals.
 func (p *Policy) Stats() Stats {
 	if p == nil {
 		return Stats{}
@@ -472,6 +518,16 @@ func (p *Policy) Stats() Stats {
 		Bitsets:     len(p.sets) / p.words,
 		BitsetWords: p.words,
 		HitWords:    len(p.hits),
+	}
+	if p.narrow {
+		distinct := map[uint32]struct{}{}
+		for iv := range p.ip.Intervals() {
+			distinct[iv.Class] = struct{}{}
+		}
+		for _, set := range p.pa {
+			distinct[set] = struct{}{}
+		}
+		s.Bitsets = len(distinct)
 	}
 	s.ApproxMemory = 8*len(p.sets) + 4*len(p.pa) + 4*len(p.hits) + 8*len(p.noIn) + 24*s.Intervals
 	return s
