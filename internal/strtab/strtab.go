@@ -4,10 +4,14 @@
 //
 // The keys it serves are often long (45-character user IDs are common), and a
 // Go map spends most of a lookup in generic code around its hash. This table
-// hashes whole keys under a random seed per table, in multiply-and-fold
-// steps over 16-byte pieces (the folded 128-bit product of wyhash and its
-// kin; independent steps up to 64 bytes, so a hash costs about one
-// multiplication of latency), compares keys 16 bytes at a time, and keeps a
+// hashes keys under a random seed per table with the folded 128-bit product
+// of wyhash and its kin. A small table (up to 4,096 keys) first tries
+// hashing each key by its first and last 8 bytes, two dependent
+// multiplications however long the key, and keeps that when its keys spread
+// under it; otherwise keys are hashed whole, in multiply-and-fold steps over
+// 16-byte pieces (independent steps up to 64 bytes, so a hash costs about one
+// multiplication of latency). Either way the table compares keys 16 bytes at
+// a time, in full, and keeps a
 // 32-bit tag of each key's hash in its slot so that most mismatches cost no
 // key comparison. Lookups of keys of 8 to 64 bytes make no calls. When
 // building finds long probe sequences under four seeds, the table hashes
@@ -29,6 +33,7 @@ type Table struct {
 	mask  uint64
 	shift uint8 // 64 - log2(len(slots)): slots are indexed by the hash's top bits
 	seed  uint64
+	ends  bool // hash only the first and last 8 bytes of keys of 16 or more (small tables whose keys that spreads)
 	full  bool // hash whole keys with maphash
 	mseed maphash.Seed
 }
@@ -74,6 +79,11 @@ func FromPairs(keys []string, vals []int32) Table {
 	// Linear probing at these loads displaces a key by less than one slot
 	// on average and rarely by more than a few times log2(n).
 	longestOK := 8 + 4*bits.Len(uint(n))
+	// A small table first tries hashing keys by their ends (one
+	// multiplication, however long the keys): IDs, emails and names mostly
+	// differ there. Keys that do not spread that way fail the probe check
+	// below and get the whole-key hash.
+	t.ends = n <= 4096
 	for attempt := 0; ; attempt++ {
 		t.seed = maphash.String(t.mseed, fmt.Sprint("strtab", attempt)) | 1
 		t.slots = make([]slot, size)
@@ -98,6 +108,10 @@ func FromPairs(keys []string, vals []int32) Table {
 		}
 		// An unlucky seed clusters keys now and then: try others, then
 		// hash whole keys with maphash.
+		if t.ends {
+			t.ends, attempt = false, -1
+			continue
+		}
 		t.full = attempt >= 3
 	}
 }
@@ -119,6 +133,8 @@ func (t *Table) hash(s string) uint64 {
 	switch {
 	case t.full:
 		return maphash.String(t.mseed, s)
+	case n >= 8 && (n <= 16 || t.ends):
+		return hashEnds(load64(p, 0), load64(p, n-8), t.seed, n)
 	case n >= 8:
 		return hash8(p, n, t.seed)
 	case n >= 4:
@@ -152,7 +168,7 @@ const (
 func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
 	switch {
 	case n <= 16:
-		return mum(load64(p, 0)^seed^k1, load64(p, n-8)^seed^uint64(n)^k2)
+		return hashEnds(load64(p, 0), load64(p, n-8), seed, n)
 	case n <= 32:
 		return mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
 	}
@@ -161,6 +177,16 @@ func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
 		h = mum(load64(p, off)^h^k1, load64(p, off+8)^h^k2)
 	}
 	return hash64(p, n, h)
+}
+
+// hashEnds hashes a key of n bytes by its first and last 8 bytes, a and b
+// (the whole key when n <= 16): two multiply-and-fold steps, as wyhash does
+// for short keys, since one step leaves keys that differ in a few bytes of
+// one word, such as numbered IDs, in a lattice that clusters under some
+// seeds.
+func hashEnds(a, b, seed uint64, n int) uint64 {
+	hi, lo := bits.Mul64(a^seed^k1, b^seed^k2)
+	return mum(lo^uint64(n)^k3, hi^k4)
 }
 
 // hash64 is the last step of hash8 for n > 32: the last 64 bytes (the whole
@@ -199,8 +225,8 @@ func (t *Table) Get(s string) (int32, bool) {
 	p := unsafe.Pointer(unsafe.StringData(s))
 	var h uint64
 	switch seed := t.seed; {
-	case n <= 16:
-		h = mum(load64(p, 0)^seed^k1, load64(p, n-8)^seed^uint64(n)^k2)
+	case n <= 16 || t.ends:
+		h = hashEnds(load64(p, 0), load64(p, n-8), seed, n)
 	case n <= 32:
 		h = mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
 	case n <= 64:
