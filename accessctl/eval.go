@@ -49,24 +49,36 @@ func (p *Policy) locate(r *Request) (ipLabel, paOff uint32, userID string, err e
 }
 
 // locateFast is locate for the fast paths: the common request (an IPv4
-// address, a valid action, one user named in the rules or absent from them and
-// no directory) is handled inline; anything else takes locate.
+// address, a valid action and a principal that needs no directory) is
+// handled inline; anything else takes locate.
 func (p *Policy) locateFast(r *Request) (ipLabel, paOff uint32, err error) {
-	if r.IP.Is4() && r.Action.Valid() && r.ImpersonationRoleID == "" && r.UserID != "" {
-		b := r.IP.As4()
-		a := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-		pi, ok := p.users.Get(r.UserID)
-		if !ok {
-			if p.dir != nil {
-				goto slow
-			}
-			pi = p.other[kindUser]
+	if r.IP.Is4() && r.Action.Valid() {
+		if pi, ok := p.quickPrincipal(r.UserID, r.ImpersonationRoleID, r.Action); ok {
+			b := r.IP.As4()
+			return p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])),
+				p.pa[int(pi)*NumActions+int(r.Action-1)], nil
 		}
-		return p.ip.Get(a), p.pa[int(pi)*NumActions+int(r.Action-1)], nil
 	}
-slow:
 	ipLabel, paOff, _, err = p.locate(r)
 	return ipLabel, paOff, err
+}
+
+// quickPrincipal is the principal index of a request with a valid action
+// whose one principal needs no directory: a user the rules name, any user
+// when the policy has no directory, or a role (with EWS, A12). ok is false
+// for anything else, which locate checks and resolves. Evaluate writes it
+// out inline.
+func (p *Policy) quickPrincipal(user, role string, a Action) (pi int32, ok bool) {
+	if role == "" && user != "" {
+		if pi, ok = p.users.Get(user); !ok {
+			pi, ok = p.other[kindUser], p.dir == nil
+		}
+	} else if user == "" && role != "" && a == EWS {
+		if pi, ok = p.roles.Get(role); !ok {
+			pi, ok = p.other[kindRole], true
+		}
+	}
+	return pi, ok
 }
 
 // Evaluate is the fast path: it returns the effect of the request and appends the
@@ -79,19 +91,29 @@ slow:
 // returns Deny, matched unchanged, and an error with its AWS code (A10–A12, A18).
 // A nil *Policy denies everything.
 func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string, error) {
-	// The common request on a policy of at most 64 rules without a
-	// directory (an IPv4 address, a valid action and a user) is answered
+	// The common request on a policy of at most 64 rules (an IPv4 address,
+	// a valid action and a principal that needs no directory) is answered
 	// here, in a small frame and without taking r's address; anything else
 	// takes evaluate.
-	if p != nil && p.words == 1 && p.dir == nil && r.IP.Is4() && r.Action.Valid() && r.ImpersonationRoleID == "" && r.UserID != "" {
-		b := r.IP.As4()
-		pi, ok := p.users.Get(r.UserID)
-		if !ok {
-			pi = p.other[kindUser]
+	if p != nil && p.words == 1 && r.IP.Is4() && r.Action.Valid() {
+		// quickPrincipal, inline.
+		var pi int32
+		ok := false
+		if r.ImpersonationRoleID == "" && r.UserID != "" {
+			if pi, ok = p.users.Get(r.UserID); !ok {
+				pi, ok = p.other[kindUser], p.dir == nil
+			}
+		} else if r.UserID == "" && r.ImpersonationRoleID != "" && r.Action == EWS {
+			if pi, ok = p.roles.Get(r.ImpersonationRoleID); !ok {
+				pi, ok = p.other[kindRole], true
+			}
 		}
-		eff, names := p.decide1(p.and1(p.ip.Get(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])),
-			p.pa[int(pi)*NumActions+int(r.Action-1)]), matched)
-		return eff, names, nil
+		if ok {
+			b := r.IP.As4()
+			eff, names := p.decide1(p.and1(p.ip.Get(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])),
+				p.pa[int(pi)*NumActions+int(r.Action-1)]), matched)
+			return eff, names, nil
+		}
 	}
 	return p.evaluate(r, matched)
 }
