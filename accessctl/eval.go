@@ -91,11 +91,10 @@ func (p *Policy) quickPrincipal(user, role string, a Action) (pi int32, ok bool)
 // returns Deny, matched unchanged, and an error with its AWS code (A10–A12, A18).
 // A nil *Policy denies everything.
 func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string, error) {
-	// The common request on a policy of at most 64 rules (an IPv4 address,
-	// a valid action and a principal that needs no directory) is answered
-	// here, in a small frame and without taking r's address; anything else
-	// takes evaluate.
-	if p != nil && p.words == 1 && r.IP.Is4() && r.Action.Valid() {
+	// The common request (an IPv4 address, a valid action and a principal
+	// that needs no directory) is answered here, in a small frame and
+	// without taking r's address; anything else takes evaluate.
+	if p != nil && r.IP.Is4() && r.Action.Valid() {
 		// quickPrincipal, inline.
 		var pi int32
 		ok := false
@@ -110,9 +109,15 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		}
 		if ok {
 			b := r.IP.As4()
-			eff, names := p.decide1(p.and1(p.ip.Get(uint32(b[0])<<24|uint32(b[1])<<16|uint32(b[2])<<8|uint32(b[3])),
-				p.pa[int(pi)*NumActions+int(r.Action-1)]), matched)
-			return eff, names, nil
+			ipLabel := p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+			paOff := p.pa[int(pi)*NumActions+int(r.Action-1)]
+			var eff policy.Effect
+			if p.words == 1 {
+				eff, matched = p.decide1(p.and1(ipLabel, paOff), matched)
+			} else {
+				eff, matched = p.decideWide(ipLabel, paOff, matched)
+			}
+			return eff, matched, nil
 		}
 	}
 	return p.evaluate(r, matched)
@@ -154,6 +159,14 @@ func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string,
 		eff, names := p.decide1(p.and1(ipLabel, paOff), matched)
 		return eff, names, nil
 	}
+	eff, names := p.decideWide(ipLabel, paOff, matched)
+	return eff, names, nil
+}
+
+// decideWide is decide1 for policies of more than one word: the effect of
+// the request located at (ipLabel, paOff), with the deciding rules' names
+// appended to matched.
+func (p *Policy) decideWide(ipLabel, paOff uint32, matched []string) (policy.Effect, []string) {
 	if !p.allIn && p.words <= maxStackWords {
 		var buf [maxStackWords]uint64
 		m := buf[:p.words]
@@ -163,30 +176,30 @@ func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string,
 			for w, x := range m {
 				matched = p.appendNames(matched, w, x&p.deny[w])
 			}
-			return policy.Deny, matched, nil
+			return policy.Deny, matched
 		case anyMatch:
 			for w, x := range m {
 				matched = p.appendNames(matched, w, x)
 			}
-			return policy.Allow, matched, nil
+			return policy.Allow, matched
 		}
-		return policy.Deny, matched, nil
+		return policy.Deny, matched
 	}
 	if p.allIn {
 		if eff, names, ok := p.evalHits(ipLabel, paOff, matched); ok {
-			return eff, names, nil
+			return eff, names
 		}
 	}
 	anyMatch, anyDeny := p.scanWide(ipLabel, paOff, nil, 0)
 	switch {
 	case anyDeny:
 		_, _ = p.scanWide(ipLabel, paOff, &matched, policy.Deny)
-		return policy.Deny, matched, nil
+		return policy.Deny, matched
 	case anyMatch:
 		_, _ = p.scanWide(ipLabel, paOff, &matched, policy.Allow)
-		return policy.Allow, matched, nil
+		return policy.Allow, matched
 	}
-	return policy.Deny, matched, nil
+	return policy.Deny, matched
 }
 
 // maxPassHits is the longest hit list evalHits takes in one pass.
