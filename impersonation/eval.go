@@ -299,7 +299,12 @@ func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy
 		return e.role.Type, policy.Deny, matched, err
 	}
 	c := &e.classes[k]
-	return e.role.Type, c.effect, append(matched, e.matched[c.off:c.end]...), nil
+	// One append per rule: for the one to three rules that decide most
+	// answers, cheaper than append's bulk copy (a runtime call).
+	for _, m := range e.matched[c.off:c.end] {
+		matched = append(matched, m)
+	}
+	return e.role.Type, c.effect, matched, nil
 }
 
 // Effect returns only the effect for target; see [Evaluator.Evaluate], whose
