@@ -208,6 +208,12 @@ func (e *Evaluator) class(target string, wantID bool) (uint16, string, error) {
 			return k, e.idOf(k, target), nil
 		}
 	}
+	return e.classDir(target)
+}
+
+// classDir is class for a non-empty target that classMem did not answer:
+// through the directory's Lookup, or as the exact ID without a directory.
+func (e *Evaluator) classDir(target string) (uint16, string, error) {
 	id := target
 	if e.dir != nil {
 		u, ok := e.dir.Lookup(target)
@@ -294,9 +300,16 @@ func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy
 	if e == nil {
 		return 0, policy.Deny, matched, errNoRole
 	}
-	k, _, err := e.class(target, false)
-	if err != nil {
-		return e.role.Type, policy.Deny, matched, err
+	// class, with its common case first and one call shallower.
+	k, ok := uint16(0), false
+	if e.mem != nil && target != "" && len(target) <= 256 {
+		k, ok = e.classMem(target)
+	}
+	if !ok {
+		var err error
+		if k, _, err = e.class(target, false); err != nil {
+			return e.role.Type, policy.Deny, matched, err
+		}
 	}
 	c := &e.classes[k]
 	// One append per rule: for the one to three rules that decide most
