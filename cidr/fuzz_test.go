@@ -86,5 +86,14 @@ func FuzzTable(f *testing.F) {
 		as = append(as, 0, math.MaxUint32)
 		checkTableLookups(t, rs, tab, as)
 		checkTableStructure(t, tab)
+		// BuildMap, whose Table lives in reused scratch memory, labels
+		// every address as the Table's classes do.
+		count := func(members []int32) uint32 { return uint32(len(members)) }
+		m := BuildMap(rs, count)
+		for _, a := range as {
+			if got, want := m.Get(a), count(tab.Lookup(a)); got != want {
+				t.Fatalf("BuildMap: Get(%s) = %d, want %d", AddrString(a), got, want)
+			}
+		}
 	})
 }

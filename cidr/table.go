@@ -86,19 +86,31 @@ func Build(ranges []Range) *Table {
 // without the Table's own lookup index, which a caller that only wants the
 // Map never uses. label is called once per class, in class order; members is
 // the class's range IDs, ascending, valid only during the call. Cost: that of
-// Build and of [Table.Map]. Safe for concurrent use (it only reads ranges).
+// Build and of [Table.Map]; it allocates only the Map, the Table living in
+// Build's reused working memory. Safe for concurrent use (it only reads
+// ranges).
 func BuildMap(ranges []Range, label func(members []int32) uint32) *Map {
-	t := build(ranges)
+	s := getScratch()
+	defer putScratch(s)
+	// The Table lives only as long as this call: its arrays are scratch.
+	t := s.build(ranges, true)
 	return t.Map(func(c uint32) uint32 { return label(t.Members(c)) })
 }
 
 // build is Build without the lookup index (t.lookup.index is nil).
 func build(ranges []Range) *Table {
+	s := getScratch()
+	defer putScratch(s)
+	return s.build(ranges, false)
+}
+
+// build builds the Table of ranges, without its lookup index, in s; with
+// temp the Table's own arrays are s's too, and the Table is valid only
+// until s is used again.
+func (s *scratch) build(ranges []Range, temp bool) *Table {
 	if len(ranges) > math.MaxInt32 {
 		panic("cidr: Build: too many ranges")
 	}
-	s := getScratch()
-	defer putScratch(s)
 
 	// Sorted by (first, bits, ID), the distinct prefixes come in preorder
 	// of their containment tree: every prefix is followed by the prefixes
@@ -109,17 +121,34 @@ func build(ranges []Range) *Table {
 	// numbered in order of first interval, and the member set of every
 	// prefix is written, parents first. The intervals go into an array of
 	// the largest possible size, kept if not too large.
-	ivs := make([]ival, 2*len(s.keys)+2)
+	var ivs []ival
+	if temp {
+		s.ivs = grow(s.ivs, 2*len(s.keys)+2)
+		ivs = s.ivs
+	} else {
+		ivs = make([]ival, 2*len(s.keys)+2)
+	}
 	nIv := s.sweep(ivs)
 	nCl, nMem := s.number(ivs[:nIv])
 	if uint64(nMem) > math.MaxUint32 {
 		panic("cidr: Build: member lists too large")
 	}
-	memOff := make([]uint32, nCl+1)
-	members := make([]int32, nMem)
+	var memOff []uint32
+	var members []int32
+	if temp {
+		s.memOff, s.members = grow(s.memOff, nCl+1), grow(s.members, nMem)
+		memOff, members = s.memOff, s.members
+		clear(memOff)
+		clear(members)
+	} else {
+		memOff, members = make([]uint32, nCl+1), make([]int32, nMem)
+	}
 	s.fillMembers(members, memOff)
+	if !temp {
+		ivs = fit(ivs, nIv)
+	}
 	t := &Table{
-		lookup:  Map{ivs: fit(ivs, nIv)},
+		lookup:  Map{ivs: ivs[:nIv:nIv]},
 		memOff:  memOff,
 		members: members,
 		nranges: len(ranges),
@@ -145,6 +174,11 @@ type scratch struct {
 	ids  []int32  // nil, or the IDs of keys (see sortKeys)
 	pfx  []prefix // the root and the distinct prefixes in order
 	side []int32  // member sets of prefixes without a class
+
+	// A temporary Table's arrays (BuildMap).
+	ivs     []ival
+	memOff  []uint32
+	members []int32
 
 	count [3]digitCount // the radix sort's digit counts
 }
