@@ -220,15 +220,7 @@ func (p *Policy) evalHits(hitOff, paOff uint32, matched []string) (eff policy.Ef
 	pa := p.sets[paOff : paOff+uint32(p.words)]
 	deny := p.deny[:len(pa)]
 	var buf [maxPassHits]uint32
-	l := 0
-	var ad uint64
-	for i, k := range hits {
-		w, sh := k>>6, k&63
-		m := pa[w] >> sh & 1
-		buf[min(l, i)] = k // l <= i: min only spares a bounds check
-		l += int(m)
-		ad |= m & (deny[w] >> sh)
-	}
+	l, ad := collectHits(&buf, hits, pa, deny)
 	switch {
 	case ad != 0:
 		for _, k := range buf[:l] {
@@ -244,6 +236,36 @@ func (p *Policy) evalHits(hitOff, paOff uint32, matched []string) (eff policy.Ef
 		return policy.Allow, matched, true
 	}
 	return policy.Deny, matched, true
+}
+
+// collectHits writes to buf the hits (at most maxPassHits) whose rules are
+// in the set pa, and reports how many, and whether one of them is in deny:
+// every hit is written, and the count advances past the matching ones, so
+// that no branch depends on the data. (A function of its own, so that its
+// loop keeps everything in registers.)
+//
+//go:noinline
+func collectHits(buf *[maxPassHits]uint32, hits []uint32, pa, deny []uint64) (n int, anyDeny uint64) {
+	for _, k := range hits {
+		buf[n&(maxPassHits-1)] = k // n < len(hits) <= maxPassHits: the mask only spares a bounds check
+		// A bit test, not a shift: no register is tied to the shift count.
+		n += int(bitSet(pa[k>>6] & (1 << (k & 63))))
+	}
+	// Then the matching DENY rules among the (few) matching ones, in a loop
+	// of its own: with it, the first runs out of registers.
+	for _, k := range buf[:n] {
+		anyDeny |= deny[k>>6] & (1 << (k & 63))
+	}
+	return n, bitSet(anyDeny)
+}
+
+// bitSet is 1 when x is not zero, else 0, without a branch.
+func bitSet(x uint64) uint64 {
+	var b uint64
+	if x != 0 {
+		b = 1
+	}
+	return b
 }
 
 // scanHits is scanWide for policies in which every rule has IpRanges
