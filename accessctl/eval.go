@@ -206,11 +206,11 @@ func (p *Policy) decideWide(ipLabel, paOff uint32, matched []string) (policy.Eff
 const maxPassHits = 128
 
 // evalHits is Evaluate for policies in which every rule has IpRanges
-// (allIn), in one pass over the address's hit list: it collects the matching
-// rules into a stack buffer without data-dependent branches (writing every
-// hit, advancing past the matching ones), then appends the names of the
-// matching DENY rules if there are any, else of all of them. ok is false,
-// and nothing is appended, when the hit list is longer than maxPassHits.
+// (allIn), in one pass over the address's hit list: collectHits gathers the
+// deciding rules (the matching DENY rules if there are any, else all
+// matching rules) into a stack buffer without data-dependent branches, and
+// their names are appended. ok is false, and nothing is appended, when the
+// hit list is longer than maxPassHits.
 func (p *Policy) evalHits(hitOff, paOff uint32, matched []string) (eff policy.Effect, names []string, ok bool) {
 	n := p.hits[hitOff]
 	if n > maxPassHits {
@@ -220,43 +220,47 @@ func (p *Policy) evalHits(hitOff, paOff uint32, matched []string) (eff policy.Ef
 	pa := p.sets[paOff : paOff+uint32(p.words)]
 	deny := p.deny[:len(pa)]
 	var buf [maxPassHits]uint32
-	l, ad := collectHits(&buf, hits, pa, deny)
-	switch {
-	case ad != 0:
-		for _, k := range buf[:l] {
-			if deny[k>>6]>>(k&63)&1 != 0 {
-				matched = append(matched, p.names[k])
-			}
-		}
-		return policy.Deny, matched, true
-	case l > 0:
-		for _, k := range buf[:l] {
-			matched = append(matched, p.names[k])
-		}
+	l, isDeny := collectHits(&buf, hits, pa, deny)
+	for _, k := range buf[:l] {
+		matched = append(matched, p.names[k])
+	}
+	if l > 0 && !isDeny {
 		return policy.Allow, matched, true
 	}
 	return policy.Deny, matched, true
 }
 
-// collectHits writes to buf the hits (at most maxPassHits) whose rules are
-// in the set pa, and reports how many, and whether one of them is in deny:
-// every hit is written, and the count advances past the matching ones, so
-// that no branch depends on the data. (A function of its own, so that its
-// loop keeps everything in registers.)
+// collectHits writes to buf the deciding rules among hits (at most
+// maxPassHits): the ones in the set pa that are in deny, if any is, else all
+// the ones in pa, ascending; it returns how many and whether they are DENY
+// rules. Without data-dependent branches: every hit is written, and the count
+// advances past the kept ones. (A function of its own, so that its loops keep
+// everything in registers.)
 //
 //go:noinline
-func collectHits(buf *[maxPassHits]uint32, hits []uint32, pa, deny []uint64) (n int, anyDeny uint64) {
+func collectHits(buf *[maxPassHits]uint32, hits []uint32, pa, deny []uint64) (n int, isDeny bool) {
 	for _, k := range hits {
 		buf[n&(maxPassHits-1)] = k // n < len(hits) <= maxPassHits: the mask only spares a bounds check
 		// A bit test, not a shift: no register is tied to the shift count.
 		n += int(bitSet(pa[k>>6] & (1 << (k & 63))))
 	}
-	// Then the matching DENY rules among the (few) matching ones, in a loop
-	// of its own: with it, the first runs out of registers.
-	for _, k := range buf[:n] {
-		anyDeny |= deny[k>>6] & (1 << (k & 63))
+	// Then the DENY rules among the (few) matching ones, compacted in
+	// place, in a loop of its own: with it, the first runs out of
+	// registers. If there are none, the only write that lands is the
+	// last one, on buf[0], which is put back.
+	if n == 0 {
+		return 0, false
 	}
-	return n, bitSet(anyDeny)
+	first, d := buf[0], 0
+	for _, k := range buf[:n] {
+		buf[d&(maxPassHits-1)] = k
+		d += int(bitSet(deny[k>>6] & (1 << (k & 63))))
+	}
+	if d == 0 {
+		buf[0] = first
+		return n, false
+	}
+	return d, true
 }
 
 // bitSet is 1 when x is not zero, else 0, without a branch.
