@@ -202,8 +202,11 @@ func (p *Policy) decideWide(ipLabel, paOff uint32, matched []string) (policy.Eff
 	return policy.Deny, matched
 }
 
-// maxPassHits is the longest hit list evalHits takes in one pass.
-const maxPassHits = 128
+// maxPassHits is the longest hit list evalHits takes in one pass (longer
+// ones, addresses in more than 64 rules' ranges, take scanWide's two). Its
+// buffer is zeroed on every call: 64 entries measured faster on L than 128
+// (median 148 against 156 ns, 10 interleaved rounds).
+const maxPassHits = 64
 
 // evalHits is Evaluate for policies in which every rule has IpRanges
 // (allIn), in one pass over the address's hit list: collectHits gathers the
