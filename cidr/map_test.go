@@ -1,9 +1,11 @@
 package cidr
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -93,6 +95,44 @@ func TestBuildMapEqualsBuildThenMap(t *testing.T) {
 	})
 	if m := BuildMap(nil, func(members []int32) uint32 { return uint32(len(members)) + 5 }); m.Get(1) != 5 || m.NumIntervals() != 1 {
 		t.Fatal("BuildMap of no ranges")
+	}
+}
+
+// Concurrent BuildMaps, whose temporary Tables live in working memory that
+// Builds hand on to each other, each get their own: every Map agrees with a
+// Table built alone.
+func TestBuildMapConcurrent(t *testing.T) {
+	const workers = 4
+	inputs := make([][]Range, workers)
+	want := make([]*Table, workers)
+	for w := range inputs {
+		inputs[w] = randomRanges(rand.New(rand.NewPCG(uint64(w), 9)), 2000+500*w)
+		want[w] = Build(inputs[w])
+	}
+	count := func(members []int32) uint32 { return uint32(len(members)) }
+	var wg sync.WaitGroup
+	errs := make(chan string, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 10))
+			for range 20 {
+				m := BuildMap(inputs[w], count)
+				for range 500 {
+					a := rng.Uint32()
+					if got, exp := m.Get(a), count(want[w].Lookup(a)); got != exp {
+						errs <- fmt.Sprintf("worker %d: Get(%s) = %d, want %d", w, AddrString(a), got, exp)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
 
