@@ -15,67 +15,25 @@ import (
 )
 
 // checkAgainstReference compares every evaluation path of the compiled policy
-// with the reference evaluator for one request.
-func checkAgainstReference(t interface {
-	Helper()
-	Fatalf(string, ...any)
-}, p *accessctl.Policy, rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) {
+// with the reference evaluator for one request (decidePolicy), and adds two
+// checks: Evaluate into a slice with room to spare keeps a prefix and
+// appends the same names, and Decide's UserID is the directory's.
+func checkAgainstReference(t checker, p *accessctl.Policy, rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) {
 	t.Helper()
-	want, wantErr := reference.Evaluate(rules, req, dir)
-	code := policy.CodeOf(wantErr)
-	eff, names, err := p.Evaluate(req, nil)
-	if (err != nil) != (wantErr != nil) || policy.CodeOf(err) != code {
-		t.Fatalf("Evaluate(%+v) error = %v, reference %v", req, err, wantErr)
-	}
-	if wantErr != nil {
-		if _, err := p.Effect(req); policy.CodeOf(err) != code {
-			t.Fatalf("Effect(%+v) error %v, reference %v", req, err, wantErr)
-		}
-		if _, err := p.Decide(req); policy.CodeOf(err) != code {
-			t.Fatalf("Decide(%+v) error %v, reference %v", req, err, wantErr)
-		}
+	o := decidePolicy(t, p, rules, dir, req)
+	if o.Err != nil {
 		return
-	}
-	if names == nil {
-		names = []string{}
-	}
-	if eff != want.Effect || !slices.Equal(names, want.MatchedRules) {
-		t.Fatalf("Evaluate(%+v) = %v %q, reference %v %q", req, eff, names, want.Effect, want.MatchedRules)
 	}
 	// With room in matched (the branch-free paths append only then), after a
 	// prefix that must survive.
 	buf := append(make([]string, 0, 1+p.Len()), "prefix")
-	eff3, names3, err := p.Evaluate(req, buf)
-	if err != nil || eff3 != want.Effect || names3[0] != "prefix" || !slices.Equal(names3[1:], want.MatchedRules) {
-		t.Fatalf("Evaluate(%+v) into a roomy slice = %v %q, %v; reference %v %q", req, eff3, names3, err, want.Effect, want.MatchedRules)
-	}
-	e2, err := p.Effect(req)
-	if err != nil || e2 != want.Effect {
-		t.Fatalf("Effect(%+v) = %v, %v; reference %v", req, e2, err, want.Effect)
-	}
-	d, err := p.Decide(req)
-	if err != nil {
-		t.Fatalf("Decide: %v", err)
-	}
-	var matching []string
-	for _, m := range d.Matching {
-		matching = append(matching, m.Name)
-	}
-	if d.Effect != want.Effect || d.Reason != want.Reason || !slices.Equal(d.MatchedRules, want.MatchedRules) || !slices.Equal(matching, want.Matching) {
-		t.Fatalf("Decide(%+v) = %+v, reference %+v", req, d, want)
+	eff, names, err := p.Evaluate(req, buf)
+	if err != nil || eff != o.Effect || names[0] != "prefix" || !slices.Equal(names[1:], o.Matched) {
+		t.Fatalf("Evaluate(%+v) into a roomy slice = %v %q, %v; Decide %v %q", req, eff, names, err, o.Effect, o.Matched)
 	}
 	if dir != nil && req.UserID != "" {
-		if u, _ := dir.Lookup(req.UserID); d.UserID != u.ID {
-			t.Fatalf("Decide(%+v).UserID = %q, directory resolves to %q", req, d.UserID, u.ID)
-		}
-	}
-	// The wire path, for requests the wire can carry.
-	in := accessctl.GetAccessControlEffectInput{IpAddress: req.IP.String(), Action: req.Action.String(),
-		UserId: req.UserID, ImpersonationRoleId: req.ImpersonationRoleID}
-	if _, err := in.Request(); err == nil {
-		out, err := p.GetAccessControlEffect(in)
-		if err != nil || out.Effect != want.Effect || !slices.Equal(out.MatchedRules, want.MatchedRules) {
-			t.Fatalf("GetAccessControlEffect(%+v) = %+v, %v; reference %+v", in, out, err, want)
+		if u, _ := dir.Lookup(req.UserID); o.UserID != u.ID {
+			t.Fatalf("Decide(%+v).UserID = %q, directory resolves to %q", req, o.UserID, u.ID)
 		}
 	}
 }

@@ -90,6 +90,14 @@ func semDirectory(t testing.TB) *policy.MemDirectory {
 }
 
 // agreed is the answer every evaluation path agreed on.
+// checker is what decidePolicy needs of a test: a *testing.T, *testing.B or
+// *rapid.T.
+type checker interface {
+	Helper()
+	Errorf(string, ...any)
+	Fatalf(string, ...any)
+}
+
 type agreed struct {
 	Effect   policy.Effect
 	Reason   accessctl.Reason
@@ -143,7 +151,7 @@ func decideAll(t testing.TB, rules []accessctl.Rule, opts accessctl.Options, req
 // decidePolicy answers req with the compiled p through Evaluate, Effect, Decide
 // and GetAccessControlEffect, and with reference.Evaluate over rules; it fails
 // the test when any two disagree.
-func decidePolicy(t testing.TB, p *accessctl.Policy, rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) agreed {
+func decidePolicy(t checker, p *accessctl.Policy, rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) agreed {
 	t.Helper()
 	d, derr := p.Decide(req)
 	prefix := []string{"<prefix>"}
