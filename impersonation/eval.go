@@ -314,6 +314,7 @@ func (e *Evaluator) Evaluate(target string, matched []MatchedRule) (Type, policy
 	c := &e.classes[k]
 	// One append per rule: for the one to three rules that decide most
 	// answers, cheaper than append's bulk copy (a runtime call).
+	//lint:ignore S1011 measured: 30 instructions fewer per evaluation than the bulk append
 	for _, m := range e.matched[c.off:c.end] {
 		matched = append(matched, m)
 	}
