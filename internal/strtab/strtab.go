@@ -33,7 +33,7 @@ type Table struct {
 	mask  uint64
 	shift uint8 // 64 - log2(len(slots)): slots are indexed by the hash's top bits
 	seed  uint64
-	ends  bool // hash only the first and last 8 bytes of keys of 16 or more (small tables whose keys that spreads)
+	ends  bool // hash only the first and last 8 bytes of keys longer than 16 (small tables whose keys that spreads)
 	full  bool // hash whole keys with maphash
 	mseed maphash.Seed
 }
@@ -49,8 +49,10 @@ type slot struct {
 //
 // Small tables (up to 4096 keys) fill at most half their slots, larger ones
 // two thirds (24 bytes a slot: a table of 300,000 keys takes 12 MiB besides
-// the keys). New tries up to four seeds for one under which keys are
-// displaced little from their slots, then falls back to hash/maphash.
+// the keys). A table of up to 4,096 keys first tries hashing them by their
+// ends (see hashEnds); then New tries up to four seeds for one under which
+// whole-key hashes displace keys little from their slots, then falls back to
+// hash/maphash.
 // Cost: O(len(m)), a few times over when seeds cluster.
 func New(m map[string]int32) Table {
 	keys := make([]string, 0, len(m))
@@ -79,8 +81,8 @@ func FromPairs(keys []string, vals []int32) Table {
 	// Linear probing at these loads displaces a key by less than one slot
 	// on average and rarely by more than a few times log2(n).
 	longestOK := 8 + 4*bits.Len(uint(n))
-	// A small table first tries hashing keys by their ends (one
-	// multiplication, however long the keys): IDs, emails and names mostly
+	// A small table first tries hashing keys by their ends (two
+	// multiplications, however long the keys): IDs, emails and names mostly
 	// differ there. Keys that do not spread that way fail the probe check
 	// below and get the whole-key hash.
 	t.ends = n <= 4096
@@ -159,12 +161,12 @@ const (
 	k8 = 0x589965cc75374cc3
 )
 
-// hash8 hashes the n ≥ 8 bytes at p under seed. Up to 64 bytes it folds
-// one, two or four independent multiply-and-fold steps (mum) over 16-byte
-// pieces that cover the key (the first and last pieces, overlapping for keys
-// between the sizes), so that the latency of a lookup's hash is about one
-// multiplication; longer keys first chain a step per 16 bytes. Every byte and
-// n count. Get inlines the cases up to 64 bytes.
+// hash8 hashes the n ≥ 8 bytes at p under seed, whole. Up to 16 bytes it is
+// hashEnds; up to 64 it folds two or four independent multiply-and-fold
+// steps (mum) over 16-byte pieces that cover the key (the first and last
+// pieces, overlapping for keys between the sizes), so that the latency of a
+// lookup's hash is about one multiplication; longer keys first chain a step
+// per 16 bytes. Every byte and n count. Get inlines the cases up to 64 bytes.
 func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
 	switch {
 	case n <= 16:
