@@ -54,25 +54,24 @@ func (s RoleIDs) HasRole(id string) bool { _, ok := s[id]; return ok }
 // A nil *Policy has no rules and denies everything (A6); the zero Policy is not
 // usable — build one with Compile.
 type Policy struct {
-	rules   []Rule       // sorted by Name; rule k is bit k; range lists empty (nil if nil), see refs
-	ranges  []cidr.Range // every rule's IpRanges and NotIpRanges, parsed, in input order
-	refs    []rangeRef   // where rule k's range lists are in ranges
-	names   []string     // rules[k].Name
-	words   int          // bitset width in uint64 words
-	deny    []uint64     // bit k set when rule k is DENY
-	deny0   uint64       // deny[0]
-	narrow  bool         // at most 32 rules: address labels and pa entries are the rule sets themselves, not offsets in sets
-	sets    []uint64     // interned bitsets, each `words` long, addressed by word offset
-	ip      *cidr.Map    // address → offset in sets (words == 1; narrow: the set) or in hits (words > 1)
-	noIn    []uint64     // words > 1: rules without IpRanges (their address set before hits)
-	allIn   bool         // words > 1 and noIn is empty: Evaluate walks the hits alone
-	hits    []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending (allIn: the rules whose address condition holds)
-	pa      []uint32     // principal*NumActions + (action-1) → offset in sets (narrow: the set)
-	users   strtab.Table // resolved user ID → principal index
-	roles   strtab.Table // role ID → principal index
-	other   [2]int32     // principal index of "any other user", "any other role"
-	dir     policy.Directory
-	nranges int
+	rules  []Rule       // sorted by Name; rule k is bit k; range lists empty (nil if nil), see refs
+	ranges []cidr.Range // every rule's IpRanges and NotIpRanges, parsed, in input order
+	refs   []rangeRef   // where rule k's range lists are in ranges
+	names  []string     // rules[k].Name
+	words  int          // bitset width in uint64 words
+	deny   []uint64     // bit k set when rule k is DENY
+	deny0  uint64       // deny[0]
+	narrow bool         // at most 32 rules: address labels and pa entries are the rule sets themselves, not offsets in sets
+	sets   []uint64     // interned bitsets, each `words` long, addressed by word offset
+	ip     *cidr.Map    // address → offset in sets (words == 1; narrow: the set) or in hits (words > 1)
+	noIn   []uint64     // words > 1: rules without IpRanges (their address set before hits)
+	allIn  bool         // words > 1 and noIn is empty: Evaluate walks the hits alone
+	hits   []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending (allIn: the rules whose address condition holds)
+	pa     []uint32     // principal*NumActions + (action-1) → offset in sets (narrow: the set)
+	users  strtab.Table // resolved user ID → principal index
+	roles  strtab.Table // role ID → principal index
+	other  [2]int32     // principal index of "any other user", "any other role"
+	dir    policy.Directory
 }
 
 // rangeRef locates a rule's range lists in Policy.ranges: IpRanges at
@@ -231,9 +230,8 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	// ranges are entered as often as they are written (cidr.Build takes
 	// duplicates in its stride, and random-access deduplication costs more than
 	// it saves).
-	ranges := parsed                    // in input order: rule order[k] is rule k
-	tags := make([]uint32, len(parsed)) // rule<<1 | 1 for NotIpRanges
-	noIn := make([]uint64, w)           // rules with no IpRanges: that condition always holds
+	tags := make([]uint32, len(p.ranges)) // rule<<1 | 1 for NotIpRanges
+	noIn := make([]uint64, w)             // rules with no IpRanges: that condition always holds
 	for k, ref := range p.refs {
 		if ref.in == 0 {
 			noIn[k/64] |= 1 << (k % 64)
@@ -245,13 +243,12 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 			}
 		}
 	}
-	p.nranges = len(ranges)
 	if w == 1 {
 		// One word: each address class gets its whole rule set, and the
 		// address map yields the set itself (narrow) or its interned
 		// offset.
 		bits := make([]uint64, 1)
-		p.ip = cidr.BuildMap(ranges, func(members []int32) uint32 {
+		p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
 			var in, not uint64
 			for _, m := range members {
 				// Without branching on the list, which is about as
@@ -273,9 +270,9 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 		// length word; evaluation applies them to the constant noIn.
 		p.noIn = noIn
 		p.allIn = !slices.ContainsFunc(noIn, func(x uint64) bool { return x != 0 })
-		p.hits = make([]uint32, 0, 4*len(ranges)+4)
+		p.hits = make([]uint32, 0, 4*len(p.ranges)+4)
 		var list []uint32
-		p.ip = cidr.BuildMap(ranges, func(members []int32) uint32 {
+		p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
 			list = list[:0]
 			for _, m := range members {
 				list = append(list, tags[m])
@@ -512,7 +509,7 @@ func (p *Policy) Stats() Stats {
 	}
 	s := Stats{
 		Rules:       len(p.rules),
-		Ranges:      p.nranges,
+		Ranges:      len(p.ranges),
 		Intervals:   p.ip.NumIntervals(),
 		Principals:  len(p.pa) / NumActions,
 		Bitsets:     len(p.sets) / p.words,
@@ -529,6 +526,6 @@ func (p *Policy) Stats() Stats {
 		}
 		s.Bitsets = len(distinct)
 	}
-	s.ApproxMemory = 8*len(p.sets) + 4*len(p.pa) + 4*len(p.hits) + 8*len(p.noIn) + 24*s.Intervals
+	s.ApproxMemory = 8*len(p.sets) + 4*len(p.pa) + 4*len(p.hits) + 8*len(p.noIn) + 24*s.Intervals + 8*len(p.ranges) + 12*len(p.refs)
 	return s
 }
