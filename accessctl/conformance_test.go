@@ -27,6 +27,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
+	"github.com/wmpolicy/wmpolicy/internal/wirecase"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -38,11 +39,7 @@ type conformanceCase struct {
 	Requests []conformanceRecord `json:"requests"`
 }
 
-type conformanceRecord struct {
-	Request   json.RawMessage `json:"request"`
-	Want      json.RawMessage `json:"want,omitempty"`
-	WantError string          `json:"wantError,omitempty"`
-}
+type conformanceRecord = wirecase.Record
 
 // SEMANTICS A3–A12 A18 D3
 func TestConformance(t *testing.T) {
@@ -104,45 +101,8 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 		if err := dec.Decode(&in); err != nil {
 			t.Fatalf("requests[%d].request: %v", i, err)
 		}
-		var want []byte
-		switch {
-		case len(rec.Want) > 0 && rec.WantError == "":
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, rec.Want); err != nil {
-				t.Fatalf("requests[%d].want: %v", i, err)
-			}
-			want = buf.Bytes()
-		case len(rec.Want) == 0 && rec.WantError != "":
-		default:
-			t.Fatalf("requests[%d]: exactly one of want and wantError is required", i)
-		}
-		label := string(rec.Request)
-
-		// answer checks one path's answer against the case.
-		answer := func(path string, out accessctl.GetAccessControlEffectOutput, err error) {
-			t.Helper()
-			if rec.WantError != "" {
-				if err == nil {
-					got, _ := json.Marshal(out)
-					t.Errorf("%s: %s answered %s, want %s", label, path, got, rec.WantError)
-				} else if code := policy.CodeOf(err); string(code) != rec.WantError {
-					t.Errorf("%s: %s error %v, want %s", label, path, err, rec.WantError)
-				}
-				return
-			}
-			if err != nil {
-				t.Errorf("%s: %s error %v, want %s", label, path, err, want)
-				return
-			}
-			got, err := json.Marshal(out)
-			if err != nil {
-				t.Errorf("%s: %s: marshal: %v", label, path, err)
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s: %s answered\n %s\nwant\n %s", label, path, got, want)
-			}
-		}
+		check := wirecase.For(t, i, rec)
+		answer := check.Answer
 
 		out, err := p.GetAccessControlEffect(in)
 		answer("GetAccessControlEffect", out, err)
@@ -156,11 +116,11 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 		eff, names, err := p.Evaluate(req, []string{})
 		answer("Evaluate", accessctl.GetAccessControlEffectOutput{Effect: eff, MatchedRules: names}, err)
 		eff, err = p.Effect(req)
-		if rec.WantError == "" && err == nil && !bytes.Contains(want, []byte(`"Effect":"`+eff.String()+`"`)) {
-			t.Errorf("%s: Effect = %v, want %s", label, eff, want)
+		if rec.WantError == "" && err == nil && !bytes.Contains(check.Want(), []byte(`"Effect":"`+eff.String()+`"`)) {
+			t.Errorf("%s: Effect = %v, want %s", check.Label(), eff, check.Want())
 		}
 		if got := policy.CodeOf(err); string(got) != rec.WantError {
-			t.Errorf("%s: Effect error %v, want %q", label, err, rec.WantError)
+			t.Errorf("%s: Effect error %v, want %q", check.Label(), err, rec.WantError)
 		}
 		d, err := p.Decide(req)
 		answer("Decide", d.Output(), err)

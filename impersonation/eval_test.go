@@ -23,7 +23,6 @@ package impersonation_test
 // and compared byte for byte with "want", or its AWS code with "wantError".
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/impersonation"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
+	"github.com/wmpolicy/wmpolicy/internal/wirecase"
 	"github.com/wmpolicy/wmpolicy/policy"
 	"github.com/wmpolicy/wmpolicy/policytest"
 	"pgregory.net/rapid"
@@ -49,11 +49,7 @@ type conformanceCase struct {
 	Requests   []conformanceRecord `json:"requests"`
 }
 
-type conformanceRecord struct {
-	Request   json.RawMessage `json:"request"`
-	Want      json.RawMessage `json:"want,omitempty"`
-	WantError string          `json:"wantError,omitempty"`
-}
+type conformanceRecord = wirecase.Record
 
 // SEMANTICS B1 B2 B3 B4 D1 D2 D3
 func TestConformance(t *testing.T) {
@@ -116,43 +112,7 @@ func runConformanceCase(t *testing.T, c conformanceCase) {
 		if err := policy.DecodeStrict(rec.Request, &in); err != nil {
 			t.Fatalf("requests[%d].request: %v", i, err)
 		}
-		var want []byte
-		switch {
-		case len(rec.Want) > 0 && rec.WantError == "":
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, rec.Want); err != nil {
-				t.Fatalf("requests[%d].want: %v", i, err)
-			}
-			want = buf.Bytes()
-		case len(rec.Want) == 0 && rec.WantError != "":
-		default:
-			t.Fatalf("requests[%d]: exactly one of want and wantError is required", i)
-		}
-		label := string(rec.Request)
-		answer := func(path string, out impersonation.GetImpersonationRoleEffectOutput, err error) {
-			t.Helper()
-			if rec.WantError != "" {
-				if err == nil {
-					got, _ := json.Marshal(out)
-					t.Errorf("%s: %s answered %s, want %s", label, path, got, rec.WantError)
-				} else if code := policy.CodeOf(err); string(code) != rec.WantError {
-					t.Errorf("%s: %s error %v, want %s", label, path, err, rec.WantError)
-				}
-				return
-			}
-			if err != nil {
-				t.Errorf("%s: %s error %v, want %s", label, path, err, want)
-				return
-			}
-			got, err := json.Marshal(out)
-			if err != nil {
-				t.Errorf("%s: %s: marshal: %v", label, path, err)
-				return
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s: %s answered\n %s\nwant\n %s", label, path, got, want)
-			}
-		}
+		answer := wirecase.For(t, i, rec).Answer
 
 		out, err := ev.GetImpersonationRoleEffect(in)
 		answer("GetImpersonationRoleEffect", out, err)
