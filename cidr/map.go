@@ -32,7 +32,7 @@ func (m *Map) Get(a uint32) uint32 {
 	if m == nil || m.index == nil {
 		return 0
 	}
-	bk := m.index[a>>m.shift]
+	bk := m.index[a>>(m.shift&31)]
 	if bk.n == 0 {
 		return bk.lo
 	}

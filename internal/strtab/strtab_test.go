@@ -280,3 +280,29 @@ func TestGetEveryLength(t *testing.T) {
 		}
 	}
 }
+
+// Tables fill at most a quarter of their slots up to 256 keys (so that
+// misses, common on accessctl's principal tables, seldom probe twice), half
+// up to 4,096 keys and two thirds beyond, and never more than twice that
+// many slots.
+func TestTableSize(t *testing.T) {
+	for _, c := range []struct {
+		n        int
+		maxLoad  float64
+		minSlots int
+	}{
+		{1, 0.25, 4}, {8, 0.25, 32}, {100, 0.25, 512}, {256, 0.25, 1024},
+		{257, 0.5, 1024}, {4096, 0.5, 8192}, {4097, 2.0 / 3, 8192}, {50_000, 2.0 / 3, 131072},
+	} {
+		keys := make([]string, c.n)
+		vals := make([]int32, c.n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("user%06d@example.org", i)
+		}
+		tab := FromPairs(keys, vals)
+		if load := float64(c.n) / float64(len(tab.slots)); load > c.maxLoad || len(tab.slots) < c.minSlots || load <= c.maxLoad/2 {
+			t.Errorf("%d keys: %d slots (load %.3f), want load in (%.3f, %.3f] and at least %d slots",
+				c.n, len(tab.slots), load, c.maxLoad/2, c.maxLoad, c.minSlots)
+		}
+	}
+}
