@@ -75,6 +75,9 @@ func NewEWSAuthorizer(cfg EWSConfig) (*EWSAuthorizer, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	// The same check as RoleExists, on the token's bytes, without
+	// allocating: the role ID Verify returns is the compiled role's own.
+	v.roles, v.rolesOrg = a.roles, a.org
 	a.verifier = v
 	return a, nil
 }
@@ -140,8 +143,9 @@ type EWSDecision struct {
 // Authorize decides one impersonated EWS request: the token the client
 // presented, the client's address, and the mailbox it wants (user ID, email or
 // user name). It never returns Allowed with a failed step. Cost: one token
-// verification, one access-control decision and one role decision, with the
-// allocations of their traces. A nil *EWSAuthorizer denies every request:
+// verification, one access-control decision and one role decision; it
+// allocates only their traces' slices (at most four allocations): the
+// verified role ID is the compiled role's own string. A nil *EWSAuthorizer denies every request:
 // Failed is StepToken and TokenErr says why.
 func (a *EWSAuthorizer) Authorize(token string, ip netip.Addr, target string) EWSDecision {
 	var d EWSDecision

@@ -24,3 +24,20 @@ func BenchmarkEWSAuthorize(b *testing.B) {
 		sinkEWS = a.Authorize(token, ip, "alice@example.com").Allowed
 	}
 }
+
+// An allowed decision allocates only its two traces' slices (the
+// access-control and role decisions' MatchedRules and Matching): the
+// verified token's role ID is the compiled role's own string.
+func TestEWSAuthorizeAllocs(t *testing.T) {
+	f := newEWSFixture(t)
+	a := f.authorizer(t, ewsNow.Add(time.Minute))
+	token := f.token(t, ewsOrg, ewsRoleID)
+	ip := netip.MustParseAddr("10.20.1.1")
+	d := a.Authorize(token, ip, "alice@example.com")
+	if !d.Allowed || len(d.AccessControl.MatchedRules) == 0 || len(d.Role.MatchedRules) == 0 {
+		t.Fatalf("want an allowed decision with matched rules in both traces: %+v", d)
+	}
+	if n := testing.AllocsPerRun(200, func() { sinkEWS = a.Authorize(token, ip, "alice@example.com").Allowed }); n > 4 {
+		t.Errorf("Authorize allocates %v times, want at most 4", n)
+	}
+}

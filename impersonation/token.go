@@ -645,6 +645,12 @@ type Verifier struct {
 	clock      func() time.Time
 	leeway     time.Duration
 	roleExists func(orgID, roleID string) bool
+	// roles, when set (by NewEWSAuthorizer, for organization rolesOrg),
+	// replaces roleExists: the token's role ID is looked up as bytes (a
+	// map index by string(b) does not allocate, and b does not escape as it
+	// would into a function value) and the compiled role's own ID returned.
+	roles    map[string]*Evaluator
+	rolesOrg string
 }
 
 // NewVerifier returns a verifier accepting tokens signed with any key of ring. A
@@ -671,6 +677,19 @@ func NewVerifier(ring *KeyRing, opts VerifierOptions) (*Verifier, error) {
 		v.clock = time.Now
 	}
 	return v, nil
+}
+
+// role returns the ID of the token's role (verified, of organization orgID)
+// and whether the role still exists.
+func (v *Verifier) role(orgID string, role []byte) (string, bool) {
+	if v.roles != nil {
+		if r := v.roles[string(role)]; r != nil && orgID == v.rolesOrg {
+			return r.ID(), true
+		}
+		return "", false
+	}
+	id := string(role)
+	return id, v.roleExists(orgID, id)
 }
 
 // TokenClaims are what a verified token says.
@@ -767,8 +786,8 @@ func (v *Verifier) Verify(token, orgID string) (TokenClaims, error) {
 	if issuedAt.After(now.Add(v.leeway)) {
 		return TokenClaims{}, tokErrNotYetValid
 	}
-	roleID := string(role)
-	if !v.roleExists(orgID, roleID) {
+	roleID, ok := v.role(orgID, role)
+	if !ok {
 		return TokenClaims{}, tokErrRoleDeleted
 	}
 	claims := TokenClaims{
