@@ -76,11 +76,7 @@ func TestSemanticsB2B4_LargeDirectoryDifferential(t *testing.T) {
 		}
 		var idents []string
 		for _, u := range users {
-			for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
-				if s != "" {
-					idents = append(idents, s)
-				}
-			}
+			idents = append(idents, userIdents(u)...)
 		}
 		var ruleIdents []string
 		for _, s := range idents {

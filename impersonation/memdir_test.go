@@ -39,10 +39,8 @@ func TestSemanticsB2_MemDirectoryShortcutAgrees(t *testing.T) {
 	}
 	var names []string
 	for _, u := range users {
-		for _, n := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
-			if n != "" {
-				names = append(names, n, strings.ToUpper(n), strings.ToLower(n), strings.ToTitle(n))
-			}
+		for _, n := range userIdents(u) {
+			names = append(names, n, strings.ToUpper(n), strings.ToLower(n), strings.ToTitle(n))
 		}
 	}
 	names = append(names, "kate@example.org", "KATE@EXAMPLE.ORG", "nobody@example.org", "s-1-1-11-bbbb", strings.Repeat("x", 300))
@@ -59,7 +57,7 @@ func TestSemanticsB2_MemDirectoryShortcutAgrees(t *testing.T) {
 				var l []string
 				for _, k := range rapid.SliceOfNDistinct(rapid.IntRange(0, len(users)-1), 1, 3, rapid.ID[int]).Draw(t, label) {
 					u := users[k]
-					l = append(l, rapid.SampledFrom(append([]string{u.ID, u.Email, u.Name}, u.Aliases...)).Filter(func(s string) bool { return s != "" }).Draw(t, label+"-form"))
+					l = append(l, rapid.SampledFrom(userIdents(u)).Draw(t, label+"-form"))
 				}
 				return l
 			}

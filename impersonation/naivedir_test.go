@@ -12,6 +12,18 @@ import (
 	"pgregory.net/rapid"
 )
 
+// userIdents returns u's non-empty identifiers: ID, email, user name, then
+// its aliases.
+func userIdents(u policy.User) []string {
+	var out []string
+	for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // reviewNaiveDir is SEMANTICS B2's resolution written out linearly: the ID
 // exactly, else an email or alias case-insensitively, else a user name
 // case-insensitively. It shares no code with policy.MemDirectory.
@@ -88,12 +100,10 @@ func TestSemanticsB2_MemDirectoryEvaluatorEqualsNaiveResolution(t *testing.T) {
 		naive := reviewNaiveDir(users)
 		var idents, ruleIdents []string
 		for _, u := range users {
-			for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
-				if s != "" {
-					idents = append(idents, s)
-					if impersonation.CheckTargetUser(s) == "" {
-						ruleIdents = append(ruleIdents, s)
-					}
+			for _, s := range userIdents(u) {
+				idents = append(idents, s)
+				if impersonation.CheckTargetUser(s) == "" {
+					ruleIdents = append(ruleIdents, s)
 				}
 			}
 		}

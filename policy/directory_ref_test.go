@@ -39,16 +39,24 @@ func refLookup(users []User, id string) (int, bool) {
 	return 0, false
 }
 
+// userIdents returns u's non-empty identifiers: ID, email, user name, then
+// its aliases.
+func userIdents(u User) []string {
+	var out []string
+	for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // refCollides says whether two different users share an identifier under
 // Fold (NewDirectory's documented refusal).
 func refCollides(users []User) bool {
 	owner := map[string]int{}
 	for i, u := range users {
-		ids := append([]string{u.ID, u.Email, u.Name}, u.Aliases...)
-		for _, s := range ids {
-			if s == "" {
-				continue
-			}
+		for _, s := range userIdents(u) {
 			if j, ok := owner[Fold(s)]; ok && j != i {
 				return true
 			}
@@ -124,10 +132,7 @@ func TestDirectoryEqualsReference(t *testing.T) {
 		accepted++
 		var probes []string
 		for _, u := range users {
-			for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
-				if s == "" {
-					continue
-				}
+			for _, s := range userIdents(u) {
 				probes = append(probes, s, strings.ToUpper(s), strings.ToLower(s), randCase(t, s, "probecase"))
 			}
 		}
@@ -188,12 +193,10 @@ func TestDirectoryFindBranches(t *testing.T) {
 	}
 	var probes []string
 	for _, u := range users {
-		for _, s := range append([]string{u.ID, u.Email, u.Name}, u.Aliases...) {
-			if s != "" {
-				probes = append(probes, s, strings.ToUpper(s), strings.ToLower(s))
-				if len(s) > 1 {
-					probes = append(probes, s[:len(s)-1], strings.ToUpper(s[:len(s)-1])+"x")
-				}
+		for _, s := range userIdents(u) {
+			probes = append(probes, s, strings.ToUpper(s), strings.ToLower(s))
+			if len(s) > 1 {
+				probes = append(probes, s[:len(s)-1], strings.ToUpper(s[:len(s)-1])+"x")
 			}
 		}
 	}
