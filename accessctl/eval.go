@@ -145,13 +145,16 @@ func (p *Policy) and1(ipLabel, paOff uint32) uint64 {
 	return p.sets[ipLabel] & p.sets[paOff]
 }
 
-// evaluate is Evaluate for every request and policy.
+// evaluate is Evaluate for the requests its inline path does not answer:
+// a nil policy, an invalid request, or a principal that needs the
+// directory. It goes straight to locate: the quick principal lookup has
+// already failed.
 func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string, error) {
 	if p == nil {
 		_, err := r.check()
 		return policy.Deny, matched, err
 	}
-	ipLabel, paOff, err := p.locateFast(&r)
+	ipLabel, paOff, _, err := p.locate(&r)
 	if err != nil {
 		return policy.Deny, matched, err
 	}
