@@ -39,7 +39,6 @@ type EWSConfig struct {
 type EWSAuthorizer struct {
 	org      string
 	ac       *accessctl.Policy
-	roles    map[string]*Evaluator
 	verifier *Verifier
 }
 
@@ -51,33 +50,27 @@ func NewEWSAuthorizer(cfg EWSConfig) (*EWSAuthorizer, error) {
 		errs = append(errs, policy.Errorf(policy.ValidationException, "OrganizationID",
 			fmt.Sprintf("organization ID %q must match m-[0-9a-f]{32}", truncate(cfg.OrganizationID, 64))))
 	}
-	a := &EWSAuthorizer{org: cfg.OrganizationID, ac: cfg.AccessControl, roles: make(map[string]*Evaluator, len(cfg.Roles))}
+	a := &EWSAuthorizer{org: cfg.OrganizationID, ac: cfg.AccessControl}
+	roles := make(map[string]*Evaluator, len(cfg.Roles))
 	for i, r := range cfg.Roles {
 		switch {
 		case r == nil || r.ID() == "":
 			errs = append(errs, policy.Errorf(policy.ValidationException, fmt.Sprintf("Roles[%d]", i), "a compiled role with an ImpersonationRoleId is required"))
-		case a.roles[r.ID()] != nil:
+		case roles[r.ID()] != nil:
 			errs = append(errs, policy.Errorf(policy.ValidationException, fmt.Sprintf("Roles[%d]", i), fmt.Sprintf("duplicate role ID %q", r.ID())))
 		default:
-			a.roles[r.ID()] = r
+			roles[r.ID()] = r
 		}
 	}
-	v, err := NewVerifier(cfg.Keys, VerifierOptions{
-		Clock:  cfg.Clock,
-		Leeway: cfg.Leeway,
-		RoleExists: func(org, role string) bool {
-			return org == a.org && a.roles[role] != nil
-		},
-	})
+	// The verifier checks that the token's role is one of these (of this
+	// organization) on the token's bytes, and hands back the compiled role.
+	v, err := newVerifier(cfg.Keys, VerifierOptions{Clock: cfg.Clock, Leeway: cfg.Leeway}, roles, a.org)
 	if err != nil {
 		errs = append(errs, policy.Errors(err)...)
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	// The same check as RoleExists, on the token's bytes, without
-	// allocating: the role ID Verify returns is the compiled role's own.
-	v.roles, v.rolesOrg = a.roles, a.org
 	a.verifier = v
 	return a, nil
 }
@@ -153,13 +146,12 @@ func (a *EWSAuthorizer) Authorize(token string, ip netip.Addr, target string) EW
 		d.TokenErr, d.Failed = errNoAuthorizer, StepToken
 		return d
 	}
-	claims, err := a.verifier.Verify(token, a.org)
+	claims, role, err := a.verifier.verify(token, a.org)
 	if err != nil {
 		d.TokenErr, d.Failed = err, StepToken
 		return d
 	}
 	d.Claims = claims
-	role := a.roles[claims.RoleID] // present: RoleExists checked it
 	d.Type = role.Type()
 	d.AccessControl, d.AccessControlErr = a.ac.Decide(accessctl.Request{IP: ip, Action: accessctl.EWS, ImpersonationRoleID: claims.RoleID})
 	acOK := d.AccessControlErr == nil && d.AccessControl.Effect == policy.Allow

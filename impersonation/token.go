@@ -645,10 +645,10 @@ type Verifier struct {
 	clock      func() time.Time
 	leeway     time.Duration
 	roleExists func(orgID, roleID string) bool
-	// roles, when set (by NewEWSAuthorizer, for organization rolesOrg),
+	// roles, for an EWSAuthorizer's verifier (of organization rolesOrg),
 	// replaces roleExists: the token's role ID is looked up as bytes (a
 	// map index by string(b) does not allocate, and b does not escape as it
-	// would into a function value) and the compiled role's own ID returned.
+	// would into a function value), and the compiled role is returned.
 	roles    map[string]*Evaluator
 	rolesOrg string
 }
@@ -657,6 +657,12 @@ type Verifier struct {
 // nil ring, a nil RoleExists or a Leeway outside 0–TokenMaxLeeway is a
 // ValidationException.
 func NewVerifier(ring *KeyRing, opts VerifierOptions) (*Verifier, error) {
+	return newVerifier(ring, opts, nil, "")
+}
+
+// newVerifier is NewVerifier; with roles (an EWSAuthorizer's compiled
+// roles, of organization org) it needs no RoleExists.
+func newVerifier(ring *KeyRing, opts VerifierOptions, roles map[string]*Evaluator, org string) (*Verifier, error) {
 	var errs policy.ErrorList
 	if ring == nil || ring.current == nil {
 		errs = append(errs, &policy.Error{Code: policy.ValidationException, Path: "KeyRing", Message: "a key ring from NewKeyRing is required"})
@@ -665,14 +671,14 @@ func NewVerifier(ring *KeyRing, opts VerifierOptions) (*Verifier, error) {
 		errs = append(errs, &policy.Error{Code: policy.ValidationException, Path: "Leeway",
 			Message: fmt.Sprintf("the leeway must be between 0 and %v", TokenMaxLeeway)})
 	}
-	if opts.RoleExists == nil {
+	if opts.RoleExists == nil && roles == nil {
 		errs = append(errs, &policy.Error{Code: policy.ValidationException, Path: "RoleExists",
 			Message: "a RoleExists function is required, so that tokens of deleted roles do not verify"})
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	v := &Verifier{ring: ring, clock: opts.Clock, leeway: opts.Leeway, roleExists: opts.RoleExists}
+	v := &Verifier{ring: ring, clock: opts.Clock, leeway: opts.Leeway, roleExists: opts.RoleExists, roles: roles, rolesOrg: org}
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -680,16 +686,17 @@ func NewVerifier(ring *KeyRing, opts VerifierOptions) (*Verifier, error) {
 }
 
 // role returns the ID of the token's role (verified, of organization orgID)
-// and whether the role still exists.
-func (v *Verifier) role(orgID string, role []byte) (string, bool) {
+// and whether the role still exists; for an EWSAuthorizer's verifier also
+// the compiled role, whose own ID string is returned.
+func (v *Verifier) role(orgID string, role []byte) (string, *Evaluator, bool) {
 	if v.roles != nil {
 		if r := v.roles[string(role)]; r != nil && orgID == v.rolesOrg {
-			return r.ID(), true
+			return r.ID(), r, true
 		}
-		return "", false
+		return "", nil, false
 	}
 	id := string(role)
-	return id, v.roleExists(orgID, id)
+	return id, nil, v.roleExists(orgID, id)
 }
 
 // TokenClaims are what a verified token says.
@@ -715,36 +722,43 @@ type TokenClaims struct {
 // A verified token is a bearer credential until it expires: Verify does not
 // remember tokens, so it does not stop replays within the 900 seconds.
 func (v *Verifier) Verify(token, orgID string) (TokenClaims, error) {
+	claims, _, err := v.verify(token, orgID)
+	return claims, err
+}
+
+// verify is Verify; an EWSAuthorizer's verifier also returns the token's
+// compiled role (nil otherwise).
+func (v *Verifier) verify(token, orgID string) (TokenClaims, *Evaluator, error) {
 	// Structure: length, characters, "v1." payload "." mac.
 	if len(token) > TokenMaxLen || !strings.HasPrefix(token, tokPrefix) || !tokPrintable(token) {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	dot := strings.IndexByte(token[len(tokPrefix):], '.')
 	if dot < tokMinPayload64 || dot > tokMaxPayload64 {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	signed := token[:len(tokPrefix)+dot]
 	mac64 := token[len(signed)+1:]
 	if len(mac64) != tokMACLen64 {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	var payload [tokMaxPayload]byte
 	n, ok := tokDecode(payload[:], signed[len(tokPrefix):])
 	if !ok {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	var got [tokMACLen]byte
 	if m, ok := tokDecode(got[:], mac64); !ok || m != tokMACLen {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	p := payload[:n]
 	// Only the version and the key ID are read before the MAC check.
 	if p[0] != tokVersion {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	kl := int(p[1])
 	if kl == 0 || kl > KeyMaxIDLen || len(p) < 2+kl {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	key := v.ring.lookup(p[2 : 2+kl])
 	known := key != nil
@@ -754,41 +768,41 @@ func (v *Verifier) Verify(token, orgID string) (TokenClaims, error) {
 	var want [tokMACLen]byte
 	key.mac(&want, signed)
 	if !hmac.Equal(got[:], want[:]) || !known {
-		return TokenClaims{}, tokErrBadSignature
+		return TokenClaims{}, nil, tokErrBadSignature
 	}
 
 	// The MAC matched: the claims are the issuer's. Check them anyway.
 	c := p[2+kl:]
 	if len(c) < tokOrgLen+1 {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	var org [tokOrgLen]byte
 	copy(org[:], c)
 	rl := int(c[tokOrgLen])
 	c = c[tokOrgLen+1:]
 	if len(c) != rl+8+8+tokIDLen || !tokValidRoleID(c[:rl]) {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	role := c[:rl]
 	iat := int64(binary.BigEndian.Uint64(c[rl:]))
 	exp := int64(binary.BigEndian.Uint64(c[rl+8:]))
 	if iat < 0 || exp <= iat || exp-iat > TokenExpiresIn {
-		return TokenClaims{}, tokErrMalformed
+		return TokenClaims{}, nil, tokErrMalformed
 	}
 	if !tokOrgIs(orgID, &org) {
-		return TokenClaims{}, tokErrWrongOrg
+		return TokenClaims{}, nil, tokErrWrongOrg
 	}
 	now := v.clock()
 	issuedAt, expiresAt := time.Unix(iat, 0).UTC(), time.Unix(exp, 0).UTC()
 	if !now.Before(expiresAt) {
-		return TokenClaims{}, tokErrExpired
+		return TokenClaims{}, nil, tokErrExpired
 	}
 	if issuedAt.After(now.Add(v.leeway)) {
-		return TokenClaims{}, tokErrNotYetValid
+		return TokenClaims{}, nil, tokErrNotYetValid
 	}
-	roleID, ok := v.role(orgID, role)
+	roleID, ev, ok := v.role(orgID, role)
 	if !ok {
-		return TokenClaims{}, tokErrRoleDeleted
+		return TokenClaims{}, nil, tokErrRoleDeleted
 	}
 	claims := TokenClaims{
 		OrganizationID: orgID, // equal to the token's organization, checked above
@@ -798,5 +812,5 @@ func (v *Verifier) Verify(token, orgID string) (TokenClaims, error) {
 		ExpiresAt:      expiresAt,
 	}
 	copy(claims.TokenID[:], c[rl+16:])
-	return claims, nil
+	return claims, ev, nil
 }
