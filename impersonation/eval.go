@@ -290,8 +290,8 @@ func (e *Evaluator) idOf(k uint16, target string) string {
 // Evaluate does not allocate when matched has room for the role's rules
 // (reuse one slice per goroutine: `typ, eff, m, err = ev.Evaluate(t, m[:0])`)
 // and the directory's Lookup does not allocate (a [policy.MemDirectory] does
-// not for ASCII targets, the only ones the wire allows). It costs one Lookup, one small-table lookup and the copy of at most
-// ten MatchedRules. With a *[policy.MemDirectory], a target written exactly
+// not for ASCII targets, the only ones the wire allows). It costs one
+// Lookup, one small-table lookup and the copy of at most ten MatchedRules. With a *[policy.MemDirectory], a target written exactly
 // as the directory keys one of the role's own (ENABLED) users — the ID, or a
 // lower-case email, alias or user name — is answered from a table compiled
 // with the role, without touching the directory; any other target costs one

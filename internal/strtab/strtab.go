@@ -162,17 +162,15 @@ const (
 	k8 = 0x589965cc75374cc3
 )
 
-// hash8 hashes the n ≥ 8 bytes at p under seed, whole. Up to 16 bytes it is
-// hashEnds; up to 64 it folds two or four independent multiply-and-fold
-// steps (mum) over 16-byte pieces that cover the key (the first and last
-// pieces, overlapping for keys between the sizes), so that the latency of a
-// lookup's hash is about one multiplication; longer keys first chain a step
-// per 16 bytes. Every byte and n count. Get inlines the cases up to 64 bytes.
+// hash8 hashes the n > 16 bytes at p under seed, whole (its callers hash
+// shorter keys with hashEnds). Up to 64 bytes it folds two or four
+// independent multiply-and-fold steps (mum) over 16-byte pieces that cover
+// the key (the first and last pieces, overlapping for keys between the
+// sizes), so that the latency of a lookup's hash is about one
+// multiplication; longer keys first chain a step per 16 bytes. Every byte
+// and n count. Get inlines the cases up to 64 bytes.
 func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
-	switch {
-	case n <= 16:
-		return hashEnds(load64(p, 0), load64(p, n-8), seed, n)
-	case n <= 32:
+	if n <= 32 {
 		return mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
 	}
 	h := seed
