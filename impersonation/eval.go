@@ -2,9 +2,9 @@ package impersonation
 
 import (
 	"fmt"
-	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"math/bits"
 
+	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
