@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -70,7 +71,13 @@ func (p *Policy) locateFast(r *Request) (ipLabel, paOff uint32, err error) {
 // out inline.
 func (p *Policy) quickPrincipal(user, role string, a Action) (pi int32, ok bool) {
 	if role == "" && user != "" {
-		if pi, ok = p.users.Get(user); !ok {
+		var res strtab.Result
+		if pi, res = p.users.Lookup(user); res == strtab.Slow {
+			pi, ok = p.users.Get(user)
+		} else {
+			ok = res == strtab.Hit
+		}
+		if !ok {
 			pi, ok = p.other[kindUser], p.dir == nil
 		}
 	} else if user == "" && role != "" && a == EWS {
@@ -99,7 +106,14 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		var pi int32
 		ok := false
 		if r.ImpersonationRoleID == "" && r.UserID != "" {
-			if pi, ok = p.users.Get(r.UserID); !ok {
+			// strtab's Get, written out around its frameless Lookup.
+			var res strtab.Result
+			if pi, res = p.users.Lookup(r.UserID); res == strtab.Slow {
+				pi, ok = p.users.Get(r.UserID)
+			} else {
+				ok = res == strtab.Hit
+			}
+			if !ok {
 				pi, ok = p.other[kindUser], p.dir == nil
 			}
 		} else if r.UserID == "" && r.ImpersonationRoleID != "" && r.Action == EWS {

@@ -14,6 +14,7 @@ import (
 func forge(k, q string, full bool) Table {
 	t := FromPairs([]string{k}, []int32{7})
 	t.full = full
+	t.setFastLim()
 	for i := range t.slots {
 		t.slots[i] = slot{}
 	}
@@ -109,4 +110,57 @@ func TestNearMissTablesEqualMap(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Lookup answers exactly the keys of 8 to 64 bytes of a table that is
+// neither empty nor hashed with maphash, as Get does, and returns Slow for
+// every other key (the callers that write Get out around it rely on both).
+func TestLookupCoversItsKeys(t *testing.T) {
+	var keys []string
+	var vals []int32
+	for n := 1; n <= 80; n++ {
+		keys = append(keys, strings.Repeat("k", n))
+		vals = append(vals, int32(n))
+	}
+	tabs := map[string]Table{"zero": {}, "empty": FromPairs(nil, nil), "ends": FromPairs(keys, vals)}
+	whole := FromPairs(keys, vals)
+	whole.ends = false
+	rebuild(&whole, keys, vals)
+	tabs["whole"] = whole
+	full := FromPairs(keys, vals)
+	full.full = true
+	rebuild(&full, keys, vals)
+	tabs["full"] = full
+	for name, tab := range tabs {
+		for n := 0; n <= 81; n++ {
+			for _, k := range []string{strings.Repeat("k", n), strings.Repeat("x", n)} {
+				v, r := tab.Lookup(k)
+				gv, gok := tab.Get(k)
+				wantSlow := n < 8 || n > 64 || len(tab.slots) == 0 || tab.full
+				switch {
+				case (r == Slow) != wantSlow:
+					t.Fatalf("%s: Lookup(%d bytes) = %v, want Slow %v", name, n, r, wantSlow)
+				case r != Slow && (v != gv || (r == Hit) != gok):
+					t.Fatalf("%s: Lookup(%q) = %d, %v; Get = %d, %v", name, k, v, r, gv, gok)
+				case name != "zero" && name != "empty" && n >= 1 && n <= 80 && k[0] == 'k' && (!gok || gv != int32(n)):
+					t.Fatalf("%s: Get(%q) = %d, %v", name, k, gv, gok)
+				}
+			}
+		}
+	}
+}
+
+// rebuild places keys afresh under t's layout flags (hash by ends or whole,
+// or maphash), as FromPairs does.
+func rebuild(t *Table, keys []string, vals []int32) {
+	t.slots = make([]slot, len(t.slots))
+	for j, k := range keys {
+		h := t.hash(k)
+		i := h >> t.shift
+		for t.slots[i].key != "" {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = slot{key: k, tag: uint32(h), val: vals[j]}
+	}
+	t.setFastLim()
 }

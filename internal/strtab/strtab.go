@@ -35,7 +35,11 @@ type Table struct {
 	seed  uint64
 	ends  bool // hash only the first and last 8 bytes of keys longer than 16 (small tables whose keys that spreads)
 	full  bool // hash whole keys with maphash
-	mseed maphash.Seed
+	// fastLim gates Lookup: a key of n bytes takes it when
+	// uint(n-8) < fastLim, that is 8 <= n <= 64 in a table that is neither
+	// empty nor full (0 sends every key to getSlow).
+	fastLim uint
+	mseed   maphash.Seed
 }
 
 type slot struct {
@@ -107,6 +111,7 @@ func FromPairs(keys []string, vals []int32) Table {
 			total += probe
 		}
 		if t.full || longest <= longestOK && total <= 2*n {
+			t.setFastLim()
 			return t
 		}
 		// An unlucky seed clusters keys now and then: try others, then
@@ -116,6 +121,14 @@ func FromPairs(keys []string, vals []int32) Table {
 			continue
 		}
 		t.full = attempt >= 3
+	}
+}
+
+// setFastLim sets fastLim from the layout.
+func (t *Table) setFastLim() {
+	t.fastLim = 0
+	if len(t.slots) > 0 && !t.full {
+		t.fastLim = 64 - 8 + 1
 	}
 }
 
@@ -168,7 +181,7 @@ const (
 // the key (the first and last pieces, overlapping for keys between the
 // sizes), so that the latency of a lookup's hash is about one
 // multiplication; longer keys first chain a step per 16 bytes. Every byte
-// and n count. Get inlines the cases up to 64 bytes.
+// and n count. Lookup inlines the cases up to 64 bytes.
 func hash8(p unsafe.Pointer, n int, seed uint64) uint64 {
 	if n <= 32 {
 		return mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
@@ -212,17 +225,37 @@ func load64(p unsafe.Pointer, off int) uint64 { return *(*uint64)(unsafe.Add(p, 
 func load32(p unsafe.Pointer, off int) uint32 { return *(*uint32)(unsafe.Add(p, off)) }
 
 // Get returns the value of key s: one hash and typically one key comparison;
-// it does not allocate. Keys of 8 bytes or more, the common case, take a path
-// without calls.
+// it does not allocate. Keys of 8 to 64 bytes, the common case, take
+// [Table.Lookup], which makes no calls; others take a slower path.
 func (t *Table) Get(s string) (int32, bool) {
+	v, r := t.Lookup(s)
+	if r != Slow {
+		return v, r == Hit
+	}
+	return t.getSlow(s)
+}
+
+// Result is the outcome of [Table.Lookup].
+type Result uint8
+
+// Results of Lookup.
+const (
+	Miss Result = iota // no such key
+	Hit                // the key's value was returned
+	Slow               // Lookup does not handle the key: call Get
+)
+
+// Lookup is Get's path without calls, for keys of 8 to 64 bytes in a table
+// that is neither empty nor hashed with maphash; for any other key it
+// returns Slow, and the caller calls Get. Calling nothing, it runs without a
+// stack frame, spills or stack check, which a hot caller that handles Slow
+// out of line saves on every lookup.
+func (t *Table) Lookup(s string) (int32, Result) {
 	n := len(s)
-	if n < 8 || t.full {
-		return t.getSlow(s)
+	if uint(n)-8 >= t.fastLim {
+		return 0, Slow
 	}
-	if len(t.slots) == 0 {
-		return 0, false
-	}
-	// hash8, inline up to 64 bytes.
+	// t.hash for 8 <= n <= 64, with hash8 inline.
 	p := unsafe.Pointer(unsafe.StringData(s))
 	var h uint64
 	switch seed := t.seed; {
@@ -230,38 +263,49 @@ func (t *Table) Get(s string) (int32, bool) {
 		h = hashEnds(load64(p, 0), load64(p, n-8), seed, n)
 	case n <= 32:
 		h = mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, n-16)^seed^k3, load64(p, n-8)^seed^uint64(n)^k4)
-	case n <= 64:
+	default:
 		h = mum(load64(p, 0)^seed^k1, load64(p, 8)^seed^k2) ^ mum(load64(p, 16)^seed^k3, load64(p, 24)^seed^k4) ^
 			mum(load64(p, n-32)^seed^k5, load64(p, n-24)^seed^k6) ^ mum(load64(p, n-16)^seed^k7, load64(p, n-8)^seed^uint64(n)^k8)
-	default:
-		h = hash8(p, n, seed)
 	}
 	tag := uint32(h)
+	base := unsafe.Pointer(unsafe.SliceData(t.slots))
 	for i := h >> (t.shift & 63); ; i = (i + 1) & t.mask {
-		e := &t.slots[i]
+		// i <= mask < len(slots): the slot is in bounds.
+		e := (*slot)(unsafe.Add(base, uintptr(i)*unsafe.Sizeof(slot{})))
 		if e.tag == tag && len(e.key) == n {
-			// Compare 16 bytes per step, the last step overlapping (for
-			// n < 16 the two 8-byte halves overlap instead), without
-			// calling the runtime's memequal.
+			// Compare in 8-byte words, straight through (pieces overlapping
+			// for lengths between the sizes), without calling the
+			// runtime's memequal.
 			q := unsafe.Pointer(unsafe.StringData(e.key))
-			off := 0
-			for ; off < n-16; off += 16 {
-				if (load64(p, off)^load64(q, off))|(load64(p, off+8)^load64(q, off+8)) != 0 {
-					goto next
-				}
+			var d uint64
+			switch {
+			case n <= 16:
+				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, n-8) ^ load64(q, n-8))
+			case n <= 32:
+				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, 8) ^ load64(q, 8)) |
+					(load64(p, n-16) ^ load64(q, n-16)) | (load64(p, n-8) ^ load64(q, n-8))
+			case n <= 48:
+				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, 8) ^ load64(q, 8)) |
+					(load64(p, 16) ^ load64(q, 16)) | (load64(p, 24) ^ load64(q, 24)) |
+					(load64(p, n-16) ^ load64(q, n-16)) | (load64(p, n-8) ^ load64(q, n-8))
+			default:
+				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, 8) ^ load64(q, 8)) |
+					(load64(p, 16) ^ load64(q, 16)) | (load64(p, 24) ^ load64(q, 24)) |
+					(load64(p, n-32) ^ load64(q, n-32)) | (load64(p, n-24) ^ load64(q, n-24)) |
+					(load64(p, n-16) ^ load64(q, n-16)) | (load64(p, n-8) ^ load64(q, n-8))
 			}
-			if off = max(n-16, 0); (load64(p, off)^load64(q, off))|(load64(p, n-8)^load64(q, n-8)) == 0 {
-				return e.val, true
+			if d == 0 {
+				return e.val, Hit
 			}
 		}
-	next:
 		if e.key == "" {
-			return 0, false
+			return 0, Miss
 		}
 	}
 }
 
-// getSlow is Get for short keys and for tables that hash with maphash.
+// getSlow is Get for the keys Lookup leaves: shorter than 8 bytes or longer
+// than 64, and any key of an empty table or one that hashes with maphash.
 func (t *Table) getSlow(s string) (int32, bool) {
 	n := len(s)
 	if len(t.slots) == 0 || n == 0 {
