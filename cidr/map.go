@@ -124,9 +124,12 @@ func (m *Map) Intervals() iter.Seq[Interval] {
 }
 
 // buildIndex builds the first-level bucket index over the top k address
-// bits, k = ceil(log2(NumIntervals)) clamped to [1, maxIndexBits], so that the index
-// has fewer than 2*NumIntervals+2 entries and a bucket holds about one
-// interval start on average.
+// bits. With k0 = ceil(log2(NumIntervals)), at least 1, a large map takes
+// k = k0 (at most maxIndexBits): fewer than 2*NumIntervals+2 entries, about
+// one interval start per bucket. A small map takes two bits more, up to
+// smallIndexBits (an index of at most 32 KiB): with about four buckets per
+// interval most buckets hold no start and answer a lookup directly, which
+// spares a lookup the binary search and its mispredicted branches.
 //
 // Bucket b spans intervals lo..lo+n, where lo contains its first address
 // and n counts the interval starts after that address in the bucket. Two
@@ -134,7 +137,8 @@ func (m *Map) Intervals() iter.Seq[Interval] {
 // bucket, one accumulates lo. O(NumIntervals + 2^k).
 func (m *Map) buildIndex() {
 	ivs := m.ivs
-	k := min(max(bits.Len(uint(len(ivs)-1)), 1), maxIndexBits)
+	k0 := max(bits.Len(uint(len(ivs)-1)), 1)
+	k := min(max(k0, min(k0+2, smallIndexBits)), maxIndexBits)
 	shift := uint(32 - k)
 	m.shift = uint8(shift)
 	index := make([]bucket, 1<<k)

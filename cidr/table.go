@@ -57,6 +57,10 @@ type bucket struct{ lo, n uint32 }
 // only by tables of more than 2^19 intervals).
 const maxIndexBits = 20
 
+// smallIndexBits caps the index of small maps, which take two bits more
+// than one bucket per interval, at 1<<12 entries (32 KiB).
+const smallIndexBits = 12
+
 // Build compiles ranges into a Table. Range i has ID i; the IDs a class lists
 // are ascending. A range with host bits set matches as its masked network.
 // Invalid (zero) Ranges are allowed, keep their ID, and contain nothing: their

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -432,17 +433,24 @@ func TestBuildSortFallback(t *testing.T) {
 }
 
 // TestTableIndexBound: the first-level index stays proportional to the
-// number of intervals (a store holds thousands of tables).
+// number of intervals (a store holds thousands of tables): about one bucket
+// per interval for large tables, about four for small ones, whose index
+// stays within 1<<smallIndexBits entries.
 func TestTableIndexBound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, n := range []int{0, 1, 2, 3, 10, 100, 1000, 50_000} {
+	for _, n := range []int{0, 1, 2, 3, 10, 100, 300, 1000, 3000, 50_000} {
 		tab := Build(randomRanges(rng, n))
-		if len(tab.lookup.index) > 2*tab.NumIntervals()+1 {
-			t.Errorf("%d ranges: index has %d entries for %d intervals", n, len(tab.lookup.index), tab.NumIntervals())
+		entries, ivs := len(tab.lookup.index), tab.NumIntervals()
+		k0 := max(bits.Len(uint(ivs-1)), 1)
+		switch {
+		case entries > 1<<maxIndexBits:
+			t.Errorf("%d ranges: index has %d entries", n, entries)
+		case k0+2 <= smallIndexBits && entries != 1<<(k0+2):
+			t.Errorf("%d ranges, %d intervals: index has %d entries, want %d (small)", n, ivs, entries, 1<<(k0+2))
+		case k0+2 > smallIndexBits && entries > max(1<<smallIndexBits, 2*ivs+1):
+			t.Errorf("%d ranges, %d intervals: index has %d entries", n, ivs, entries)
 		}
-		if len(tab.lookup.index) > 1<<maxIndexBits+1 {
-			t.Errorf("%d ranges: index has %d entries", n, len(tab.lookup.index))
-		}
+		t.Logf("%d ranges: %d intervals, index 2^%d", n, ivs, 32-tab.lookup.shift)
 	}
 }
 
