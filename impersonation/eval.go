@@ -247,7 +247,13 @@ func (e *Evaluator) classDir(target string) (uint16, string, error) {
 // general path must answer (a target the directory does not know or that is
 // not ENABLED: it reports the error).
 func (e *Evaluator) classMem(target string) (uint16, bool) {
-	if v, ok := e.local.Get(target); ok {
+	// strtab's Get, written out around its frameless Lookup.
+	v, r := e.local.Lookup(target)
+	if r == strtab.Slow {
+		if v, ok := e.local.Get(target); ok {
+			return uint16(v), true
+		}
+	} else if r == strtab.Hit {
 		return uint16(v), true
 	}
 	i, enabled, folded, ok := e.mem.Find(target)

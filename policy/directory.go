@@ -183,11 +183,18 @@ func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
 	if d == nil {
 		return 0, false, false, false
 	}
-	if v, ok := d.keys.Get(id); ok { // an exact ID, or a folded email/alias/name
+	// An exact ID, or a folded email/alias/name: strtab's Get, written out
+	// around its frameless Lookup.
+	v, r := d.keys.Lookup(id)
+	if r == strtab.Slow {
+		if v, ok = d.keys.Get(id); ok {
+			r = strtab.Hit
+		}
+	}
+	if r == strtab.Hit {
 		return int(v &^ flags), v&enabledFlag != 0, false, true
 	}
 	var buf [256]byte
-	var v int32
 	if len(id) <= len(buf) {
 		changed, ascii := fold.ASCIILower(buf[:], id)
 		switch {
