@@ -10,10 +10,11 @@
 // multiplications however long the key, and keeps that when its keys spread
 // under it; otherwise keys are hashed whole, in multiply-and-fold steps over
 // 16-byte pieces (independent steps up to 64 bytes, so a hash costs about one
-// multiplication of latency). Either way the table compares keys 16 bytes at
-// a time, in full, and keeps a
-// 32-bit tag of each key's hash in its slot so that most mismatches cost no
-// key comparison. Lookups of keys of 8 to 64 bytes make no calls. When
+// multiplication of latency). Either way the table compares keys in full, in
+// straight-line 8-byte words up to 64 bytes, and keeps a 32-bit tag of each
+// key's hash in its slot so that most mismatches cost no key comparison.
+// Lookups of keys of 8 to 64 bytes make no calls ([Table.Lookup] is a leaf
+// function: no stack frame). When
 // building finds long probe sequences under four seeds, the table hashes
 // with hash/maphash instead, so that a lookup probes few slots whatever keys
 // it holds.
