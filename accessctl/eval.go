@@ -72,10 +72,9 @@ func (p *Policy) locateFast(r *Request) (ipLabel, paOff uint32, err error) {
 func (p *Policy) quickPrincipal(user, role string, a Action) (pi int32, ok bool) {
 	if role == "" && user != "" {
 		var res strtab.Result
-		if pi, res = p.users.Lookup(user); res == strtab.Slow {
+		pi, res = p.users.Lookup(user)
+		if ok = res == strtab.Hit; res == strtab.Slow {
 			pi, ok = p.users.Get(user)
-		} else {
-			ok = res == strtab.Hit
 		}
 		if !ok {
 			pi, ok = p.other[kindUser], p.dir == nil
@@ -108,10 +107,9 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		if r.ImpersonationRoleID == "" && r.UserID != "" {
 			// strtab's Get, written out around its frameless Lookup.
 			var res strtab.Result
-			if pi, res = p.users.Lookup(r.UserID); res == strtab.Slow {
+			pi, res = p.users.Lookup(r.UserID)
+			if ok = res == strtab.Hit; res == strtab.Slow {
 				pi, ok = p.users.Get(r.UserID)
-			} else {
-				ok = res == strtab.Hit
 			}
 			if !ok {
 				pi, ok = p.other[kindUser], p.dir == nil

@@ -249,11 +249,11 @@ func (e *Evaluator) classDir(target string) (uint16, string, error) {
 func (e *Evaluator) classMem(target string) (uint16, bool) {
 	// strtab's Get, written out around its frameless Lookup.
 	v, r := e.local.Lookup(target)
+	hit := r == strtab.Hit
 	if r == strtab.Slow {
-		if v, ok := e.local.Get(target); ok {
-			return uint16(v), true
-		}
-	} else if r == strtab.Hit {
+		v, hit = e.local.Get(target)
+	}
+	if hit {
 		return uint16(v), true
 	}
 	i, enabled, folded, ok := e.mem.Find(target)

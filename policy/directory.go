@@ -186,12 +186,10 @@ func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
 	// An exact ID, or a folded email/alias/name: strtab's Get, written out
 	// around its frameless Lookup.
 	v, r := d.keys.Lookup(id)
-	if r == strtab.Slow {
-		if v, ok = d.keys.Get(id); ok {
-			r = strtab.Hit
-		}
+	if ok = r == strtab.Hit; r == strtab.Slow {
+		v, ok = d.keys.Get(id)
 	}
-	if r == strtab.Hit {
+	if ok {
 		return int(v &^ flags), v&enabledFlag != 0, false, true
 	}
 	var buf [256]byte
