@@ -145,29 +145,42 @@ func TestEndsHash(t *testing.T) {
 				for i := range keys {
 					keys[i], vals[i] = fmt.Sprintf(c.format, i), int32(i)
 				}
-				tb := FromPairs(keys, vals)
-				if tb.ends != c.ends || tb.full {
-					t.Errorf("%d keys: ends = %v, full = %v; want ends = %v", n, tb.ends, tb.full, c.ends)
+				// Each table has its own random seed, so one table's probe
+				// count is a random draw: at 1,000 keys random hashing
+				// averages about 0.48 extra probes per hit, and one table in
+				// a few hundred passes 0.8 (a seed that clusters these keys a
+				// little more is not a fault; FromPairs only rejects seeds
+				// past 2). The mean over tables is what shows the hash's
+				// quality.
+				const tables = 20
+				sum := 0.0
+				for range tables {
+					tb := FromPairs(keys, vals)
+					if tb.ends != c.ends || tb.full {
+						t.Fatalf("%d keys: ends = %v, full = %v; want ends = %v", n, tb.ends, tb.full, c.ends)
+					}
+					probes := 0
+					for i, k := range keys {
+						if v, ok := tb.Get(k); !ok || v != int32(i) {
+							t.Fatalf("Get(%q) = %d, %v", k, v, ok)
+						}
+						miss := []byte(k)
+						miss[len(miss)/2] ^= 0x40 // out of the keys' alphabet
+						if v, ok := tb.Get(string(miss)); ok {
+							t.Fatalf("Get(%q) = %d, true for a key not stored", miss, v)
+						}
+						for j := tb.hash(k) >> tb.shift; tb.slots[j].key != k; j = (j + 1) & tb.mask {
+							probes++
+						}
+					}
+					avg := float64(probes) / float64(n)
+					if avg > 2 { // FromPairs's guarantee
+						t.Errorf("%d keys: %.2f extra probes per hit", n, avg)
+					}
+					sum += avg
 				}
-				probes := 0
-				for i, k := range keys {
-					if v, ok := tb.Get(k); !ok || v != int32(i) {
-						t.Fatalf("Get(%q) = %d, %v", k, v, ok)
-					}
-					miss := []byte(k)
-					miss[len(miss)/2] ^= 0x40 // out of the keys' alphabet
-					if v, ok := tb.Get(string(miss)); ok {
-						t.Fatalf("Get(%q) = %d, true for a key not stored", miss, v)
-					}
-					for j := tb.hash(k) >> tb.shift; tb.slots[j].key != k; j = (j + 1) & tb.mask {
-						probes++
-					}
-				}
-				// FromPairs guarantees at most 2 on average; random
-				// hashing at this load averages about 0.4, which 1,000
-				// keys come close to.
-				if avg := float64(probes) / float64(n); avg > 2 || n >= 1000 && avg > 0.8 {
-					t.Errorf("%d keys: %.2f extra probes per hit", n, avg)
+				if mean := sum / tables; n >= 1000 && mean > 0.6 {
+					t.Errorf("%d keys: %.2f extra probes per hit, averaged over %d tables; random hashing gives about 0.48", n, mean, tables)
 				}
 			}
 		})
