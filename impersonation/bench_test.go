@@ -156,7 +156,15 @@ func BenchmarkDirectoryLookup(b *testing.B) {
 }
 
 // BenchmarkEvaluateParallel runs the fast path from GOMAXPROCS goroutines.
+//
+// Run it with a time -benchtime (the default), not a count: with a count
+// RunParallel hands out iterations one or two at a time through one shared
+// counter (golang/go#37996), which then dominates the time per op (see
+// accessctl's BenchmarkEvaluateParallel). It logs a warning when given a count.
 func BenchmarkEvaluateParallel(b *testing.B) {
+	if impersonation.CountBenchtime() {
+		b.Log("-benchtime is a count: RunParallel will hand out iterations one at a time (golang/go#37996); use a duration")
+	}
 	w := benchOnce()
 	ev, err := impersonation.Compile(w.role, w.dir)
 	if err != nil {
