@@ -232,10 +232,10 @@ func TestSemanticsB8_PooledMACsDoNotMix(t *testing.T) {
 	wg.Wait()
 }
 
-// TestSemanticsB8_LowLevelHelpersAgree: B8's character and encoding checks.
-// tokPrintable must agree with a byte-by-byte check, and tokDecode with
-// encoding/base64's strict RawURLEncoding (minus its skipping of CR and LF),
-// for strings drawn from the boundary bytes at every length and offset.
+// TestSemanticsB8_LowLevelHelpersAgree: B8's encoding check. tokDecode must
+// agree with encoding/base64's strict RawURLEncoding (minus its skipping of CR
+// and LF), for strings drawn from the boundary bytes at every length and
+// offset.
 func TestSemanticsB8_LowLevelHelpersAgree(t *testing.T) {
 	edge := []byte{0x00, 0x01, 0x0a, 0x0d, 0x1f, 0x20, 0x21, 0x22, 0x3d, 0x2d, 0x5f, 0x2b, 0x2f, 0x41, 0x61, 0x7a, 0x7d, 0x7e, 0x7f, 0x80, 0x81, 0xa0, 0xa1, 0xfe, 0xff}
 	alpha := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -250,15 +250,6 @@ func TestSemanticsB8_LowLevelHelpersAgree(t *testing.T) {
 			}
 		}
 		s := string(b)
-		want := true
-		for _, c := range b {
-			if c < 0x21 || c > 0x7e {
-				want = false
-			}
-		}
-		if got := tokPrintable(s); got != want {
-			t.Fatalf("tokPrintable(%q) = %v, want %v", s, got, want)
-		}
 		dst := make([]byte, rapid.IntRange(0, 70).Draw(t, "dst"))
 		got, ok := tokDecode(dst, s)
 		ref, err := base64.RawURLEncoding.Strict().DecodeString(s)
