@@ -447,29 +447,41 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 		return Decision{}, err
 	}
 	d := Decision{UserID: userID}
-	var anyDeny bool
 	if p.words == 1 {
-		// Straight from the bits, with slices of the final size.
+		// Straight from the bits, in one pass, into slices of the final size.
 		m := p.and1(ipLabel, paOff)
-		anyDeny = m&p.deny0 != 0
+		deciding := m
+		switch dm := m & p.deny0; {
+		case dm != 0:
+			d.Effect, d.Reason, deciding = policy.Deny, ExplicitDeny, dm
+		case m != 0:
+			d.Effect, d.Reason = policy.Allow, ExplicitAllow
+		default:
+			d.Effect, d.Reason = policy.Deny, ImplicitDeny
+		}
 		if m != 0 {
 			d.Matching = make([]Match, 0, bits.OnesCount64(m))
 		}
+		d.MatchedRules = make([]string, 0, bits.OnesCount64(deciding))
 		for ; m != 0; m &= m - 1 {
 			k := bits.TrailingZeros64(m)
 			d.Matching = append(d.Matching, Match{Name: p.names[k], Effect: p.rules[k].Effect})
+			if deciding&(1<<k) != 0 {
+				d.MatchedRules = append(d.MatchedRules, p.names[k])
+			}
 		}
-	} else {
-		var all []string
-		p.scanWide(ipLabel, paOff, &all, policy.Allow)
-		if len(all) > 0 {
-			d.Matching = make([]Match, 0, len(all))
-		}
-		for _, name := range all {
-			e := p.rules[p.index(name)].Effect
-			anyDeny = anyDeny || e == policy.Deny
-			d.Matching = append(d.Matching, Match{Name: name, Effect: e})
-		}
+		return d, nil
+	}
+	var anyDeny bool
+	var all []string
+	p.scanWide(ipLabel, paOff, &all, policy.Allow)
+	if len(all) > 0 {
+		d.Matching = make([]Match, 0, len(all))
+	}
+	for _, name := range all {
+		e := p.rules[p.index(name)].Effect
+		anyDeny = anyDeny || e == policy.Deny
+		d.Matching = append(d.Matching, Match{Name: name, Effect: e})
 	}
 	switch {
 	case anyDeny:

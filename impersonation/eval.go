@@ -2,7 +2,6 @@ package impersonation
 
 import (
 	"fmt"
-	"math/bits"
 
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"github.com/wmpolicy/wmpolicy/policy"
@@ -42,15 +41,17 @@ type Evaluator struct {
 	other     uint16           // the class of every user the rules do not name
 	classes   []class
 	matched   []MatchedRule // the classes' MatchedRules, back to back
+	matching  []Match       // the classes' matching rules (Decision.Matching), back to back
 	rules     []Match       // rule i as {ID, Name, Effect}, role order
 }
 
 // class is the precomputed answer for one group of target users.
 type class struct {
-	effect   policy.Effect
-	reason   Reason
-	matching uint16 // bit i set: rule i matches (B3)
-	off, end uint16 // MatchedRules are matched[off:end]
+	effect     policy.Effect
+	reason     Reason
+	matching   uint16 // bit i set: rule i matches (B3)
+	off, end   uint16 // MatchedRules are matched[off:end]
+	moff, mend uint16 // the matching rules are matching[moff:mend]
 }
 
 // Compile validates role (as [ValidateRole]: every problem, with its path) and
@@ -147,7 +148,8 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 	// (class len(named)), who is in no list.
 	e.other = uint16(len(named))
 	e.classes = make([]class, len(named)+1)
-	interned := map[uint16][2]uint16{} // deciding rules → matched[off:end]
+	interned := map[uint16][2]uint16{}  // deciding rules → matched[off:end]
+	minterned := map[uint16][2]uint16{} // matching rules → matching[moff:mend]
 	for k := range e.classes {
 		var c class
 		var deny uint16
@@ -182,6 +184,18 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 			interned[deciding] = span
 		}
 		c.off, c.end = span[0], span[1]
+		mspan, ok := minterned[c.matching]
+		if !ok {
+			mspan[0] = uint16(len(e.matching))
+			for i := range n {
+				if c.matching&(1<<i) != 0 {
+					e.matching = append(e.matching, e.rules[i])
+				}
+			}
+			mspan[1] = uint16(len(e.matching))
+			minterned[c.matching] = mspan
+		}
+		c.moff, c.mend = mspan[0], mspan[1]
 		e.classes[k] = c
 	}
 	return e, nil
@@ -357,15 +371,12 @@ func (e *Evaluator) Decide(target string) (Decision, error) {
 		Type:         e.role.Type,
 		Effect:       c.effect,
 		Reason:       c.reason,
-		MatchedRules: append([]MatchedRule{}, e.matched[c.off:c.end]...),
-		Matching:     make([]Match, 0, bits.OnesCount64(uint64(c.matching))),
+		MatchedRules: make([]MatchedRule, c.end-c.off),
+		Matching:     make([]Match, c.mend-c.moff),
 		UserID:       id,
 	}
-	for i, r := range e.rules {
-		if c.matching&(1<<i) != 0 {
-			d.Matching = append(d.Matching, r)
-		}
-	}
+	copy(d.MatchedRules, e.matched[c.off:c.end])
+	copy(d.Matching, e.matching[c.moff:c.mend])
 	return d, nil
 }
 
