@@ -434,21 +434,38 @@ func (p *Policy) appendNames(dst []string, word int, m uint64) []string {
 
 // Decide returns the full decision for a request: effect, reason, the deciding
 // rules (A7), every matching rule and the resolved user (A8). It allocates the
-// slices of its answer; use [Policy.Evaluate] on hot paths.
+// slices of its answer (MatchedRules is never nil; Matching is nil when no rule
+// matches); use [Policy.Evaluate] on hot paths, or [Policy.DecideTo] to reuse
+// a Decision's slices.
 func (p *Policy) Decide(r Request) (Decision, error) {
+	var d Decision
+	err := p.DecideTo(&d, r)
+	return d, err
+}
+
+// DecideTo is [Policy.Decide] writing its answer to *d, which it overwrites
+// entirely, and reusing the capacity of d's slices: once they have had room
+// for the policy's rules it allocates nothing. Keep no reference into d's
+// slices across calls. On error *d is the zero Decision but for its slices,
+// kept emptied. Safe for concurrent use, each goroutine with its own d.
+func (p *Policy) DecideTo(d *Decision, r Request) error {
+	matched, matching := d.MatchedRules[:0], d.Matching[:0]
 	if p == nil {
 		if _, err := r.check(); err != nil {
-			return Decision{}, err
+			*d = Decision{MatchedRules: matched, Matching: matching}
+			return err
 		}
-		return Decision{Effect: policy.Deny, Reason: ImplicitDeny, MatchedRules: []string{}}, nil
+		*d = Decision{Effect: policy.Deny, Reason: ImplicitDeny, MatchedRules: room(matched, 0), Matching: matching}
+		return nil
 	}
 	ipLabel, paOff, userID, err := p.locate(&r)
 	if err != nil {
-		return Decision{}, err
+		*d = Decision{MatchedRules: matched, Matching: matching}
+		return err
 	}
-	d := Decision{UserID: userID}
+	*d = Decision{UserID: userID}
 	if p.words == 1 {
-		// Straight from the bits, in one pass, into slices of the final size.
+		// Straight from the bits, in one pass.
 		m := p.and1(ipLabel, paOff)
 		deciding := m
 		switch dm := m & p.deny0; {
@@ -460,52 +477,62 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 			d.Effect, d.Reason = policy.Deny, ImplicitDeny
 		}
 		if m != 0 {
-			d.Matching = make([]Match, 0, bits.OnesCount64(m))
+			matching = room(matching, bits.OnesCount64(m))
 		}
-		d.MatchedRules = make([]string, 0, bits.OnesCount64(deciding))
+		matched = room(matched, bits.OnesCount64(deciding))
 		for ; m != 0; m &= m - 1 {
 			k := bits.TrailingZeros64(m)
-			d.Matching = append(d.Matching, Match{Name: p.names[k], Effect: p.rules[k].Effect})
+			matching = append(matching, Match{Name: p.names[k], Effect: p.rules[k].Effect})
 			if deciding&(1<<k) != 0 {
-				d.MatchedRules = append(d.MatchedRules, p.names[k])
+				matched = append(matched, p.names[k])
 			}
 		}
-		return d, nil
+		d.MatchedRules, d.Matching = matched, matching
+		return nil
 	}
-	var anyDeny bool
-	var all []string
+	// Every matching rule's name, into matched's memory; then the deciding
+	// ones, a subsequence, compacted in place.
+	all := matched
 	p.scanWide(ipLabel, paOff, &all, policy.Allow)
 	if len(all) > 0 {
-		d.Matching = make([]Match, 0, len(all))
+		matching = room(matching, len(all))
 	}
+	var anyDeny bool
 	for _, name := range all {
 		e := p.rules[p.index(name)].Effect
 		anyDeny = anyDeny || e == policy.Deny
-		d.Matching = append(d.Matching, Match{Name: name, Effect: e})
+		matching = append(matching, Match{Name: name, Effect: e})
 	}
 	switch {
 	case anyDeny:
 		d.Effect, d.Reason = policy.Deny, ExplicitDeny
-	case len(d.Matching) > 0:
+	case len(matching) > 0:
 		d.Effect, d.Reason = policy.Allow, ExplicitAllow
 	default:
 		d.Effect, d.Reason = policy.Deny, ImplicitDeny
 	}
 	n := 0
-	for _, m := range d.Matching {
-		if m.Effect == d.Effect {
+	for _, m := range matching {
+		if m.Effect == d.Effect && d.Reason != ImplicitDeny {
+			all[n] = m.Name
 			n++
 		}
 	}
-	d.MatchedRules = make([]string, 0, n)
-	if d.Reason != ImplicitDeny {
-		for _, m := range d.Matching {
-			if m.Effect == d.Effect {
-				d.MatchedRules = append(d.MatchedRules, m.Name)
-			}
-		}
+	d.MatchedRules, d.Matching = all[:n], matching
+	if d.MatchedRules == nil {
+		d.MatchedRules = []string{}
 	}
-	return d, nil
+	return nil
+}
+
+// room returns s emptied when it is non-nil with room for n elements, else
+// a new empty slice with room for n (non-nil, and without allocating when n
+// is 0).
+func room[T any](s []T, n int) []T {
+	if s == nil || cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // index returns the position of the named rule (names are sorted and unique).
