@@ -357,27 +357,50 @@ func (e *Evaluator) Effect(target string) (policy.Effect, error) {
 // Decide returns the full decision for target: the role's type, the effect,
 // the [Reason], the deciding rules (B4), every matching rule and the resolved
 // user ID. Errors are those of [Evaluator.Evaluate]. It allocates the slices
-// of its answer; use Evaluate on hot paths.
+// of its answer (never nil); use Evaluate on hot paths, or
+// [Evaluator.DecideTo] to reuse a Decision's slices.
 func (e *Evaluator) Decide(target string) (Decision, error) {
+	var d Decision
+	err := e.DecideTo(&d, target)
+	return d, err
+}
+
+// DecideTo is [Evaluator.Decide] writing its answer to *d, which it
+// overwrites entirely, and reusing the capacity of d's slices: once they have
+// had room for the role's rules it allocates nothing. Keep no reference into
+// d's slices across calls. On error *d is the zero Decision but for its
+// slices, kept emptied. Safe for concurrent use, each goroutine with its own d.
+func (e *Evaluator) DecideTo(d *Decision, target string) error {
+	matched, matching := d.MatchedRules[:0], d.Matching[:0]
 	if e == nil {
-		return Decision{}, errNoRole
+		*d = Decision{MatchedRules: matched, Matching: matching}
+		return errNoRole
 	}
 	k, id, err := e.class(target, true)
 	if err != nil {
-		return Decision{}, err
+		*d = Decision{MatchedRules: matched, Matching: matching}
+		return err
 	}
 	c := &e.classes[k]
-	d := Decision{
+	*d = Decision{
 		Type:         e.role.Type,
 		Effect:       c.effect,
 		Reason:       c.reason,
-		MatchedRules: make([]MatchedRule, c.end-c.off),
-		Matching:     make([]Match, c.mend-c.moff),
+		MatchedRules: append(room(matched, int(c.end-c.off)), e.matched[c.off:c.end]...),
+		Matching:     append(room(matching, int(c.mend-c.moff)), e.matching[c.moff:c.mend]...),
 		UserID:       id,
 	}
-	copy(d.MatchedRules, e.matched[c.off:c.end])
-	copy(d.Matching, e.matching[c.moff:c.mend])
-	return d, nil
+	return nil
+}
+
+// room returns s emptied when it is non-nil with room for n elements, else
+// a new empty slice with room for n (non-nil, and without allocating when n
+// is 0).
+func room[T any](s []T, n int) []T {
+	if s == nil || cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // GetImpersonationRoleEffect answers a request in the wire shapes (SEMANTICS

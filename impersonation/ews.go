@@ -138,24 +138,39 @@ type EWSDecision struct {
 // user name). It never returns Allowed with a failed step. Cost: one token
 // verification, one access-control decision and one role decision; it
 // allocates only their traces' slices (at most four allocations): the
-// verified role ID is the compiled role's own string. A nil *EWSAuthorizer denies every request:
-// Failed is StepToken and TokenErr says why.
+// verified role ID is the compiled role's own string. [EWSAuthorizer.AuthorizeTo]
+// reuses them instead. A nil *EWSAuthorizer denies every request: Failed is
+// StepToken and TokenErr says why.
 func (a *EWSAuthorizer) Authorize(token string, ip netip.Addr, target string) EWSDecision {
 	var d EWSDecision
+	a.AuthorizeTo(&d, token, ip, target)
+	return d
+}
+
+// AuthorizeTo is [EWSAuthorizer.Authorize] writing its answer to *d, which it
+// overwrites entirely, and reusing the capacity of the slices of d's two
+// traces (see [accessctl.Policy.DecideTo] and [Evaluator.DecideTo]): with one
+// EWSDecision reused per goroutine it allocates nothing. Keep no reference
+// into d's slices across calls.
+func (a *EWSAuthorizer) AuthorizeTo(d *EWSDecision, token string, ip netip.Addr, target string) {
+	*d = EWSDecision{
+		AccessControl: accessctl.Decision{MatchedRules: d.AccessControl.MatchedRules[:0], Matching: d.AccessControl.Matching[:0]},
+		Role:          Decision{MatchedRules: d.Role.MatchedRules[:0], Matching: d.Role.Matching[:0]},
+	}
 	if a == nil {
 		d.TokenErr, d.Failed = errNoAuthorizer, StepToken
-		return d
+		return
 	}
 	claims, role, err := a.verifier.verify(token, a.org)
 	if err != nil {
 		d.TokenErr, d.Failed = err, StepToken
-		return d
+		return
 	}
 	d.Claims = claims
 	d.Type = role.Type()
-	d.AccessControl, d.AccessControlErr = a.ac.Decide(accessctl.Request{IP: ip, Action: accessctl.EWS, ImpersonationRoleID: claims.RoleID})
+	d.AccessControlErr = a.ac.DecideTo(&d.AccessControl, accessctl.Request{IP: ip, Action: accessctl.EWS, ImpersonationRoleID: claims.RoleID})
 	acOK := d.AccessControlErr == nil && d.AccessControl.Effect == policy.Allow
-	d.Role, d.RoleErr = role.Decide(target)
+	d.RoleErr = role.DecideTo(&d.Role, target)
 	roleOK := d.RoleErr == nil && d.Role.Effect == policy.Allow
 	switch {
 	case !acOK:
@@ -165,5 +180,4 @@ func (a *EWSAuthorizer) Authorize(token string, ip netip.Addr, target string) EW
 	default:
 		d.Allowed = true
 	}
-	return d
 }

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/wmpolicy/wmpolicy/impersonation"
 )
 
 var sinkEWS bool
@@ -23,6 +25,24 @@ func BenchmarkEWSAuthorize(b *testing.B) {
 	for b.Loop() {
 		sinkEWS = a.Authorize(token, ip, "alice@example.com").Allowed
 	}
+}
+
+// BenchmarkEWSAuthorizeTo is BenchmarkEWSAuthorize into one reused
+// EWSDecision: the same decision and traces, without allocating.
+func BenchmarkEWSAuthorizeTo(b *testing.B) {
+	f := newEWSFixture(b)
+	a := f.authorizer(b, ewsNow.Add(time.Minute))
+	token := f.token(b, ewsOrg, ewsRoleID)
+	ip := netip.MustParseAddr("10.20.1.1")
+	var d impersonation.EWSDecision
+	if a.AuthorizeTo(&d, token, ip, "alice@example.com"); !d.Allowed {
+		b.Fatalf("not allowed: %+v", d)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.AuthorizeTo(&d, token, ip, "alice@example.com")
+	}
+	sinkEWS = d.Allowed
 }
 
 // An allowed decision allocates only its two traces' slices (the

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
 	"github.com/wmpolicy/wmpolicy/policy"
@@ -188,6 +190,7 @@ func TestNewEWSAuthorizerRefusesBadConfig(t *testing.T) {
 func TestSemanticsB9_PropConjunction(t *testing.T) {
 	f := newEWSFixture(t)
 	targets := []string{"alice", "BOB@example.com", "ceo", "gone", "nobody-here", "S-1-user-0000000001"}
+	var reused impersonation.EWSDecision
 	rapid.Check(t, func(t *rapid.T) {
 		rules := policytest.Rules(policytest.RuleOptions{MaxRules: 5, Roles: true}).Draw(t, "rules")
 		for i := range rules { // name our roles in the generated rules too
@@ -213,6 +216,12 @@ func TestSemanticsB9_PropConjunction(t *testing.T) {
 		target := rapid.SampledFrom(targets).Draw(t, "target")
 
 		d := a.Authorize(token, ip, target)
+		// AuthorizeTo into one EWSDecision reused across draws (its traces
+		// full of an earlier answer) says the same.
+		a.AuthorizeTo(&reused, token, ip, target)
+		if diff := cmp.Diff(d, reused, cmpopts.EquateEmpty(), sameError); diff != "" {
+			t.Fatalf("AuthorizeTo differs from Authorize (-Authorize +AuthorizeTo):\n%s", diff)
+		}
 
 		v, err := impersonation.NewVerifier(f.ring, impersonation.VerifierOptions{
 			Clock:      func() time.Time { return now },
@@ -255,5 +264,65 @@ func TestSemanticsB9_NilAuthorizerDenies(t *testing.T) {
 	var nilRing *impersonation.KeyRing
 	if id := nilRing.CurrentKeyID(); id != "" {
 		t.Fatalf("nil KeyRing's current key ID %q", id)
+	}
+}
+
+// sameError compares errors by their text (each call builds its own
+// *policy.Error values).
+var sameError = cmp.Comparer(func(a, b error) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error())
+})
+
+// Property: DecideTo into one Decision reused across targets gives what
+// Decide gives, error included, on random directories and roles.
+func TestPropDecideToEqualsDecide(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		dir := policytest.Directory().Draw(t, "directory")
+		role := policytest.Role(policytest.RoleOptions{Targets: policytest.UserName(dir)}).Draw(t, "role")
+		var ev *impersonation.Evaluator
+		if !rapid.Bool().Draw(t, "nil evaluator") {
+			var err error
+			if ev, err = impersonation.Compile(role, dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var d impersonation.Decision
+		for i := range 8 {
+			target := policytest.TargetUser(dir).Draw(t, "target")
+			want, wantErr := ev.Decide(target)
+			err := ev.DecideTo(&d, target)
+			if diff := cmp.Diff(wantErr, err, sameError); diff != "" {
+				t.Fatalf("target %d %q: errors differ (-Decide +DecideTo):\n%s", i, target, diff)
+			}
+			if diff := cmp.Diff(want, d, cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("target %d %q: DecideTo differs from Decide (-Decide +DecideTo):\n%s", i, target, diff)
+			}
+			if err == nil && (d.MatchedRules == nil || d.Matching == nil) {
+				t.Fatalf("target %d: DecideTo left a nil slice: %+v", i, d)
+			}
+		}
+	})
+}
+
+// AuthorizeTo with one EWSDecision reused allocates nothing once its traces
+// have had room (an allowed decision, with matched rules in both).
+func TestEWSAuthorizeToAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop the pooled HMAC states at random")
+	}
+	f := newEWSFixture(t)
+	a := f.authorizer(t, ewsNow.Add(time.Minute))
+	token := f.token(t, ewsOrg, ewsRoleID)
+	ip := netip.MustParseAddr("10.20.1.1")
+	var d impersonation.EWSDecision
+	a.AuthorizeTo(&d, token, ip, "alice@example.com")
+	if !d.Allowed || len(d.AccessControl.MatchedRules) == 0 || len(d.Role.MatchedRules) == 0 {
+		t.Fatalf("want an allowed decision with matched rules in both traces: %+v", d)
+	}
+	if n := testing.AllocsPerRun(200, func() { a.AuthorizeTo(&d, token, ip, "alice@example.com") }); n != 0 {
+		t.Errorf("AuthorizeTo allocates %v times, want 0", n)
+	}
+	if !d.Allowed {
+		t.Fatalf("not allowed after reuse: %+v", d)
 	}
 }
