@@ -70,3 +70,24 @@ func ExamplePolicy_Decide() {
 	//   DENY block-net
 	//   ALLOW default
 }
+
+// One Decision reused for many requests: DecideTo overwrites it and reuses its
+// slices, so a loop allocates nothing once they have room for the rules.
+func ExamplePolicy_DecideTo() {
+	p, _ := accessctl.Compile([]accessctl.Rule{
+		{Name: "default", Effect: policy.Allow},
+		{Name: "block-net", Effect: policy.Deny, IpRanges: []string{"198.51.100.0/24"}},
+	}, accessctl.Options{})
+	d := accessctl.Decision{MatchedRules: make([]string, 0, p.Len())}
+	for _, ip := range []string{"198.51.100.9", "192.0.2.1"} {
+		req := accessctl.Request{IP: netip.MustParseAddr(ip), Action: accessctl.IMAP, UserID: "S-1-5-21-0000000001"}
+		if err := p.DecideTo(&d, req); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(ip, d.Effect, d.Reason, d.MatchedRules, len(d.Matching))
+	}
+	// Output:
+	// 198.51.100.9 DENY explicit deny [block-net] 2
+	// 192.0.2.1 ALLOW explicit allow [default] 1
+}
