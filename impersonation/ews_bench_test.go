@@ -47,7 +47,8 @@ func BenchmarkEWSAuthorizeTo(b *testing.B) {
 
 // An allowed decision allocates only its two traces' slices (the
 // access-control and role decisions' MatchedRules and Matching): the
-// verified token's role ID is the compiled role's own string.
+// verified token's role ID is the compiled role's own string. Into a reused
+// decision it allocates nothing.
 func TestEWSAuthorizeAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop the pooled HMAC states at random")
@@ -62,5 +63,13 @@ func TestEWSAuthorizeAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(200, func() { sinkEWS = a.Authorize(token, ip, "alice@example.com").Allowed }); n > 4 {
 		t.Errorf("Authorize allocates %v times, want at most 4", n)
+	}
+	// AuthorizeTo into that decision, whose traces have had room, allocates
+	// nothing, and still allows.
+	if n := testing.AllocsPerRun(200, func() { a.AuthorizeTo(&d, token, ip, "alice@example.com") }); n != 0 {
+		t.Errorf("AuthorizeTo allocates %v times, want 0", n)
+	}
+	if !d.Allowed {
+		t.Fatalf("not allowed after reuse: %+v", d)
 	}
 }
