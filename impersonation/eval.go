@@ -42,16 +42,14 @@ type Evaluator struct {
 	classes   []class
 	matched   []MatchedRule // the classes' MatchedRules, back to back
 	matching  []Match       // the classes' matching rules (Decision.Matching), back to back
-	rules     []Match       // rule i as {ID, Name, Effect}, role order
 }
 
 // class is the precomputed answer for one group of target users.
 type class struct {
 	effect     policy.Effect
 	reason     Reason
-	matching   uint16 // bit i set: rule i matches (B3)
 	off, end   uint16 // MatchedRules are matched[off:end]
-	moff, mend uint16 // the matching rules are matching[moff:mend]
+	moff, mend uint16 // the matching rules (B3) are matching[moff:mend]
 }
 
 // Compile validates role (as [ValidateRole]: every problem, with its path) and
@@ -107,9 +105,9 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 		}
 		return m
 	}
-	e.rules = make([]Match, n)
+	rules := make([]Match, n) // rule i as {ID, Name, Effect}, role order
 	for i, r := range role.Rules {
-		e.rules[i] = Match{ImpersonationRuleId: r.ImpersonationRuleId, Name: r.Name, Effect: r.Effect}
+		rules[i] = Match{ImpersonationRuleId: r.ImpersonationRuleId, Name: r.Name, Effect: r.Effect}
 		conds[i] = sets{resolve(i, "TargetUsers", r.TargetUsers), resolve(i, "NotTargetUsers", r.NotTargetUsers)}
 	}
 	if len(errs) > 0 {
@@ -152,22 +150,22 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 	minterned := map[uint16][2]uint16{} // matching rules → matching[moff:mend]
 	for k := range e.classes {
 		var c class
-		var deny uint16
+		var matching, deny uint16 // bit i set: rule i matches (B3); and is a DENY rule
 		for i, s := range conds {
 			// A list that is present holds for user k when k is / is not in it;
 			// the "other" class is in no list.
 			if (s.target == nil || s.target[k]) && !s.notTarget[k] {
-				c.matching |= 1 << i
-				if e.rules[i].Effect == policy.Deny {
+				matching |= 1 << i
+				if rules[i].Effect == policy.Deny {
 					deny |= 1 << i
 				}
 			}
 		}
-		deciding := c.matching
+		deciding := matching
 		switch {
 		case deny != 0:
 			c.effect, c.reason, deciding = policy.Deny, ExplicitDeny, deny
-		case c.matching != 0:
+		case matching != 0:
 			c.effect, c.reason = policy.Allow, ExplicitAllow
 		default:
 			c.effect, c.reason = policy.Deny, ImplicitDeny
@@ -177,23 +175,23 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 			span[0] = uint16(len(e.matched))
 			for i := range n {
 				if deciding&(1<<i) != 0 {
-					e.matched = append(e.matched, MatchedRule{ImpersonationRuleId: e.rules[i].ImpersonationRuleId, Name: e.rules[i].Name})
+					e.matched = append(e.matched, MatchedRule{ImpersonationRuleId: rules[i].ImpersonationRuleId, Name: rules[i].Name})
 				}
 			}
 			span[1] = uint16(len(e.matched))
 			interned[deciding] = span
 		}
 		c.off, c.end = span[0], span[1]
-		mspan, ok := minterned[c.matching]
+		mspan, ok := minterned[matching]
 		if !ok {
 			mspan[0] = uint16(len(e.matching))
 			for i := range n {
-				if c.matching&(1<<i) != 0 {
-					e.matching = append(e.matching, e.rules[i])
+				if matching&(1<<i) != 0 {
+					e.matching = append(e.matching, rules[i])
 				}
 			}
 			mspan[1] = uint16(len(e.matching))
-			minterned[c.matching] = mspan
+			minterned[matching] = mspan
 		}
 		c.moff, c.mend = mspan[0], mspan[1]
 		e.classes[k] = c
