@@ -467,14 +467,11 @@ func (p *Policy) DecideTo(d *Decision, r Request) error {
 	if p.words == 1 {
 		// Straight from the bits, in one pass.
 		m := p.and1(ipLabel, paOff)
+		dm := m & p.deny0
+		d.Effect, d.Reason = outcome(dm != 0, m != 0)
 		deciding := m
-		switch dm := m & p.deny0; {
-		case dm != 0:
-			d.Effect, d.Reason, deciding = policy.Deny, ExplicitDeny, dm
-		case m != 0:
-			d.Effect, d.Reason = policy.Allow, ExplicitAllow
-		default:
-			d.Effect, d.Reason = policy.Deny, ImplicitDeny
+		if dm != 0 {
+			deciding = dm
 		}
 		if m != 0 {
 			matching = room(matching, bits.OnesCount64(m))
@@ -503,17 +500,10 @@ func (p *Policy) DecideTo(d *Decision, r Request) error {
 		anyDeny = anyDeny || e == policy.Deny
 		matching = append(matching, Match{Name: name, Effect: e})
 	}
-	switch {
-	case anyDeny:
-		d.Effect, d.Reason = policy.Deny, ExplicitDeny
-	case len(matching) > 0:
-		d.Effect, d.Reason = policy.Allow, ExplicitAllow
-	default:
-		d.Effect, d.Reason = policy.Deny, ImplicitDeny
-	}
-	n := 0
+	d.Effect, d.Reason = outcome(anyDeny, len(matching) > 0)
+	n := 0 // on an implicit deny nothing matched: none
 	for _, m := range matching {
-		if m.Effect == d.Effect && d.Reason != ImplicitDeny {
+		if m.Effect == d.Effect {
 			all[n] = m.Name
 			n++
 		}
@@ -523,6 +513,18 @@ func (p *Policy) DecideTo(d *Decision, r Request) error {
 		d.MatchedRules = []string{}
 	}
 	return nil
+}
+
+// outcome is A6's answer: DENY when a DENY rule matches, else ALLOW when any
+// rule matches, else the implicit DENY.
+func outcome(anyDeny, anyMatch bool) (policy.Effect, Reason) {
+	switch {
+	case anyDeny:
+		return policy.Deny, ExplicitDeny
+	case anyMatch:
+		return policy.Allow, ExplicitAllow
+	}
+	return policy.Deny, ImplicitDeny
 }
 
 // room returns s emptied when it is non-nil with room for n elements, else
