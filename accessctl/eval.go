@@ -54,10 +54,10 @@ func (p *Policy) locate(r *Request) (ipLabel, paOff uint32, userID string, err e
 // handled inline; anything else takes locate.
 func (p *Policy) locateFast(r *Request) (ipLabel, paOff uint32, err error) {
 	if r.IP.Is4() && r.Action.Valid() {
-		b := r.IP.As4() // the address first, as in Evaluate
-		ipLabel = p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
 		if pi, ok := p.quickPrincipal(r.UserID, r.ImpersonationRoleID, r.Action); ok {
-			return ipLabel, p.pa[int(pi)*NumActions+int(r.Action-1)], nil
+			b := r.IP.As4()
+			return p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])),
+				p.pa[int(pi)*NumActions+int(r.Action-1)], nil
 		}
 	}
 	ipLabel, paOff, _, err = p.locate(r)
