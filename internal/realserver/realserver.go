@@ -143,6 +143,9 @@ type Process struct {
 	err  error // set before done is closed
 
 	stopOnce sync.Once
+	// beforeStop, when set, asks the server to stop in its own way (a
+	// server whose master leaves the process group, like Postfix's).
+	beforeStop func()
 }
 
 // Start runs argv as a child process in its own process group and registers
@@ -153,6 +156,8 @@ func Start(t testing.TB, name, dir string, onLine func(string), argv ...string) 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A server's children may keep the output pipe open after it ended.
+	cmd.WaitDelay = 2 * time.Second
 	out := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -220,6 +225,9 @@ func (p *Process) Wait(d time.Duration) error {
 // process group. It is idempotent and waits for the end.
 func (p *Process) Stop() {
 	p.stopOnce.Do(func() {
+		if p.beforeStop != nil {
+			p.beforeStop()
+		}
 		if p.Exited() {
 			return
 		}

@@ -42,3 +42,28 @@ func TestStartNginx(t *testing.T) {
 		t.Fatalf("GET / = %d %q", resp.StatusCode, body)
 	}
 }
+
+// TestStartDovecot: Dovecot runs from a temporary directory; a known user
+// logs in over IMAP and POP3 from a 127.0.x.y address, a wrong user does not.
+func TestStartDovecot(t *testing.T) {
+	d := StartDovecot(t, DovecotConfig{Users: []string{"bob"}})
+	if r := CurlMail(t, "imap://"+d.IMAP+"/", "127.0.1.5", "bob"); r.Code != 0 {
+		t.Errorf("IMAP login as bob: %v", r)
+	}
+	if r := CurlMail(t, "pop3://"+d.POP3+"/", "127.0.1.5", "bob"); r.Code != 0 {
+		t.Errorf("POP3 login as bob: %v", r)
+	}
+	if r := CurlMail(t, "imap://"+d.IMAP+"/", "127.0.1.5", "nobody-here"); r.Code != 67 {
+		t.Errorf("IMAP login as an unknown user: %v, want exit 67", r)
+	}
+}
+
+// TestStartPostfix: Postfix runs from a temporary configuration directory
+// and authenticates through the harness's Dovecot.
+func TestStartPostfix(t *testing.T) {
+	d := StartDovecot(t, DovecotConfig{Users: []string{"bob"}, Auth: true})
+	p := StartPostfix(t, PostfixConfig{SASLPath: d.Auth})
+	if r := SwaksAuth(t, p.SMTP, "127.0.1.5", "bob", "someone@test.invalid"); r.Code != 0 {
+		t.Errorf("swaks as bob: %v", r)
+	}
+}
