@@ -124,7 +124,7 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), serveUsage)
 		for _, name := range names {
-			fmt.Fprintf(fs.Output(), "  --%-14s %s\n", name+" ADDR", serveListeners[name].usage)
+			fmt.Fprintf(fs.Output(), "  --%-18s %s\n", name+" ADDR", serveListeners[name].usage)
 		}
 		fmt.Fprintln(fs.Output(), "\nAll flags:")
 		fs.PrintDefaults()
