@@ -226,6 +226,9 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 		units = append(units, running{name, ln, unit})
 		log.Info("listening", "listener", name, "addr", ln.Addr().String())
 	}
+	// One record once every listener listens: what supervisors and tests
+	// wait for.
+	log.Info("serving", "listeners", enabled)
 
 	sigs := make(chan os.Signal, 4)
 	serveNotify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)

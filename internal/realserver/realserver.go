@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -329,80 +328,32 @@ type Wmpolicy struct {
 	addrs   map[string]string // listener name → address, from the "listening" records
 	records []map[string]any  // every JSON log record
 	changed chan struct{}     // closed and replaced at every record
+	serving chan struct{}     // closed at the "serving" record
+	served  bool
 }
 
 // StartWmpolicy builds the binary (once) and runs 'wmpolicy serve --log json'
-// with args. Every listener flag in args (--dovecot ADDR, --api ADDR, …) may
-// use port 0; StartWmpolicy waits for the "listening" log record of each
-// and Addr returns the actual address. The test fails if serve exits first or
-// does not listen within StartTimeout.
+// with args. Listener flags (--dovecot ADDR, …) may use port 0: StartWmpolicy
+// waits for serve's "serving" record, logged once every listener listens,
+// and Addr returns each listener's actual address from its "listening"
+// record. The test fails if serve exits first or does not serve within
+// StartTimeout.
 func StartWmpolicy(t testing.TB, args ...string) *Wmpolicy {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	w := &Wmpolicy{addrs: map[string]string{}, changed: make(chan struct{})}
-	want := listenerFlags(args)
+	w := &Wmpolicy{addrs: map[string]string{}, changed: make(chan struct{}), serving: make(chan struct{})}
 	argv := append([]string{bin, "serve", "--log", "json"}, args...)
 	w.Process = Start(t, "wmpolicy", dir, w.onLine, argv...)
-	deadline := time.After(StartTimeout)
-	for {
-		w.mu.Lock()
-		missing := []string{}
-		for _, name := range want {
-			if _, ok := w.addrs[name]; !ok {
-				missing = append(missing, name)
-			}
-		}
-		ch := w.changed
-		w.mu.Unlock()
-		if len(missing) == 0 {
-			return w
-		}
-		select {
-		case <-ch:
-		case <-w.done:
-			t.Fatalf("realserver: wmpolicy serve exited before listening (%v):\n%s", w.err, w.Output())
-		case <-deadline:
-			t.Fatalf("realserver: wmpolicy serve did not log listening for %v within %v:\n%s", missing, StartTimeout, w.Output())
-		}
+	select {
+	case <-w.serving:
+		return w
+	case <-w.done:
+		t.Fatalf("realserver: wmpolicy serve exited before serving (%v):\n%s", w.err, w.Output())
+	case <-time.After(StartTimeout):
+		t.Fatalf("realserver: wmpolicy serve did not log serving within %v:\n%s", StartTimeout, w.Output())
 	}
-}
-
-// listenerFlags returns the names of the address flags in args: every
-// "--NAME VALUE" or "--NAME=VALUE" whose NAME is not one of serve's
-// non-listener flags.
-func listenerFlags(args []string) []string {
-	nonListener := map[string]bool{"rules": true, "users": true, "poll": true, "state": true, "org": true, "log": true, "drain": true}
-	var names []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			continue
-		}
-		name := strings.TrimLeft(a, "-")
-		name, _, hasValue := strings.Cut(name, "=")
-		if !hasValue {
-			i++ // the flag's value
-		}
-		if !nonListener[name] && isListener(name) {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
-// Listeners are the address flags of 'wmpolicy serve'; the flags of each
-// listener start with its name ("dovecot-secret-header" belongs to
-// "dovecot").
-var Listeners = []string{"api", "dovecot", "postfix", "nginx-mail", "http-authz", "ews"}
-
-func isListener(name string) bool {
-	for _, l := range Listeners {
-		if name == l {
-			return true
-		}
-	}
-	return false
+	return nil
 }
 
 func (w *Wmpolicy) onLine(line string) {
@@ -412,6 +363,10 @@ func (w *Wmpolicy) onLine(line string) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if rec["msg"] == "serving" && !w.served {
+		w.served = true
+		close(w.serving)
+	}
 	if rec["msg"] == "listening" {
 		if name, ok := rec["listener"].(string); ok {
 			if addr, ok := rec["addr"].(string); ok {

@@ -5,9 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) {
@@ -16,13 +17,32 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestListenerFlags: StartWmpolicy waits for exactly the listeners named by
-// address flags, whichever form the flag takes.
-func TestListenerFlags(t *testing.T) {
-	got := listenerFlags([]string{"--rules", "r.json", "--users=u.json", "--dovecot", "127.0.0.1:0", "-postfix=127.0.0.1:0", "--dovecot-secret", "x", "--nginx-mail", ":0"})
-	want := []string{"dovecot", "postfix", "nginx-mail"}
-	if !slices.Equal(got, want) {
-		t.Errorf("listenerFlags = %v, want %v", got, want)
+// TestStartWmpolicy: serve runs from the built binary; the harness waits
+// for it to serve and knows each listener's port-0 address.
+func TestStartWmpolicy(t *testing.T) {
+	root := RepoRoot(t)
+	w := StartWmpolicy(t, "--rules", root+"/examples/org/rules.json", "--users", root+"/examples/org/users.json",
+		"--dovecot", "127.0.0.1:0", "--postfix", "127.0.0.1:0")
+	if w.Addr("dovecot") == "" || w.Addr("postfix") == "" {
+		t.Fatalf("addresses %q %q", w.Addr("dovecot"), w.Addr("postfix"))
+	}
+	resp, err := http.Post("http://"+w.Addr("dovecot")+"/?command=allow", "application/json",
+		strings.NewReader(`{"login":"bob","remote":"192.0.2.5","protocol":"imap"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != `{"status":0}` {
+		t.Fatalf("dovecot answer %q", body)
+	}
+	n := len(w.Records())
+	w.Signal(syscall.SIGTERM)
+	if err := w.Wait(15 * time.Second); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+	if recs := w.Records(); len(recs) <= n || recs[len(recs)-1]["msg"] != "stopped" {
+		t.Fatalf("last record %v, want stopped", recs[len(recs)-1])
 	}
 }
 
