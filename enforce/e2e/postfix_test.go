@@ -13,6 +13,7 @@ import (
 // the office and refused from elsewhere; with wmpolicy stopped AUTH is
 // refused (E3).
 func TestPostfixDovecotSASL(t *testing.T) {
+	realserver.RequireRoot(t, "postfix")
 	rules, users := rulesDir(t)
 	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--dovecot", "127.0.0.1:0")
 	d := realserver.StartDovecot(t, realserver.DovecotConfig{
@@ -48,6 +49,7 @@ func TestPostfixDovecotSASL(t *testing.T) {
 // delivered; with wmpolicy stopped every recipient is deferred with a 4xx
 // (E3).
 func TestPostfixPolicyService(t *testing.T) {
+	realserver.RequireRoot(t, "postfix")
 	rules, users := rulesDir(t)
 	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--postfix", "127.0.0.1:0")
 	d := realserver.StartDovecot(t, realserver.DovecotConfig{Users: mailUsers, Auth: true})

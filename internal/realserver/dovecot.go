@@ -69,13 +69,17 @@ func StartDovecot(t testing.TB, cfg DovecotConfig) *Dovecot {
 		t.Fatalf("realserver: %v", err)
 	}
 
-	loginUser, internalUser, uid, gid := "dovenull", "dovecot", "65534", "65534"
+	loginUser, internalUser, internalGroup, uid, gid := "dovenull", "dovecot", "dovecot", "65534", "65534"
 	if os.Geteuid() != 0 {
 		u, err := user.Current()
 		if err != nil {
 			t.Fatalf("realserver: %v", err)
 		}
-		loginUser, internalUser, uid, gid = u.Username, u.Username, u.Uid, u.Gid
+		g, err := user.LookupGroupId(u.Gid)
+		if err != nil {
+			t.Fatalf("realserver: %v", err)
+		}
+		loginUser, internalUser, internalGroup, uid, gid = u.Username, u.Username, g.Name, u.Uid, u.Gid
 	}
 	d := &Dovecot{IMAP: FreeAddr(t), POP3: FreeAddr(t)}
 	if cfg.Auth {
@@ -100,6 +104,7 @@ auth_verbose = yes
 auth_failure_delay = 0
 default_login_user = %[3]s
 default_internal_user = %[4]s
+default_internal_group = %[11]s
 first_valid_uid = 1
 passdb {
   driver = passwd-file
@@ -110,7 +115,12 @@ userdb {
   args = uid=%[6]s gid=%[7]s home=%[8]s/%%u
 }
 mail_location = maildir:~/Maildir
+# No chroot: an unprivileged Dovecot cannot chroot.
+service anvil {
+  chroot =
+}
 service imap-login {
+  chroot =
   inet_listener imap {
     port = %[9]s
   }
@@ -119,6 +129,7 @@ service imap-login {
   }
 }
 service pop3-login {
+  chroot =
   inet_listener pop3 {
     port = %[10]s
   }
@@ -126,7 +137,7 @@ service pop3-login {
     port = 0
   }
 }
-`, dir, port(d.IMAP), loginUser, internalUser, passwdFile, uid, gid, home, port(d.IMAP), port(d.POP3))
+`, dir, port(d.IMAP), loginUser, internalUser, passwdFile, uid, gid, home, port(d.IMAP), port(d.POP3), internalGroup)
 	if cfg.Auth {
 		fmt.Fprintf(&b, "service auth {\n  inet_listener auth-tcp {\n    address = 127.0.0.1\n    port = %s\n  }\n}\n", port(d.Auth))
 	}

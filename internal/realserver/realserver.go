@@ -68,7 +68,11 @@ func Require(t testing.TB, bin string) string {
 // and naming InstallScript.
 func Missing(t testing.TB, what string) {
 	t.Helper()
-	msg := fmt.Sprintf("%s: run %s (as root) to install the real servers the end-to-end tests need", what, InstallScript)
+	missing(t, fmt.Sprintf("%s: run %s (as root) to install the real servers the end-to-end tests need", what, InstallScript))
+}
+
+func missing(t testing.TB, msg string) {
+	t.Helper()
 	if InCI() {
 		t.Fatal(msg + " [CI is set: a missing server is a failure]")
 		return
@@ -81,7 +85,7 @@ func Missing(t testing.TB, what string) {
 func RequireRoot(t testing.TB, server string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		Missing(t, server+" must be started as root")
+		missing(t, fmt.Sprintf("%s must be started as root: run the tests as root (%s does)", server, InstallScript))
 	}
 }
 

@@ -83,6 +83,7 @@ func TestStartDovecot(t *testing.T) {
 // TestStartPostfix: Postfix runs from a temporary configuration directory
 // and authenticates through the harness's Dovecot.
 func TestStartPostfix(t *testing.T) {
+	RequireRoot(t, "postfix")
 	d := StartDovecot(t, DovecotConfig{Users: []string{"bob"}, Auth: true})
 	p := StartPostfix(t, PostfixConfig{SASLPath: d.Auth})
 	if r := SwaksAuth(t, p.SMTP, "127.0.1.5", "bob", "someone@test.invalid"); r.Code != 0 {
