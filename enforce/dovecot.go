@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 )
@@ -109,13 +112,12 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("missing or wrong API header", nil)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBody+1))
+	bp := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(bp)
+	body, err := readBody(r.Body, (*bp)[:0], h.opts.MaxBody)
+	*bp = body[:0]
 	if err != nil {
-		refuse("unreadable body", err)
-		return
-	}
-	if int64(len(body)) > h.opts.MaxBody {
-		refuse("body too large", errors.New("larger than the configured limit"))
+		refuse("unreadable or too large body", err)
 		return
 	}
 	var req dovecotRequest
@@ -127,7 +129,7 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("body is not a JSON object of string attributes", err)
 		return
 	}
-	switch r.URL.Query().Get("command") {
+	switch queryValue(r.URL.RawQuery, "command") {
 	case "allow":
 	case "report":
 		w.Write(dovecotAccept)
@@ -136,17 +138,69 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse("command is neither allow nor report", nil)
 		return
 	}
-	var a Answer
+	a := answerPool.Get().(*Answer)
+	defer answerPool.Put(a)
 	client, _ := netip.ParseAddr(req.Remote) // invalid: the Decider denies it (E2)
 	h.decide(ctx, Question{
 		Protocol: req.Protocol,
 		Client:   client,
 		Login:    req.Login,
 		Action:   protocolAction(req.Protocol, h.opts.POP3),
-	}, &a)
+	}, a)
 	if a.Allow {
 		w.Write(dovecotAccept)
 		return
 	}
 	w.Write(dovecotRefuse)
+}
+
+// bodyPool holds request body buffers; answerPool Answers whose Rules keep
+// their capacity, so that a decision allocates no rule list.
+var (
+	bodyPool   = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+	answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string, 0, 8)} }}
+)
+
+var errBodyTooLarge = errors.New("body larger than the configured limit")
+
+// readBody appends r's contents to buf, failing once they pass limit bytes.
+func readBody(r io.Reader, buf []byte, limit int64) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, errBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// queryValue returns the first value of key in a raw query string, decoded;
+// "" when absent or undecodable.
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			v, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+		return v
+	}
+	return ""
 }
