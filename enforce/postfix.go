@@ -55,8 +55,10 @@ type PostfixOptions struct {
 // Postfix then applies its default_action (E3).
 //
 // A PostfixPolicy is safe for concurrent use: ServeConn serves one
-// connection per call. Apart from the Decider's log record, a request is
-// decided without allocating except the login and address strings.
+// connection per call. Apart from the Decider's log record, a request whose
+// login and client are those of the connection's previous request (the
+// recipients of one SMTP session) is read and answered without allocating
+// (TestPostfixRequestAllocs).
 type PostfixPolicy struct {
 	d      *Decider
 	opts   PostfixOptions
@@ -133,7 +135,9 @@ func (h *PostfixPolicy) ServeConn(ctx context.Context, c net.Conn) {
 	}
 
 	var req postfixRequest
-	var a Answer
+	a := Answer{Rules: make([]string, 0, 8)}
+	var login, clientText string
+	var client netip.Addr
 	for {
 		if !setIdle(true) {
 			return
@@ -154,11 +158,19 @@ func (h *PostfixPolicy) ServeConn(ctx context.Context, c net.Conn) {
 		}
 		answer := postfixDunno
 		if len(req.sasl) > 0 {
-			client, _ := netip.ParseAddr(string(req.client)) // invalid: denied (E2)
+			// One SMTP session asks once per recipient with the same login
+			// and client: keep their strings and parsed address.
+			if string(req.sasl) != login {
+				login = string(req.sasl)
+			}
+			if string(req.client) != clientText {
+				clientText = string(req.client)
+				client, _ = netip.ParseAddr(clientText) // invalid: denied (E2)
+			}
 			h.decide(ctx, Question{
 				Protocol: "postfix",
 				Client:   client,
-				Login:    string(req.sasl),
+				Login:    login,
 				Action:   accessctl.SMTP,
 			}, &a)
 			if !a.Allow {

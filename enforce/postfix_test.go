@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -250,4 +251,24 @@ func FuzzPostfixRequest(f *testing.F) {
 			t.Fatalf("%q: %d answers for fewer requests", in, answers)
 		}
 	})
+}
+
+// TestPostfixRequestAllocs: a connection's allocations do not grow with its
+// requests when they repeat the login and client (one SMTP session's
+// recipients): the per-request work is allocation-free.
+func TestPostfixRequestAllocs(t *testing.T) {
+	p := newPostfix(t, PostfixOptions{})
+	p.d.Log = slog.New(slog.DiscardHandler)
+	one := postfixRequestText("sasl_username=bob@example.com", "client_address=203.0.113.7", "recipient=x@example.org")
+	perConn := func(n int) float64 {
+		in := strings.Repeat(one, n)
+		return testing.AllocsPerRun(20, func() {
+			c := &memConn{r: strings.NewReader(in)}
+			c.w.Grow(len(reject) * 2 * n)
+			p.ServeConn(context.Background(), c)
+		})
+	}
+	if a1, a100 := perConn(1), perConn(100); a100 != a1 {
+		t.Errorf("allocations per connection: %v for 1 request, %v for 100", a1, a100)
+	}
 }
