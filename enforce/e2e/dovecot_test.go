@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"os"
 	"strings"
 	"syscall"
@@ -45,6 +48,9 @@ func TestDovecot(t *testing.T) {
 		t.Errorf("decision record %v", r)
 	}
 
+	// Refused alike: the client sees the same answer whatever the reason
+	// (E2); only wmpolicy's log says which it was.
+	seen := map[string]string{}
 	for _, tc := range []struct{ login, reason string }{
 		{"dave", "user not enabled"},
 		{"mallory", "unknown user"},
@@ -53,9 +59,15 @@ func TestDovecot(t *testing.T) {
 		n = len(w.Records())
 		r := realserver.CurlMail(t, imap, office(), tc.login)
 		wantCode(t, "IMAP "+tc.login+" from the office", r, curlDeny)
+		seen[imapLoginReply(t, d.IMAP, office(), tc.login)] = tc.login
 		if rec := decision(t, w, n, tc.login); rec["reason"] != tc.reason || rec["effect"] != "DENY" {
 			t.Errorf("decision record %v, want reason %q", rec, tc.reason)
 		}
+	}
+
+	t.Logf("refusals seen: %q", seen)
+	if len(seen) != 1 {
+		t.Errorf("refusals differ between a disabled, an unknown and a denied user: %v", seen)
 	}
 
 	// The rules change while the servers run: the office now includes
@@ -103,4 +115,31 @@ func toString(v any) string {
 		return v
 	}
 	return ""
+}
+
+// imapLoginReply logs in over a raw IMAP connection from the local address
+// from and returns the server's tagged reply to LOGIN.
+func imapLoginReply(t *testing.T, addr, from, login string) string {
+	t.Helper()
+	dialer := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	c, err := dialer.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(c)
+	if _, err := br.ReadString('\n'); err != nil { // greeting
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "a LOGIN %s %s\r\n", login, realserver.Password)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return "connection closed: " + err.Error()
+		}
+		if strings.HasPrefix(line, "a ") {
+			return strings.TrimSpace(line)
+		}
+	}
 }
