@@ -64,3 +64,45 @@ func TestNginxMail(t *testing.T) {
 		t.Errorf("IMAP bob via nginx with wmpolicy stopped: %v\nwant a refusal", r)
 	}
 }
+
+// TestNginxMailSMTP: nginx's SMTP proxy in front of a real Postfix (SEMANTICS
+// E6): inbound MX traffic (no AUTH: Auth-Method none) is proxied without a
+// rule check, even from a network the rules block; SMTP AUTH from the
+// office is allowed and proxied; from elsewhere it gets 535 5.7.8.
+func TestNginxMailSMTP(t *testing.T) {
+	realserver.RequireRoot(t, "postfix")
+	backend := realserver.StartPostfix(t, realserver.PostfixConfig{})
+	rules, users := rulesDir(t)
+	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users,
+		"--nginx-mail", "127.0.0.1:0", "--nginx-mail-smtp-backend", backend.SMTP)
+	snippet := filepath.Join(t.TempDir(), "mail-wmpolicy.conf")
+	if err := os.WriteFile(snippet, []byte(deploySnippet(t, "nginx/mail-wmpolicy.conf", nginxDeployAddr, w.Addr("nginx-mail"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	smtpAddr := realserver.FreeAddr(t)
+	realserver.StartNginx(t, realserver.NginxConfig{
+		Mail: fmt.Sprintf(`    include %s;
+    server_name mail.test.invalid;
+    xclient off;
+    server { listen %s; protocol smtp; smtp_auth none plain login; }`, snippet, smtpAddr),
+		Wait: []string{smtpAddr},
+	})
+	const to = "someone@test.invalid"
+
+	wantCode(t, "MX traffic via nginx from a blocked network", realserver.SwaksAuth(t, smtpAddr, abusive(), "", to), 0)
+	n := len(w.Records())
+	wantCode(t, "SMTP AUTH bob via nginx from the office", realserver.SwaksAuth(t, smtpAddr, office(), "bob", to), 0)
+	if rec := decision(t, w, n, "bob"); rec["effect"] != "ALLOW" || rec["protocol"] != "smtp" {
+		t.Errorf("decision record %v", rec)
+	}
+	r := realserver.SwaksAuth(t, smtpAddr, outside(), "bob", to)
+	wantCode(t, "SMTP AUTH bob via nginx from outside", r, swaksAuthFailed)
+	if !strings.Contains(r.Output, "535 5.7.8") {
+		t.Errorf("want 535 5.7.8:\n%s", r.Output)
+	}
+	for _, rec := range w.Records() {
+		if rec["msg"] == "decision" && rec["login"] == "" {
+			t.Errorf("MX traffic was decided by the rules: %v", rec)
+		}
+	}
+}
