@@ -15,7 +15,8 @@ import (
 
 // TestDovecot: Dovecot 2.3 with deploy/dovecot/95-wmpolicy.conf asks wmpolicy
 // on every login (SEMANTICS E4). IMAP is allowed from the office and refused
-// from elsewhere by the rule the example organization names; POP3 is refused
+// from elsewhere by the rule the example organization names, and so is
+// submission (decided as SMTP); POP3 is refused
 // (E2: no default mapping); a DISABLED user, an unknown user and a
 // contractor are refused alike; a rules file changed while the servers run
 // decides the next login, an invalid change keeps the rules in force; with
@@ -24,8 +25,9 @@ func TestDovecot(t *testing.T) {
 	rules, users := rulesDir(t)
 	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--poll", "1h", "--dovecot", "127.0.0.1:0")
 	d := realserver.StartDovecot(t, realserver.DovecotConfig{
-		Users: mailUsers,
-		Extra: deploySnippet(t, "dovecot/95-wmpolicy.conf", dovecotDeployAddr, w.Addr("dovecot")),
+		Users:      mailUsers,
+		Submission: true,
+		Extra:      deploySnippet(t, "dovecot/95-wmpolicy.conf", dovecotDeployAddr, w.Addr("dovecot")),
 	})
 	imap, pop3 := "imap://"+d.IMAP+"/", "pop3://"+d.POP3+"/"
 
@@ -47,6 +49,14 @@ func TestDovecot(t *testing.T) {
 	if r := decision(t, w, n, "bob"); r["reason"] != "protocol has no WorkMail action" {
 		t.Errorf("decision record %v", r)
 	}
+
+	// Submission is SMTP (E4).
+	n = len(w.Records())
+	wantCode(t, "submission AUTH bob from the office", realserver.SwaksAuthOnly(t, d.Submission, office(), "bob"), 0)
+	if r := decision(t, w, n, "bob"); r["effect"] != "ALLOW" || r["protocol"] != "submission" {
+		t.Errorf("decision record %v", r)
+	}
+	wantCode(t, "submission AUTH bob from outside", realserver.SwaksAuthOnly(t, d.Submission, outside(), "bob"), swaksAuthFailed)
 
 	// Refused alike: the client sees the same answer whatever the reason
 	// (E2); only wmpolicy's log says which it was.

@@ -94,5 +94,14 @@ func ClientAddr(base string) string {
 	return base[:strings.LastIndexByte(base, '.')+1] + strconv.Itoa(n)
 }
 
+// SwaksAuthOnly authenticates to the SMTP server at addr from from as user
+// (AUTH PLAIN) and quits: exit 0 when AUTH succeeded, 28 when it failed.
+func SwaksAuthOnly(t testing.TB, addr, from, user string) Result {
+	t.Helper()
+	Require(t, "swaks")
+	return Run(t, "swaks", "--server", addr, "--local-interface", from, "--timeout", "15", "--helo", "client.test.invalid",
+		"--auth", "PLAIN", "--auth-user", user, "--auth-password", Password, "--quit-after", "AUTH")
+}
+
 // String describes the result for a test message.
 func (r Result) String() string { return fmt.Sprintf("exit %d:\n%s", r.Code, r.Output) }

@@ -23,14 +23,18 @@ type DovecotConfig struct {
 	// Auth opens Dovecot's auth service on a loopback TCP port (Dovecot.Auth)
 	// for Postfix's smtpd_sasl_path.
 	Auth bool
+	// Submission adds the submission service (dovecot-submissiond) on a
+	// loopback port (Dovecot.Submission); its relay host is a closed port,
+	// so it is for testing logins (AUTH), not delivery.
+	Submission bool
 }
 
 // Dovecot is a running Dovecot.
 type Dovecot struct {
 	*Process
-	// IMAP, POP3 and Auth are the listening addresses ("127.0.0.1:PORT");
-	// Auth is "" unless DovecotConfig.Auth.
-	IMAP, POP3, Auth string
+	// IMAP, POP3, Auth and Submission are the listening addresses
+	// ("127.0.0.1:PORT"); Auth and Submission are "" unless configured.
+	IMAP, POP3, Auth, Submission string
 	// Conf is the path of the dovecot.conf written.
 	Conf string
 }
@@ -85,6 +89,12 @@ func StartDovecot(t testing.TB, cfg DovecotConfig) *Dovecot {
 	if cfg.Auth {
 		d.Auth = FreeAddr(t)
 	}
+	if cfg.Submission {
+		if _, err := os.Stat("/usr/lib/dovecot/submission"); err != nil {
+			Missing(t, "dovecot-submissiond is not installed")
+		}
+		d.Submission = FreeAddr(t)
+	}
 	port := func(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
 	var b strings.Builder
 	fmt.Fprintf(&b, `# written by internal/realserver
@@ -138,6 +148,9 @@ service pop3-login {
   }
 }
 `, dir, port(d.IMAP), loginUser, internalUser, passwdFile, uid, gid, home, port(d.IMAP), port(d.POP3), internalGroup)
+	if cfg.Submission {
+		fmt.Fprintf(&b, "protocols = $protocols submission\nhostname = mail.test.invalid\nsubmission_relay_host = 127.0.0.1\nsubmission_relay_port = 9\nservice submission-login {\n  chroot =\n  inet_listener submission {\n    port = %s\n  }\n}\n", port(d.Submission))
+	}
 	if cfg.Auth {
 		fmt.Fprintf(&b, "service auth {\n  inet_listener auth-tcp {\n    address = 127.0.0.1\n    port = %s\n  }\n}\n", port(d.Auth))
 	}
@@ -151,7 +164,7 @@ service pop3-login {
 		t.Fatalf("realserver: %v", err)
 	}
 	d.Process = Start(t, "dovecot", dir, nil, bin, "-F", "-c", d.Conf)
-	for _, addr := range []string{d.IMAP, d.POP3, d.Auth} {
+	for _, addr := range []string{d.IMAP, d.POP3, d.Auth, d.Submission} {
 		if addr != "" {
 			WaitPort(t, d.Process, addr)
 		}
