@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -151,5 +152,32 @@ func imapLoginReply(t *testing.T, addr, from, login string) string {
 		if strings.HasPrefix(line, "a ") {
 			return strings.TrimSpace(line)
 		}
+	}
+}
+
+// TestDovecotAPIHeader: the deploy snippet's optional API header line,
+// uncommented, is what wmpolicy's --dovecot-api-header expects (E4): with
+// the right key an office login is allowed, with another it is refused.
+func TestDovecotAPIHeader(t *testing.T) {
+	rules, users := rulesDir(t)
+	keyFile := filepath.Join(t.TempDir(), "dovecot.key")
+	if err := os.WriteFile(keyFile, []byte("k3y-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--dovecot", "127.0.0.1:0",
+		"--dovecot-api-header", "X-API-Key", "--dovecot-api-key-file", keyFile)
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{{"k3y-from-file", 0}, {"another-key", curlDeny}} {
+		snippet := deploySnippet(t, "dovecot/95-wmpolicy.conf", dovecotDeployAddr, w.Addr("dovecot"))
+		line := "#auth_policy_server_api_header = X-API-Key: <contents of dovecot.key>"
+		if !strings.Contains(snippet, line) {
+			t.Fatalf("deploy/dovecot/95-wmpolicy.conf has no line %q", line)
+		}
+		snippet = strings.Replace(snippet, line, "auth_policy_server_api_header = X-API-Key: "+tc.key, 1)
+		d := realserver.StartDovecot(t, realserver.DovecotConfig{Users: mailUsers, Extra: snippet})
+		wantCode(t, "IMAP bob from the office, API key "+tc.key, realserver.CurlMail(t, "imap://"+d.IMAP+"/", office(), "bob"), tc.want)
+		d.Stop()
 	}
 }
