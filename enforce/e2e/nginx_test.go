@@ -106,3 +106,42 @@ func TestNginxMailSMTP(t *testing.T) {
 		}
 	}
 }
+
+// TestNginxMailSecretHeader: the deploy snippet's optional auth_http_header
+// line, uncommented, is what --nginx-mail-secret-header expects: with the
+// right value an office login is proxied, with another it is refused.
+func TestNginxMailSecretHeader(t *testing.T) {
+	backend := realserver.StartDovecot(t, realserver.DovecotConfig{Users: mailUsers})
+	rules, users := rulesDir(t)
+	secretFile := filepath.Join(t.TempDir(), "nginx.key")
+	if err := os.WriteFile(secretFile, []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--nginx-mail", "127.0.0.1:0",
+		"--nginx-mail-imap-backend", backend.IMAP, "--nginx-mail-secret-header", "X-Auth-Key", "--nginx-mail-secret-file", secretFile)
+	for _, tc := range []struct {
+		secret string
+		ok     bool
+	}{{"s3cret-from-file", true}, {"guess", false}} {
+		snippet := deploySnippet(t, "nginx/mail-wmpolicy.conf", nginxDeployAddr, w.Addr("nginx-mail"))
+		line := `#auth_http_header X-Auth-Key "<contents of nginx.key>";`
+		if !strings.Contains(snippet, line) {
+			t.Fatalf("deploy/nginx/mail-wmpolicy.conf has no line %q", line)
+		}
+		snippet = strings.Replace(snippet, line, `auth_http_header X-Auth-Key "`+tc.secret+`";`, 1)
+		file := filepath.Join(t.TempDir(), "mail-wmpolicy.conf")
+		if err := os.WriteFile(file, []byte(snippet), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		imapAddr := realserver.FreeAddr(t)
+		n := realserver.StartNginx(t, realserver.NginxConfig{
+			Mail: fmt.Sprintf("    include %s;\n    server { listen %s; protocol imap; }", file, imapAddr),
+			Wait: []string{imapAddr},
+		})
+		r := realserver.CurlMail(t, "imap://"+imapAddr+"/", office(), "bob")
+		if (r.Code == 0) != tc.ok {
+			t.Errorf("IMAP via nginx with secret %q: %v, want success %v", tc.secret, r, tc.ok)
+		}
+		n.Stop()
+	}
+}
