@@ -95,7 +95,8 @@ type Answer struct {
 // access-control rules evaluated (A6), and the decision logged once.
 //
 // A Decider is safe for concurrent use; its fields must not change after the
-// first Decide. Source is required; a nil Log means slog.Default().
+// first Decide. A nil Source (the zero Decider) denies everything
+// (NoSnapshot); a nil Log means slog.Default().
 type Decider struct {
 	Source Source
 	Log    *slog.Logger
@@ -112,7 +113,10 @@ func (d *Decider) Decide(ctx context.Context, q Question, a *Answer) {
 
 func (d *Decider) decide(q Question, a *Answer) {
 	*a = Answer{Rules: a.Rules[:0]}
-	s := d.Source.Snapshot()
+	var s Snapshot
+	if d.Source != nil {
+		s = d.Source.Snapshot()
+	}
 	if s == nil {
 		a.Outcome = NoSnapshot
 		return
@@ -152,7 +156,7 @@ func (d *Decider) decide(q Question, a *Answer) {
 }
 
 func (d *Decider) logger() *slog.Logger {
-	if d.Log == nil {
+	if d == nil || d.Log == nil {
 		return slog.Default()
 	}
 	return d.Log

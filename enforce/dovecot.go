@@ -53,7 +53,8 @@ type DovecotOptions struct {
 // command. Only a method other than POST gets an HTTP error (405).
 //
 // A DovecotPolicy is safe for concurrent use. Each decision is logged once by
-// the Decider; refused malformed requests are logged at WARN.
+// the Decider; refused malformed requests are logged at WARN. The zero
+// DovecotPolicy refuses every login (make one with NewDovecotPolicy).
 type DovecotPolicy struct {
 	d      *Decider
 	opts   DovecotOptions
@@ -107,6 +108,10 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.d.logger().LogAttrs(ctx, slog.LevelWarn, "refused malformed request",
 			slog.String("protocol", "dovecot"), slog.String("reason", reason), slog.Any("error", err))
 		w.Write(dovecotRefuse)
+	}
+	if h.decide == nil {
+		refuse("no Decider (zero DovecotPolicy)", nil)
+		return
 	}
 	if !h.key.ok(r.Header.Values(h.key.name)) {
 		refuse("missing or wrong API header", nil)

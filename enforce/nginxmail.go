@@ -43,7 +43,8 @@ type NginxMailOptions struct {
 // refusal. A request without the configured secret header, or with an
 // Auth-User that does not decode, is refused the same way.
 //
-// A NginxMail is safe for concurrent use.
+// A NginxMail is safe for concurrent use. The zero NginxMail refuses every
+// login (make one with NewNginxMail).
 type NginxMail struct {
 	d      *Decider
 	opts   NginxMailOptions
@@ -111,9 +112,9 @@ func (h *NginxMail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusOK)
 	}
-	if !h.key.ok(r.Header.Values(h.key.name)) {
+	if h.decide == nil || !h.key.ok(r.Header.Values(h.key.name)) {
 		h.d.logger().LogAttrs(ctx, slog.LevelWarn, "refused malformed request",
-			slog.String("protocol", "nginx-mail"), slog.String("reason", "missing or wrong secret header"))
+			slog.String("protocol", "nginx-mail"), slog.String("reason", "missing or wrong secret header, or no Decider"))
 		deny()
 		return
 	}

@@ -58,7 +58,8 @@ type PostfixOptions struct {
 // connection per call. Apart from the Decider's log record, a request whose
 // login and client are those of the connection's previous request (the
 // recipients of one SMTP session) is read and answered without allocating
-// (TestPostfixRequestAllocs).
+// (TestPostfixRequestAllocs). The zero PostfixPolicy closes every
+// connection without an answer (make one with NewPostfixPolicy).
 type PostfixPolicy struct {
 	d      *Decider
 	opts   PostfixOptions
@@ -108,6 +109,9 @@ type postfixRequest struct {
 // closes c.
 func (h *PostfixPolicy) ServeConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
+	if h.decide == nil {
+		return
+	}
 	br := bufio.NewReaderSize(c, h.opts.MaxLine+1)
 	bw := bufio.NewWriterSize(c, 256)
 
