@@ -181,3 +181,18 @@ func TestDovecotAPIHeader(t *testing.T) {
 		d.Stop()
 	}
 }
+
+// TestDovecotPOP3Mapping: with --dovecot-pop3 IMAP the operator maps POP3
+// to the IMAP action explicitly (E2): POP3 then follows the IMAP rules,
+// allowed from the office and refused from elsewhere.
+func TestDovecotPOP3Mapping(t *testing.T) {
+	rules, users := rulesDir(t)
+	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--dovecot", "127.0.0.1:0", "--dovecot-pop3", "IMAP")
+	d := realserver.StartDovecot(t, realserver.DovecotConfig{
+		Users: mailUsers,
+		Extra: deploySnippet(t, "dovecot/95-wmpolicy.conf", dovecotDeployAddr, w.Addr("dovecot")),
+	})
+	pop3 := "pop3://" + d.POP3 + "/"
+	wantCode(t, "POP3 bob from the office", realserver.CurlMail(t, pop3, office(), "bob"), 0)
+	wantCode(t, "POP3 bob from outside", realserver.CurlMail(t, pop3, outside(), "bob"), curlDeny)
+}
