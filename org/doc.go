@@ -14,7 +14,8 @@
 //	roles           CreateImpersonationRole, GetImpersonationRole, UpdateImpersonationRole,
 //	                DeleteImpersonationRole, ListImpersonationRoles, GetImpersonationRoleEffect,
 //	                AssumeImpersonationRole
-//	users           ImportUsers (list-users output), PutUser, DeleteUser, ListUsers
+//	users           CreateUser, RegisterToWorkMail, DeregisterFromWorkMail, DescribeUser,
+//	                ListUsers, DeleteUser (F4); ImportUsers (list-users output), PutUser
 //
 // Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
 // code and field path, matchable with errors.Is against the policy sentinels;

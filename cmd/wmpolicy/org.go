@@ -204,8 +204,11 @@ var orgVerbs = map[string]orgVerb{
 		}
 	}},
 	"list-users": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		var max optInt32
+		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
+		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListUsers(org.ListUsersInput{OrganizationId: id})
+			return s.ListUsers(org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 		}
 	}},
 }
