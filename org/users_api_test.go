@@ -3,6 +3,7 @@ package org
 import (
 	"encoding/json"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,17 @@ func TestSemanticsF4_ListUsers(t *testing.T) {
 	}
 	_, err := s.RegisterToWorkMail(RegisterToWorkMailInput{OrganizationId: id, EntityId: "eve", Email: "eve@corp.awsapps.com"})
 	mustOK(t, err)
+	all, err := s.ListUsers(ListUsersInput{OrganizationId: id, MaxResults: ptr[int32](100)})
+	mustOK(t, err)
+	sort.Strings(ids)
+	for i, u := range all.Users {
+		if u.Id != ids[i] {
+			t.Fatalf("ListUsers order: %d is %s, want %s (ascending Id)", i, u.Id, ids[i])
+		}
+	}
+	if len(all.Users) != 5 || all.NextToken != "" {
+		t.Fatalf("ListUsers: %+v", all)
+	}
 	p1, err := s.ListUsers(ListUsersInput{OrganizationId: id, MaxResults: ptr[int32](2)})
 	mustOK(t, err)
 	if len(p1.Users) != 2 || p1.NextToken == "" {

@@ -1,0 +1,437 @@
+package awsapi
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AWS Signature Version 4, verified as the AWS General Reference describes
+// it ("Create a signed AWS API request"): the canonical request
+//
+//	METHOD \n CanonicalURI \n CanonicalQueryString \n CanonicalHeaders \n SignedHeaders \n hex(SHA-256(body))
+//
+// the string to sign
+//
+//	AWS4-HMAC-SHA256 \n X-Amz-Date \n DATE/REGION/SERVICE/aws4_request \n hex(SHA-256(canonical request))
+//
+// and the signing key HMAC(HMAC(HMAC(HMAC("AWS4"+secret, DATE), REGION), SERVICE), "aws4_request").
+
+const (
+	sigAlgorithm  = "AWS4-HMAC-SHA256"
+	sigService    = "workmail"
+	sigTerminator = "aws4_request"
+	amzDateLayout = "20060102T150405Z"
+	// ClockSkew is how far X-Amz-Date may be from the server's clock (F3).
+	ClockSkew = 15 * time.Minute
+	// maxAuthorization bounds the Authorization header the parser reads.
+	maxAuthorization = 4096
+)
+
+// authHeader is a parsed Authorization header.
+type authHeader struct {
+	accessKeyID   string
+	date          string // YYYYMMDD of the credential scope
+	region        string
+	service       string
+	signedHeaders []string // lowercase, strictly ascending
+	signedRaw     string   // as written
+	signature     [32]byte
+}
+
+// authError is a refusal of authentication: an AWS code and message.
+type authError struct {
+	code, msg string
+}
+
+func (e *authError) Error() string { return e.code + ": " + e.msg }
+
+func incomplete(msg string) *authError {
+	return &authError{"IncompleteSignatureException", msg}
+}
+
+func invalidSig(msg string) *authError {
+	return &authError{"InvalidSignatureException", msg}
+}
+
+// parseAuthorization parses an Authorization header of SigV4:
+//
+//	AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=a;b;c, Signature=HEX
+//
+// The three components may come in any order, each exactly once, separated
+// by commas and optional spaces. Anything else is IncompleteSignatureException.
+func parseAuthorization(h string) (authHeader, *authError) {
+	var a authHeader
+	if len(h) > maxAuthorization {
+		return a, incomplete("the Authorization header is too long")
+	}
+	rest, ok := strings.CutPrefix(h, sigAlgorithm+" ")
+	if !ok {
+		return a, incomplete("the Authorization header must start with " + sigAlgorithm)
+	}
+	var cred, signed, sig string
+	var haveCred, haveSigned, haveSig bool
+	for part := range strings.SplitSeq(rest, ",") {
+		part = strings.TrimLeft(part, " ")
+		name, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return a, incomplete("malformed Authorization component")
+		}
+		switch name {
+		case "Credential":
+			if haveCred {
+				return a, incomplete("Credential appears twice")
+			}
+			cred, haveCred = val, true
+		case "SignedHeaders":
+			if haveSigned {
+				return a, incomplete("SignedHeaders appears twice")
+			}
+			signed, haveSigned = val, true
+		case "Signature":
+			if haveSig {
+				return a, incomplete("Signature appears twice")
+			}
+			sig, haveSig = val, true
+		default:
+			return a, incomplete("unknown Authorization component")
+		}
+	}
+	if !haveCred || !haveSigned || !haveSig {
+		return a, incomplete("the Authorization header needs Credential, SignedHeaders and Signature")
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[0] == "" || parts[2] == "" || parts[3] == "" {
+		return a, incomplete("Credential must be KEY/DATE/REGION/SERVICE/aws4_request")
+	}
+	if parts[4] != sigTerminator {
+		return a, incomplete("the credential scope must end with aws4_request")
+	}
+	if len(parts[1]) != 8 || !allDigits(parts[1]) {
+		return a, incomplete("the credential scope's date must be YYYYMMDD")
+	}
+	a.accessKeyID, a.date, a.region, a.service = parts[0], parts[1], parts[2], parts[3]
+	if signed == "" {
+		return a, incomplete("SignedHeaders is empty")
+	}
+	a.signedRaw = signed
+	prev := ""
+	for name := range strings.SplitSeq(signed, ";") {
+		if name == "" || !isHeaderToken(name) || name != strings.ToLower(name) {
+			return a, incomplete("SignedHeaders must be lowercase header names separated by semicolons")
+		}
+		if prev != "" && name <= prev {
+			return a, incomplete("SignedHeaders must be sorted and without repeats")
+		}
+		prev = name
+		a.signedHeaders = append(a.signedHeaders, name)
+	}
+	if len(sig) != 64 || strings.ToLower(sig) != sig {
+		return a, incomplete("Signature must be 64 lowercase hexadecimal digits")
+	}
+	if _, err := hex.Decode(a.signature[:], []byte(sig)); err != nil {
+		return a, incomplete("Signature must be 64 lowercase hexadecimal digits")
+	}
+	return a, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeaderToken reports whether s is an HTTP token (RFC 9110 tchar).
+func isHeaderToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// sigEncode appends s percent-encoded as SigV4 wants it: every byte but the
+// unreserved characters A-Z a-z 0-9 - _ . ~ as %XX with uppercase hex.
+func sigEncode(b []byte, s string) []byte {
+	const hexd = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hexd[c>>4], hexd[c&15])
+		}
+	}
+	return b
+}
+
+// canonicalQuery returns the canonical query string of a raw query:
+// parameters decoded, re-encoded, sorted by name then value.
+func canonicalQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	type kv struct{ k, v string }
+	var ps []kv
+	for p := range strings.SplitSeq(raw, "&") {
+		if p == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(p, "=")
+		if d, err := url.PathUnescape(k); err == nil {
+			k = d
+		}
+		if d, err := url.PathUnescape(v); err == nil {
+			v = d
+		}
+		ps = append(ps, kv{string(sigEncode(nil, k)), string(sigEncode(nil, v))})
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].k != ps[j].k {
+			return ps[i].k < ps[j].k
+		}
+		return ps[i].v < ps[j].v
+	})
+	var b []byte
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, p.k...)
+		b = append(b, '=')
+		b = append(b, p.v...)
+	}
+	return string(b)
+}
+
+// canonicalValue trims a header value and collapses runs of spaces and tabs
+// to one space.
+func canonicalValue(b []byte, v string) []byte {
+	v = strings.Trim(v, " \t")
+	space := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ' ' || c == '\t' {
+			space = true
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// canonicalRequest builds the canonical request of r with the given signed
+// headers and payload hash (hex). A signed header absent from the request is
+// an error. The canonical URI is r.URL.EscapedPath() URI-encoded once more,
+// as for every service but S3 (the handler only serves "/").
+func canonicalRequest(r *http.Request, signed []string, signedRaw, payloadHash string) (string, *authError) {
+	b := make([]byte, 0, 512)
+	b = append(b, r.Method...)
+	b = append(b, '\n')
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	for i, seg := range strings.Split(path, "/") {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = sigEncode(b, seg)
+	}
+	b = append(b, '\n')
+	b = append(b, canonicalQuery(r.URL.RawQuery)...)
+	b = append(b, '\n')
+	for _, name := range signed {
+		b = append(b, name...)
+		b = append(b, ':')
+		if name == "host" {
+			b = canonicalValue(b, r.Host)
+		} else {
+			vs := r.Header.Values(name)
+			if len(vs) == 0 {
+				return "", invalidSig("the signed header " + name + " is not in the request")
+			}
+			for i, v := range vs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = canonicalValue(b, v)
+			}
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	b = append(b, signedRaw...)
+	b = append(b, '\n')
+	b = append(b, payloadHash...)
+	return string(b), nil
+}
+
+// stringToSign is SigV4's string to sign.
+func stringToSign(amzDate, scope, canonical string) string {
+	h := sha256.Sum256([]byte(canonical))
+	return sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// signingKey derives SigV4's signing key.
+func signingKey(secret, date, region, service string) [32]byte {
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	k = hmacSHA256(k, sigTerminator)
+	return [32]byte(k)
+}
+
+// keyCache caches derived signing keys per (access key, date, region): a
+// derivation is four HMACs, a request needs one more. Bounded: it is
+// emptied when it reaches maxCachedKeys entries (dates roll over daily).
+type keyCache struct {
+	mu sync.Mutex
+	m  map[cacheKey][32]byte
+}
+
+type cacheKey struct{ id, date, region string }
+
+const maxCachedKeys = 4096
+
+func (c *keyCache) get(k *Key, date, region string) [32]byte {
+	ck := cacheKey{k.AccessKeyId, date, region}
+	c.mu.Lock()
+	sk, ok := c.m[ck]
+	c.mu.Unlock()
+	if ok {
+		return sk
+	}
+	sk = signingKey(k.SecretAccessKey, date, region, sigService)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedKeys {
+		c.m = make(map[cacheKey][32]byte)
+	}
+	c.m[ck] = sk
+	c.mu.Unlock()
+	return sk
+}
+
+// verify checks the SigV4 signature of r with body (SEMANTICS F3) and
+// returns the key that signed it. Refusals: no Authorization header →
+// MissingAuthenticationTokenException; a malformed one →
+// IncompleteSignatureException; an unknown access key →
+// UnrecognizedClientException; a wrong signature, a scope of another region,
+// service or date, a signed-headers list without host and x-amz-date, or an
+// X-Amz-Date more than ClockSkew from now → InvalidSignatureException.
+// The signature is compared in constant time.
+func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
+	vals := r.Header.Values("Authorization")
+	if len(vals) == 0 {
+		if r.URL.Query().Has("X-Amz-Signature") {
+			return nil, incomplete("query-string (presigned) authentication is not supported")
+		}
+		return nil, &authError{"MissingAuthenticationTokenException", "Missing Authentication Token"}
+	}
+	if len(vals) > 1 {
+		return nil, incomplete("more than one Authorization header")
+	}
+	a, aerr := parseAuthorization(vals[0])
+	if aerr != nil {
+		return nil, aerr
+	}
+	key, ok := h.creds.Key(a.accessKeyID)
+	if !ok {
+		return nil, &authError{"UnrecognizedClientException", "The security token included in the request is invalid."}
+	}
+	if !contains(a.signedHeaders, "host") || !contains(a.signedHeaders, "x-amz-date") {
+		return nil, invalidSig("SignedHeaders must include host and x-amz-date")
+	}
+	dates := r.Header.Values("X-Amz-Date")
+	if len(dates) != 1 {
+		return nil, incomplete("the request needs exactly one X-Amz-Date header")
+	}
+	t, err := time.Parse(amzDateLayout, dates[0])
+	if err != nil {
+		return nil, incomplete("X-Amz-Date must be YYYYMMDDTHHMMSSZ")
+	}
+	if now := h.clock(); t.Before(now.Add(-ClockSkew)) || t.After(now.Add(ClockSkew)) {
+		return nil, invalidSig("Signature expired: X-Amz-Date " + dates[0] + " is more than 15 minutes from the server's time " + now.UTC().Format(amzDateLayout))
+	}
+	if a.date != dates[0][:8] {
+		return nil, invalidSig("the credential scope's date is not the date of X-Amz-Date")
+	}
+	if a.region != h.region {
+		return nil, invalidSig("Credential should be scoped to a valid region, not '" + clip(a.region) + "'; this server is '" + h.region + "'")
+	}
+	if a.service != sigService {
+		return nil, invalidSig("Credential should be scoped to correct service: 'workmail'")
+	}
+	ph := sha256.Sum256(body)
+	canon, aerr := canonicalRequest(r, a.signedHeaders, a.signedRaw, hex.EncodeToString(ph[:]))
+	if aerr != nil {
+		return nil, aerr
+	}
+	scope := a.date + "/" + a.region + "/" + a.service + "/" + sigTerminator
+	sk := h.keys.get(key, a.date, a.region)
+	want := hmacSHA256(sk[:], stringToSign(dates[0], scope, canon))
+	if !hmac.Equal(want, a.signature[:]) {
+		return nil, invalidSig("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	return key, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clip shortens a client's string for a message.
+func clip(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// signRequest signs r (whose body is body) with SigV4 for service workmail,
+// setting X-Amz-Date and Authorization: the client side, for tests, the load
+// program and Example. Every header present is signed, plus host.
+func signRequest(r *http.Request, body []byte, accessKeyID, secret, region string, t time.Time) {
+	amz := t.UTC().Format(amzDateLayout)
+	r.Header.Set("X-Amz-Date", amz)
+	r.Header.Del("Authorization")
+	signed := []string{"host"}
+	for name := range r.Header {
+		signed = append(signed, strings.ToLower(name))
+	}
+	sort.Strings(signed)
+	signedRaw := strings.Join(signed, ";")
+	ph := sha256.Sum256(body)
+	canon, _ := canonicalRequest(r, signed, signedRaw, hex.EncodeToString(ph[:]))
+	date := amz[:8]
+	scope := date + "/" + region + "/" + sigService + "/" + sigTerminator
+	sk := signingKey(secret, date, region, sigService)
+	sig := hmacSHA256(sk[:], stringToSign(amz, scope, canon))
+	r.Header.Set("Authorization", sigAlgorithm+" Credential="+accessKeyID+"/"+scope+", SignedHeaders="+signedRaw+", Signature="+hex.EncodeToString(sig))
+}
