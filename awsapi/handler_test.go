@@ -270,7 +270,7 @@ func TestSemanticsF3_Signatures(t *testing.T) {
 			r, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/", bytes.NewReader(body))
 			r.Header.Set("Content-Type", ContentType)
 			r.Header.Set("X-Amz-Target", TargetPrefix+"PutAccessControlRule")
-			signRequest(r, body, testKeyID, testSecret, "eu-west-1", e.now)
+			SignRequest(r, body, testKeyID, testSecret, "eu-west-1", e.now)
 			return r
 		}, 403, "InvalidSignatureException"},
 		{"read-only key writing", func() *http.Request {
@@ -428,7 +428,7 @@ func TestSemanticsF2_BadInput(t *testing.T) {
 	t.Run("wrong content type", func(t *testing.T) {
 		r := e.request(testKeyID, testSecret, "ListOrganizations", []byte("{}"))
 		r.Header.Set("Content-Type", "text/plain")
-		signRequest(r, []byte("{}"), testKeyID, testSecret, testRegion, e.now)
+		SignRequest(r, []byte("{}"), testKeyID, testSecret, testRegion, e.now)
 		if st, code, _ := e.do(r); st != 400 || code != "SerializationException" {
 			t.Fatalf("%d %s", st, code)
 		}

@@ -72,7 +72,7 @@ func (e *testEnv) request(keyID, secret, op string, body []byte) *http.Request {
 	r.Header.Set("Content-Type", ContentType)
 	r.Header.Set("X-Amz-Target", TargetPrefix+op)
 	if keyID != "" {
-		signRequest(r, body, keyID, secret, testRegion, e.now)
+		SignRequest(r, body, keyID, secret, testRegion, e.now)
 	}
 	return r
 }
