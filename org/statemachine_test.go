@@ -488,6 +488,71 @@ func (mc *machine) deregister(t *rapid.T) {
 	mc.m.live[id].users[u.Id] = u
 }
 
+// SEMANTICS F4 / issue 14 item 4: export → import reproduces the
+// organization (its rules with their dates, roles with IDs and dates,
+// users), and export → import → export is byte-identical.
+func (mc *machine) exportImport(t *rapid.T) {
+	ids := mc.liveIDs()
+	if len(ids) == 0 {
+		return
+	}
+	id := rapid.SampledFrom(ids).Draw(t, "exported org")
+	e, err := mc.s.Export(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := e.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseExport(files)
+	if err != nil {
+		t.Fatalf("ParseExport of an export: %v", err)
+	}
+	fresh, err := Open(Options{RoleLimit: smRoleLimit, RuleLimit: smRuleLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.ImportOrganization(parsed); err != nil {
+		t.Fatalf("ImportOrganization: %v", err)
+	}
+	e2, err := fresh.Export(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files2, err := e2.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(files, files2); diff != "" {
+		t.Fatalf("export → import → export differs: %s", diff)
+	}
+	a, b := mc.s.Snapshot(id), fresh.Snapshot(id)
+	if diff := cmp.Diff(a.Rules(), b.Rules(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported rules: %s", diff)
+	}
+	if diff := cmp.Diff(a.Roles(), b.Roles(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported roles: %s", diff)
+	}
+	if diff := cmp.Diff(a.Users(), b.Users(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported users: %s", diff)
+	}
+	// Importing it again here is refused and changes nothing.
+	if _, err := mc.s.ImportOrganization(parsed); policy.CodeOf(err) != policy.NameAvailabilityException {
+		t.Fatalf("import over the live organization: %v", err)
+	}
+}
+
+func (mc *machine) liveIDs() []string {
+	var ids []string
+	for id := range mc.m.live {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // checkUsers compares ListUsers (paged) and DescribeUser with the model
 // (SEMANTICS F4, pagination as B7).
 func (mc *machine) checkUsers(t *rapid.T, id string, o *modelOrg) {
@@ -730,6 +795,7 @@ func runMachine(t *rapid.T, state string) {
 		"CreateUser":              mc.createUser,
 		"RegisterToWorkMail":      mc.register,
 		"DeregisterFromWorkMail":  mc.deregister,
+		"ExportImport":            mc.exportImport,
 		"":                        mc.check,
 	}
 	if state != "" {

@@ -128,6 +128,9 @@ type UserSummary struct {
 	EnabledDate            policy.Timestamp `json:"EnabledDate,omitempty"`
 	DisabledDate           policy.Timestamp `json:"DisabledDate,omitempty"`
 	IdentityProviderUserId string           `json:"IdentityProviderUserId,omitempty"`
+	// IdentityProviderIdentityStoreId is a model member this store never
+	// sets: accepted (as list-users output of AWS carries it) and ignored.
+	IdentityProviderIdentityStoreId string `json:"IdentityProviderIdentityStoreId,omitempty"`
 }
 
 // ListUsersOutput is the model's ListUsersResponse. Users is never nil in an

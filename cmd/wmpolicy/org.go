@@ -39,7 +39,11 @@ Users:
   import-users  --org ID USERS.json       (list-users output; replaces every user)
   put-user      --org ID --id ID [--email E] [--alias A]... [--name N] [--display-name D] [--user-state ENABLED|DISABLED|DELETED]
   delete-user   --org ID --id ID
-  list-users    --org ID
+  list-users    --org ID [--max-results N] [--next-token T]
+Moving an organization in and out (the AWS CLI's own output files):
+  export        --org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,
+                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)
+  import        INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)
 
 DIR is the state directory (created by the first 'create'); FILE "-" or no
 FILE reads standard input. Answers are the AWS JSON shapes. Errors are
@@ -280,6 +284,9 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, orgUsage)
 		return 0
+	}
+	if migrate, ok := orgMigrateVerbs[name]; ok {
+		return migrate(args[1:], stdout, stderr)
 	}
 	verb, ok := orgVerbs[name]
 	if !ok {
