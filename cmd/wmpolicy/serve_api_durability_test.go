@@ -125,7 +125,6 @@ func TestServeAPIDurability(t *testing.T) {
 	}
 
 	type ackUser struct{ org, id, name string }
-	type ackRule struct{ org, name, desc string }
 	var mu sync.Mutex
 	var users []ackUser
 	rules := map[[2]string]string{} // (org, name) → the last acknowledged description
