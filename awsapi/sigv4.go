@@ -4,11 +4,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,13 +39,14 @@ const (
 
 // authHeader is a parsed Authorization header.
 type authHeader struct {
-	accessKeyID   string
-	date          string // YYYYMMDD of the credential scope
-	region        string
-	service       string
-	signedHeaders []string // lowercase, strictly ascending
-	signedRaw     string   // as written
-	signature     [32]byte
+	accessKeyID string
+	date        string // YYYYMMDD of the credential scope
+	region      string
+	service     string
+	signedRaw   string // lowercase names, strictly ascending, ';'-separated
+	signsHost   bool   // SignedHeaders holds host
+	signsDate   bool   // SignedHeaders holds x-amz-date
+	signature   [32]byte
 }
 
 // authError is a refusal of authentication: an AWS code and message.
@@ -106,8 +110,20 @@ func parseAuthorization(h string) (authHeader, *authError) {
 	if !haveCred || !haveSigned || !haveSig {
 		return a, incomplete("the Authorization header needs Credential, SignedHeaders and Signature")
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[2] == "" || parts[3] == "" {
+	var parts [5]string
+	rest2 := cred
+	for i := range parts {
+		if i == 4 {
+			parts[i] = rest2
+			break
+		}
+		var ok bool
+		parts[i], rest2, ok = strings.Cut(rest2, "/")
+		if !ok {
+			return a, incomplete("Credential must be KEY/DATE/REGION/SERVICE/aws4_request")
+		}
+	}
+	if parts[0] == "" || parts[2] == "" || parts[3] == "" || strings.Contains(parts[4], "/") {
 		return a, incomplete("Credential must be KEY/DATE/REGION/SERVICE/aws4_request")
 	}
 	if parts[4] != sigTerminator {
@@ -122,17 +138,23 @@ func parseAuthorization(h string) (authHeader, *authError) {
 	}
 	a.signedRaw = signed
 	prev := ""
-	for name := range strings.SplitSeq(signed, ";") {
-		if name == "" || !isHeaderToken(name) || name != strings.ToLower(name) {
+	for rest := signed; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ";")
+		if name == "" || !isLowerHeaderToken(name) {
 			return a, incomplete("SignedHeaders must be lowercase header names separated by semicolons")
 		}
 		if prev != "" && name <= prev {
 			return a, incomplete("SignedHeaders must be sorted and without repeats")
 		}
 		prev = name
-		a.signedHeaders = append(a.signedHeaders, name)
+		a.signsHost = a.signsHost || name == "host"
+		a.signsDate = a.signsDate || name == "x-amz-date"
 	}
-	if len(sig) != 64 || strings.ToLower(sig) != sig {
+	if strings.HasSuffix(signed, ";") {
+		return a, incomplete("SignedHeaders must be lowercase header names separated by semicolons")
+	}
+	if len(sig) != 64 || !lowerHex(sig) {
 		return a, incomplete("Signature must be 64 lowercase hexadecimal digits")
 	}
 	if _, err := hex.Decode(a.signature[:], []byte(sig)); err != nil {
@@ -150,11 +172,22 @@ func allDigits(s string) bool {
 	return true
 }
 
-// isHeaderToken reports whether s is an HTTP token (RFC 9110 tchar).
-func isHeaderToken(s string) bool {
+// isLowerHeaderToken reports whether s is an HTTP token (RFC 9110 tchar)
+// without uppercase letters.
+func isLowerHeaderToken(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerHex reports whether s is lowercase hexadecimal digits only.
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}
@@ -236,35 +269,46 @@ func canonicalValue(b []byte, v string) []byte {
 }
 
 // canonicalRequest builds the canonical request of r with the given signed
-// headers and payload hash (hex). A signed header absent from the request is
-// an error. The canonical URI is r.URL.EscapedPath() URI-encoded once more,
-// as for every service but S3 (the handler only serves "/").
-func canonicalRequest(r *http.Request, signed []string, signedRaw, payloadHash string) (string, *authError) {
-	b := make([]byte, 0, 512)
+// headers (lowercase, ';'-separated) and payload hash (hex), appended to b.
+// A signed header absent from the request is an error. The canonical URI is
+// r.URL.EscapedPath() URI-encoded once more, as for every service but S3
+// (the handler only serves "/").
+func canonicalRequest(b []byte, r *http.Request, signedRaw string, payloadHash []byte) ([]byte, *authError) {
 	b = append(b, r.Method...)
 	b = append(b, '\n')
 	path := r.URL.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	for i, seg := range strings.Split(path, "/") {
-		if i > 0 {
+	for first := true; ; first = false {
+		seg, rest, more := strings.Cut(path, "/")
+		if !first {
 			b = append(b, '/')
 		}
 		b = sigEncode(b, seg)
+		if !more {
+			break
+		}
+		path = rest
 	}
 	b = append(b, '\n')
 	b = append(b, canonicalQuery(r.URL.RawQuery)...)
 	b = append(b, '\n')
-	for _, name := range signed {
+	for rest := signedRaw; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ";")
 		b = append(b, name...)
 		b = append(b, ':')
 		if name == "host" {
 			b = canonicalValue(b, r.Host)
 		} else {
-			vs := r.Header.Values(name)
+			key, ok := commonHeaders[name]
+			if !ok {
+				key = textproto.CanonicalMIMEHeaderKey(name)
+			}
+			vs := r.Header[key]
 			if len(vs) == 0 {
-				return "", invalidSig("the signed header " + name + " is not in the request")
+				return nil, invalidSig("the signed header " + clip(name) + " is not in the request")
 			}
 			for i, v := range vs {
 				if i > 0 {
@@ -279,13 +323,44 @@ func canonicalRequest(r *http.Request, signed []string, signedRaw, payloadHash s
 	b = append(b, signedRaw...)
 	b = append(b, '\n')
 	b = append(b, payloadHash...)
-	return string(b), nil
+	return b, nil
 }
 
-// stringToSign is SigV4's string to sign.
+// commonHeaders maps the signed header names SDKs send to their canonical
+// form in http.Header, saving CanonicalMIMEHeaderKey's allocation.
+var commonHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Content-Type", "Content-Length", "X-Amz-Date", "X-Amz-Target", "X-Amz-Content-Sha256",
+		"X-Amz-Security-Token", "X-Amz-User-Agent", "User-Agent", "Amz-Sdk-Invocation-Id", "Amz-Sdk-Request", "Accept-Encoding"} {
+		m[strings.ToLower(n)] = n
+	}
+	return m
+}()
+
+// appendStringToSign appends SigV4's string to sign to b.
+func appendStringToSign(b []byte, amzDate, date, region, service string, canonical []byte) []byte {
+	h := sha256.Sum256(canonical)
+	b = append(b, sigAlgorithm+"\n"...)
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = appendScope(b, date, region, service)
+	b = append(b, '\n')
+	return hex.AppendEncode(b, h[:])
+}
+
+func appendScope(b []byte, date, region, service string) []byte {
+	b = append(b, date...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	return append(b, "/"+sigTerminator...)
+}
+
+// stringToSign is SigV4's string to sign (for tests).
 func stringToSign(amzDate, scope, canonical string) string {
-	h := sha256.Sum256([]byte(canonical))
-	return sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
+	parts := strings.SplitN(scope, "/", 4)
+	return string(appendStringToSign(nil, amzDate, parts[0], parts[1], parts[2], []byte(canonical)))
 }
 
 func hmacSHA256(key []byte, data string) []byte {
@@ -304,33 +379,69 @@ func signingKey(secret, date, region, service string) [32]byte {
 }
 
 // keyCache caches derived signing keys per (access key, date, region): a
-// derivation is four HMACs, a request needs one more. Bounded: it is
-// emptied when it reaches maxCachedKeys entries (dates roll over daily).
+// derivation is four HMACs. Each entry also pools HMAC states keyed with its
+// signing key, so that the request's own HMAC allocates nothing. Bounded:
+// it is emptied when it reaches maxCachedKeys entries (dates roll over
+// daily). Safe for concurrent use; a hit takes no lock.
 type keyCache struct {
-	mu sync.Mutex
-	m  map[cacheKey][32]byte
+	m sync.Map // cacheKey → *signer
+	n atomic.Int64
 }
 
 type cacheKey struct{ id, date, region string }
 
+// signer is a cached signing key with a pool of HMAC states keyed with it.
+type signer struct {
+	pool sync.Pool // hash.Hash: hmac.New(sha256.New, key)
+}
+
+func (sg *signer) sum(dst *[32]byte, msg []byte) {
+	h := sg.pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write(msg)
+	h.Sum(dst[:0])
+	sg.pool.Put(h)
+}
+
 const maxCachedKeys = 4096
 
-func (c *keyCache) get(k *Key, date, region string) [32]byte {
+func (c *keyCache) get(k *Key, date, region string) *signer {
 	ck := cacheKey{k.AccessKeyId, date, region}
-	c.mu.Lock()
-	sk, ok := c.m[ck]
-	c.mu.Unlock()
-	if ok {
-		return sk
+	if v, ok := c.m.Load(ck); ok {
+		return v.(*signer)
 	}
-	sk = signingKey(k.SecretAccessKey, date, region, sigService)
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedKeys {
-		c.m = make(map[cacheKey][32]byte)
+	sk := signingKey(k.SecretAccessKey, date, region, sigService)
+	sg := &signer{}
+	sg.pool.New = func() any { return hmac.New(sha256.New, sk[:]) }
+	if c.n.Add(1) > maxCachedKeys {
+		c.m.Clear()
+		c.n.Store(1)
 	}
-	c.m[ck] = sk
-	c.mu.Unlock()
-	return sk
+	v, _ := c.m.LoadOrStore(ck, sg)
+	return v.(*signer)
+}
+
+// scratch buffers of verify (canonical request, string to sign).
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// parseAmzDate parses X-Amz-Date (YYYYMMDDTHHMMSSZ) without time.Parse's cost.
+func parseAmzDate(s string) (time.Time, bool) {
+	if len(s) != 16 || s[8] != 'T' || s[15] != 'Z' || !allDigits(s[:8]) || !allDigits(s[9:15]) {
+		return time.Time{}, false
+	}
+	n := func(i, j int) int {
+		v := 0
+		for _, c := range []byte(s[i:j]) {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, se := n(0, 4), n(4, 6), n(6, 8), n(9, 11), n(11, 13), n(13, 15)
+	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
+	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != se {
+		return time.Time{}, false // out of range (month 13, hour 25, …)
+	}
+	return t, true
 }
 
 // verify checks the SigV4 signature of r with body (SEMANTICS F3) and
@@ -360,15 +471,15 @@ func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
 	if !ok {
 		return nil, &authError{"UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
-	if !contains(a.signedHeaders, "host") || !contains(a.signedHeaders, "x-amz-date") {
+	if !a.signsHost || !a.signsDate {
 		return nil, invalidSig("SignedHeaders must include host and x-amz-date")
 	}
-	dates := r.Header.Values("X-Amz-Date")
+	dates := r.Header["X-Amz-Date"]
 	if len(dates) != 1 {
 		return nil, incomplete("the request needs exactly one X-Amz-Date header")
 	}
-	t, err := time.Parse(amzDateLayout, dates[0])
-	if err != nil {
+	t, ok := parseAmzDate(dates[0])
+	if !ok {
 		return nil, incomplete("X-Amz-Date must be YYYYMMDDTHHMMSSZ")
 	}
 	if now := h.clock(); t.Before(now.Add(-ClockSkew)) || t.After(now.Add(ClockSkew)) {
@@ -384,26 +495,23 @@ func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
 		return nil, invalidSig("Credential should be scoped to correct service: 'workmail'")
 	}
 	ph := sha256.Sum256(body)
-	canon, aerr := canonicalRequest(r, a.signedHeaders, a.signedRaw, hex.EncodeToString(ph[:]))
+	var phHex [64]byte
+	hex.Encode(phHex[:], ph[:])
+	bp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(bp)
+	canon, aerr := canonicalRequest((*bp)[:0], r, a.signedRaw, phHex[:])
 	if aerr != nil {
 		return nil, aerr
 	}
-	scope := a.date + "/" + a.region + "/" + a.service + "/" + sigTerminator
-	sk := h.keys.get(key, a.date, a.region)
-	want := hmacSHA256(sk[:], stringToSign(dates[0], scope, canon))
-	if !hmac.Equal(want, a.signature[:]) {
+	n := len(canon)
+	canon = appendStringToSign(canon, dates[0], a.date, a.region, a.service, canon)
+	*bp = canon
+	var want [32]byte
+	h.keys.get(key, a.date, a.region).sum(&want, canon[n:])
+	if !hmac.Equal(want[:], a.signature[:]) {
 		return nil, invalidSig("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return key, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // clip shortens a client's string for a message.
@@ -431,10 +539,11 @@ func SignRequest(r *http.Request, body []byte, accessKeyID, secret, region strin
 	sort.Strings(signed)
 	signedRaw := strings.Join(signed, ";")
 	ph := sha256.Sum256(body)
-	canon, _ := canonicalRequest(r, signed, signedRaw, hex.EncodeToString(ph[:]))
+	canon, _ := canonicalRequest(nil, r, signedRaw, hex.AppendEncode(nil, ph[:]))
 	date := amz[:8]
-	scope := date + "/" + region + "/" + sigService + "/" + sigTerminator
+	sts := appendStringToSign(nil, amz, date, region, sigService, canon)
 	sk := signingKey(secret, date, region, sigService)
-	sig := hmacSHA256(sk[:], stringToSign(amz, scope, canon))
+	sig := hmacSHA256(sk[:], string(sts))
+	scope := string(appendScope(nil, date, region, sigService))
 	r.Header.Set("Authorization", sigAlgorithm+" Credential="+accessKeyID+"/"+scope+", SignedHeaders="+signedRaw+", Signature="+hex.EncodeToString(sig))
 }
