@@ -28,9 +28,9 @@ import (
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
-// awsExamplesDir is the AWS CLI example outputs, relative to this package's
-// directory: the repository is checked out beside shared/.
-const awsExamplesDir = "../../shared/reference/aws-cli-examples"
+// awsExamplesDir is the AWS CLI documentation's example outputs, relative to
+// this package's directory (the repository's testdata/aws-cli/documented).
+const awsExamplesDir = "../testdata/aws-cli/documented"
 
 // User identifiers used throughout. WorkMail user identifiers have 12–256
 // characters (A13), so every form a test uses is at least 12 characters long.
@@ -300,9 +300,6 @@ func errorPaths(err error) []string {
 func readAWSExample(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(awsExamplesDir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("AWS CLI examples not found at %s (shared/ must sit beside the repository): %v", awsExamplesDir, err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

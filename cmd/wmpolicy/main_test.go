@@ -69,10 +69,10 @@ func TestEvalSingleExitCodes(t *testing.T) {
 
 // SEMANTICS A8: --output json prints the GetAccessControlEffect response shape.
 func TestEvalJSONOutput(t *testing.T) {
-	const ref = "../../../shared/reference/aws-cli-examples/"
+	const ref = "../../testdata/aws-cli/documented/"
 	want, err := os.ReadFile(ref + "get-access-control-effect.response.json")
 	if err != nil {
-		t.Skipf("shared/reference is not beside the checkout: %v", err)
+		t.Fatal(err)
 	}
 	code, out, _ := runCLI(t, "", "eval", "--rules", ref+"list-access-control-rules.json",
 		"--ip", "192.0.2.0", "--action", "WindowsOutlook", "--user", "S-1-1-11-1111111111-2222222222-3333333333-3333", "--output", "json")
