@@ -1963,7 +1963,7 @@ func TestSemanticsD2_StrictDecoding(t *testing.T) {
 	// list-users: model members the library does not use are accepted.
 	dir, err := policy.DecodeUsers([]byte(`{"Users":[{"Id":"` + userA + `","Email":"` + userAMail + `","Name":"` + userAName +
 		`","DisplayName":"Example","State":"ENABLED","UserRole":"USER","EnabledDate":1532459261.827,"DisabledDate":"2020-01-01T00:00:00Z",` +
-		`"IdentityProviderUserId":"x","IdentityProviderIdentityStoreId":"d-1234567890"}],"NextToken":"abc"}`))
+		`"IdentityProviderUserId":"x","IdentityProviderIdentityStoreId":"d-1234567890"}],"NextToken":null}`))
 	if err != nil {
 		t.Fatalf("DecodeUsers: %v", err)
 	}

@@ -176,8 +176,8 @@ var orgVerbs = map[string]orgVerb{
 	}},
 	"import-users": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		return func(s *org.Store, id string, file []byte) (any, error) {
-			var out policy.ListUsersOutput
-			if err := policy.DecodeStrict(file, &out); err != nil {
+			out, err := policy.DecodeListUsers(file)
+			if err != nil {
 				return nil, err
 			}
 			return s.ImportUsers(org.ImportUsersInput{OrganizationId: id, Users: out.Users})
