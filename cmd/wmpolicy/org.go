@@ -304,13 +304,11 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var file []byte
 	if verb.files == 1 {
 		var prob *problem
-		if len(pos) == 0 || pos[0] == "-" {
-			file, err = io.ReadAll(stdin)
-			if err != nil {
-				fmt.Fprintf(stderr, "%s: reading standard input: %v\n", prefix, err)
-				return exitFailure
-			}
-		} else if file, prob = readFile(pos[0]); prob != nil {
+		name := "-"
+		if len(pos) > 0 {
+			name = pos[0]
+		}
+		if file, prob = readFile(name); prob != nil {
 			return prob.exit(stderr)
 		}
 	}
@@ -321,17 +319,28 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 	out, err := call(s, *orgID, file)
+	if errors.Is(err, org.ErrDurabilityUncertain) {
+		// The change was applied (the new state file is in place) but the
+		// directory's fsync failed: print what the library returned, such as
+		// a new organization's ID, and fail with the I/O error.
+		if werr := writeJSON(stdout, out, "    "); werr != nil {
+			fmt.Fprintf(stderr, "%s: writing standard output: %v\n", prefix, werr)
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return exitFailure
+	}
 	if err != nil {
+		if policy.CodeOf(err) == "" {
+			fmt.Fprintf(stderr, "%s: %v\n", prefix, err) // an I/O error, in its own words
+			return exitFailure
+		}
 		for _, e := range policy.Errors(err) {
 			fmt.Fprintf(stderr, "%s: %s\n", prefix, e.Error())
 		}
-		if policy.CodeOf(err) != "" {
-			return exitInvalid
-		}
-		return exitFailure
+		return exitInvalid
 	}
 	if err := writeJSON(stdout, out, "    "); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(stderr, "%s: writing standard output: %v\n", prefix, err)
 		return exitFailure
 	}
 	return 0
