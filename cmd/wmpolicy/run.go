@@ -24,20 +24,26 @@ const usage = `wmpolicy evaluates Amazon WorkMail access-control rules offline.
 
 Usage:
   wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
-  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl     (batch: JSON Lines in, JSON Lines out)
+  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.json      (batch: JSON values in, one JSON line out each)
   wmpolicy eval --state DIR --org ID ...                (the rules and users of an organization in a 'wmpolicy org' state)
-  wmpolicy validate [--users USERS.json] RULES.json
+  wmpolicy validate [--users USERS.json] [--output text|json] RULES.json
   wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
-  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl   (batch: {"TargetUser":...} lines)
+  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.json   (batch: {"TargetUser":...} values)
   wmpolicy impersonation-effect --state DIR --org ID --role-id ROLE_ID ...   (a role of an organization in a 'wmpolicy org' state)
-  wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
-  wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+  wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
+  wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
   wmpolicy token genkey [--id ID] [--out FILE]      ('wmpolicy token help': the key file format)
 
 RULES.json is the output of 'aws workmail list-access-control-rules';
 USERS.json is the output of 'aws workmail list-users';
 ROLE.json is the output of 'aws workmail get-impersonation-role'.
-Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure.
+A file argument "-" reads standard input. Every input is limited to 64 MiB
+(--max-input-bytes raises it). Batch modes read JSON values (one per line or
+pretty-printed), answer each with one line, and exit 3 after answering all
+when any was invalid. 'wmpolicy VERB --help' describes a verb;
+'wmpolicy version' prints the version.
+Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure
+(such as an unreadable file).
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -362,10 +368,17 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitInvalid
 	}
+	var werr error
 	if *output == "json" {
-		writeJSON(stdout, d.Output(), "    ")
+		werr = writeJSON(stdout, d.Output(), "    ")
 	} else {
-		printDecision(stdout, req, d)
+		var b bytes.Buffer
+		printDecision(&b, req, d)
+		_, werr = stdout.Write(b.Bytes())
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "wmpolicy eval: writing standard output: %v\n", werr)
+		return exitFailure
 	}
 	if d.Effect == policy.Allow {
 		return exitAllow
