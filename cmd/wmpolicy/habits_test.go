@@ -183,7 +183,9 @@ func TestIOErrorsAreIOErrors(t *testing.T) {
 
 type failingWriter struct{}
 
-func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("write /dev/full: no space left on device") }
+func (failingWriter) Write([]byte) (int, error) {
+	return 0, errors.New("write /dev/full: no space left on device")
+}
 
 // The output that comes with org.ErrDurabilityUncertain (the change was
 // applied) is printed, with the error, exit 1.
