@@ -54,3 +54,24 @@ func TestSemanticsA8_DecisionCarriesUserState(t *testing.T) {
 		t.Errorf("role request: %+v, %v", d, err)
 	}
 }
+
+// DecideTo with a directory still allocates nothing once warm: the user's
+// state comes from the directory's lookup, which does not allocate.
+func TestDecideToWithUserStateDoesNotAllocate(t *testing.T) {
+	dir, err := policy.NewDirectory([]policy.User{{ID: "S-1-1-11-000000000004", Name: "dave", State: "DISABLED"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := accessctl.Compile([]accessctl.Rule{{Name: "default", Effect: policy.Allow}}, accessctl.Options{Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := accessctl.Request{IP: netip.MustParseAddr("192.0.2.1"), Action: accessctl.IMAP, UserID: "dave"}
+	var d accessctl.Decision
+	if err := p.DecideTo(&d, req); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { p.DecideTo(&d, req) }); n != 0 || d.UserState != "DISABLED" {
+		t.Errorf("%v allocs, state %q", n, d.UserState)
+	}
+}
