@@ -57,3 +57,33 @@ func TestSemanticsD4_OnePageOfRolesIsRefused(t *testing.T) {
 		t.Errorf("DecodeRole(list-users) = %v", err)
 	}
 }
+
+// FuzzDecodeRoleList: DecodeRoleList never panics, accepts no page with a
+// NextToken (SEMANTICS D4), and what it accepts EncodeRoleList writes and
+// DecodeRoleList reads back to the same roles.
+func FuzzDecodeRoleList(f *testing.F) {
+	for _, name := range []string{"list-impersonation-roles.json", "list-impersonation-roles.max-results-1.json", "list-users.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "aws-cli", "captured", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := impersonation.DecodeRoleList(data)
+		if err != nil {
+			return
+		}
+		if out.NextToken != "" {
+			t.Fatalf("accepted a page with NextToken %q", out.NextToken)
+		}
+		enc, err := impersonation.EncodeRoleList(out)
+		if err != nil {
+			t.Fatalf("EncodeRoleList of an accepted listing: %v", err)
+		}
+		again, err := impersonation.DecodeRoleList(enc)
+		if err != nil || len(again.Roles) != len(out.Roles) {
+			t.Fatalf("round trip: %v, %d roles, want %d", err, len(again.Roles), len(out.Roles))
+		}
+	})
+}
