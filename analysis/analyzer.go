@@ -20,6 +20,10 @@ const (
 	DefaultMaxCells = 1 << 26
 	// DefaultMaxRegions is the region budget when Options.MaxRegions is 0.
 	DefaultMaxRegions = 1 << 20
+	// DefaultMaxBytes is the memory budget when Options.MaxBytes is 0: the
+	// rule bitsets of the largest rule sets WorkMail allows take a few
+	// megabytes; those of 100,000 rules about 2.5 GB.
+	DefaultMaxBytes = 256 << 20
 )
 
 // Options configure [New] and [Diff]. The zero Options analyse a rule list on
@@ -54,6 +58,20 @@ type Options struct {
 	// MaxRegions bounds the regions one call may report (Diff, WhoCan); past
 	// it the call returns a *[BudgetError]. 0 means [DefaultMaxRegions].
 	MaxRegions int
+	// MaxBytes bounds the memory of the rule bitsets one call builds (one
+	// bit per rule for every address class and every principal × action
+	// column: they grow with rules × ranges, so many rules can need far more
+	// memory than cells); a call that would need more returns a
+	// *[BudgetError] with Resource "bytes" before building them. 0 means
+	// [DefaultMaxBytes].
+	MaxBytes int64
+}
+
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return o.MaxBytes
 }
 
 func (o Options) maxCells() int64 {
@@ -72,9 +90,9 @@ func (o Options) maxRegions() int {
 
 // BudgetError is returned when a call would exceed a budget of [Options]:
 // the answer would have been incomplete, so none is given. Raise the budget
-// (Options.MaxCells, Options.MaxRegions) to get it.
+// (Options.MaxCells, Options.MaxRegions, Options.MaxBytes) to get it.
 type BudgetError struct {
-	// Resource is "cells" or "regions".
+	// Resource is "cells", "regions" or "bytes".
 	Resource string
 	// Need is how many the call needs, or -1 when only "more than Limit" is
 	// known.

@@ -160,11 +160,22 @@ func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error
 	if need := int64(n) * int64(len(s.cols)); need > opts.maxCells() {
 		return nil, &BudgetError{Resource: "cells", Need: need, Limit: opts.maxCells()}
 	}
+	// Memory budget (SEMANTICS D5): each set's bitsets below take one word
+	// per 64 rules for every address class (twice: the table and its distinct
+	// rows) and every column.
+	nc := s.table.NumClasses()
+	var need int64
+	for _, a := range as {
+		w := int64(max(1, (len(a.cr)+63)/64))
+		need += (2*int64(nc) + int64(len(s.cols))) * w * 8
+	}
+	if need > opts.maxBytes() {
+		return nil, &BudgetError{Resource: "bytes", Need: need, Limit: opts.maxBytes()}
+	}
 	s.ivs = make([]cidr.Interval, 0, n)
 	for iv := range s.table.Intervals() {
 		s.ivs = append(s.ivs, iv)
 	}
-	nc := s.table.NumClasses()
 	for si, a := range as {
 		b := &bitsets{a: a, w: max(1, (len(a.cr)+63)/64)}
 		w := b.w
