@@ -95,6 +95,21 @@ func ExampleAnalyzer_WhoCanPrincipal() {
 		fmt.Println(g.Actions, g.Ranges)
 	}
 	// Output:
-	// [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] [0.0.0.0/0]
-	// [IMAP] [192.0.2.0/24]
+	// [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] everywhere
+	// [IMAP] 192.0.2.0/24
+}
+
+// An AddrSet renders as the shortest of "everywhere", "everywhere except …"
+// and a CIDR list.
+func ExampleAddrSet() {
+	blocked := analysis.AddrSet{{First: 0xC6336400, Last: 0xC63364FF}} // 198.51.100.0/24
+	fmt.Println(blocked)
+	fmt.Println(blocked.Complement())
+	fmt.Println(blocked.Complement().Complement().Contains(0xC6336407))
+	fmt.Println(analysis.Everywhere)
+	// Output:
+	// 198.51.100.0/24
+	// everywhere except 198.51.100.0/24
+	// true
+	// everywhere
 }
