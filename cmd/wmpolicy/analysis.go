@@ -919,10 +919,10 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else if label != kind.String()+" "+asked && kind == analysis.User {
 		label += " (" + asked + ")"
 	}
-	if pa.Principal.Other() {
-		label += ", named by no rule (any other " + kind.String() + ")"
-	}
 	fmt.Fprintf(stdout, "what may %s do?\n", label)
+	if pa.Principal.Other() {
+		fmt.Fprintf(stdout, "  (no rule names this %s: it is one of \"any other %s\")\n", kind, kind)
+	}
 	if len(pa.Grants) == 0 {
 		fmt.Fprintln(stdout, "  nothing: denied every action from every address")
 		return 0

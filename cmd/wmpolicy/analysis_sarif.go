@@ -165,8 +165,12 @@ func auditSARIF(file string, data []byte, rep *analysis.Report, n *namer) sarifL
 		res := sarifResult{RuleID: string(f.Kind), RuleIndex: index[f.Kind], Level: sarifLevel(f.Severity),
 			Message: sarifMessage{msg}}
 		off := 0
-		// the finding's path, or the nearest enclosing path the file has
-		for p := f.Path; p != ""; p = parentPath(p) {
+		// the finding's path (a whole rule: its Name), or the nearest
+		// enclosing path the file has
+		if o, ok := locs[f.Path+".Name"]; ok && f.Path != "" && !strings.Contains(f.Path, ".") {
+			off = o
+		}
+		for p := f.Path; p != "" && off == 0; p = parentPath(p) {
 			if o, ok := locs[p]; ok {
 				off = o
 				break

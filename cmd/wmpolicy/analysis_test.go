@@ -147,7 +147,7 @@ func TestWhoCanCLI(t *testing.T) {
 	}{
 		{[]string{exRules, "--users", exUsers, "--user", "alice"}, 0, []string{"what may user alice <alice@example.com> (S-1-1-11-1234567890-1234567890-1234567890-1001) do?", "every action from 10.8.0.0/16, 192.0.2.0/24"}},
 		{[]string{exRules, "--users", exUsers, "--user", "carol"}, 0, []string{"WebMail from everywhere except 198.51.100.0/24, 203.0.113.128/25", "denied everywhere: ActiveSync,AutoDiscover,EWS,IMAP,SMTP,WindowsOutlook"}},
-		{[]string{exRules, "--users", exUsers, "--user", "dave"}, 0, []string{"named by no rule (any other user)"}},
+		{[]string{exRules, "--users", exUsers, "--user", "dave"}, 0, []string{`(no rule names this user: it is one of "any other user")`}},
 		{[]string{exRules, "--role", "9f1c2a64-3b7e-4d5a-8c21-0e6b7a9d4f10"}, 0, []string{"EWS from 10.20.0.0/16"}},
 		{[]string{exRules, "--roles", exRoles, "--role", "9f1c2a64-3b7e-4d5a-8c21-0e6b7a9d4f10"}, 0, []string{"what may role archiver (9f1c2a64-3b7e-4d5a-8c21-0e6b7a9d4f10) do?"}},
 		{[]string{exRules, "--users", exUsers, "--action", "IMAP", "--ip", "10.8.1.1"}, 0, []string{"who may use IMAP from 10.8.1.1?", "allowed: user alice <alice@example.com>, any other user", "denied:  user carol <carol.contractor@example.com>"}},
