@@ -113,3 +113,42 @@ func ExampleAddrSet() {
 	// true
 	// everywhere
 }
+
+// RunTests checks written expectations against the rules and measures what
+// the cases cover.
+func ExampleAnalyzer_RunTests() {
+	a, err := analysis.New([]accessctl.Rule{
+		{Name: "default", Effect: policy.Allow},
+		{Name: "office-only", Effect: policy.Deny, NotIpRanges: []string{"192.0.2.0/24"}, Actions: []string{"IMAP"}},
+		{Name: "block", Effect: policy.Deny, IpRanges: []string{"198.51.100.0/24"}},
+	}, analysis.Options{})
+	if err != nil {
+		panic(err)
+	}
+	cases, err := analysis.DecodeTestCases([]byte(`{"Tests": [
+		{"Name": "IMAP from the office", "Request": {"IpAddress": "192.0.2.7", "Action": "IMAP", "UserId": "bob-0000000001"}, "Effect": "ALLOW"},
+		{"Name": "IMAP from home", "Request": {"IpAddress": "203.0.113.7", "Action": "IMAP", "UserId": "bob-0000000001"}, "Effect": "ALLOW"}]}`))
+	if err != nil {
+		panic(err)
+	}
+	rep, err := a.RunTests(context.Background(), cases)
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range rep.Results {
+		if r.Passed {
+			fmt.Println("PASS", r.Case.Name)
+		} else {
+			fmt.Println("FAIL", r.Case.Name+":", r.Problem)
+		}
+	}
+	for _, rc := range rep.Coverage.Rules {
+		fmt.Println(rc.Name, rc.Covered())
+	}
+	// Output:
+	// PASS IMAP from the office
+	// FAIL IMAP from home: want ALLOW, got DENY
+	// default true
+	// office-only true
+	// block false
+}

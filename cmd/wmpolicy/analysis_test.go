@@ -267,3 +267,39 @@ func TestAnalysisUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestTestCLI(t *testing.T) {
+	wrong := "testdata/tests-wrong.json"
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains []string
+	}{
+		{[]string{"--rules", exRules, "--users", exUsers, "--roles", exRoles, "../../examples/org/tests.json"}, 0,
+			[]string{"ok: 13 passed, 0 failed (13 cases)", "coverage: 6 of 6 rules matched by some case (100%), 9 of 9 conditions"}},
+		// without the directory the example's user names name nobody: the
+		// cases fail, and so does the unknown-user case
+		{[]string{"--rules", exRules, "../../examples/org/tests.json"}, 6, []string{"FAILED"}},
+		{[]string{"--rules", exRules, "--users", exUsers, wrong}, 6, []string{
+			"FAIL  planted: bob may use IMAP from home (Tests[1])\n      want ALLOW, got DENY",
+			"      DENY  legacy-protocols-office-only (Rules[5]): matches, decides",
+			`want MatchedRules ["contractors-webmail-only"], got ["default"]`,
+			"want DENY, got EntityNotFoundException",
+			"FAILED: 1 passed, 3 failed (4 cases)",
+			"not covered: Rules[1] archiver-from-datacenter: matched by no case; NotIpRanges never failed; ImpersonationRoleIds never held"}},
+		{[]string{"--rules", exRules, rulesFile(t, defaultRuleJSON)}, 3, []string{`unknown field "Rules"`}},
+		{[]string{"--rules", exRules}, 3, []string{"want one TESTS.json"}},
+		{[]string{wrong}, 3, []string{"--rules is required"}},
+	} {
+		code, out, errs := runCLI(t, "", append([]string{"test"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("test %v: exit %d, want %d\n%s%s", tc.args, code, tc.code, out, errs)
+			continue
+		}
+		for _, c := range tc.contains {
+			if !strings.Contains(out+errs, c) {
+				t.Errorf("test %v: output lacks %q:\n%s%s", tc.args, c, out, errs)
+			}
+		}
+	}
+}
