@@ -223,20 +223,24 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 	}
 	var groups []*group
 	byKey := map[string]*group{}
+	// which changes each column has at all: most columns of a small edit
+	// have none, and need no signature
+	kinds := make([]uint8, ncol) // bit k: some pair has change k
+	for i, k := range vecs {
+		kinds[i%ncol] |= 1 << k
+	}
 	sig := make([]byte, 1+(np+7)/8)
 	for j := range s.cols {
 		for _, kind := range [2]Change{NewlyAllowed, NewlyDenied} {
+			if kinds[j]&(1<<kind) == 0 {
+				continue
+			}
 			clear(sig)
 			sig[0] = byte(kind)
-			some := false
 			for v := range np {
 				if vecs[v*ncol+j] == kind {
 					sig[1+v/8] |= 1 << (v % 8)
-					some = true
 				}
-			}
-			if !some {
-				continue
 			}
 			g, ok := byKey[string(sig)]
 			if !ok {
