@@ -379,3 +379,38 @@ func TestSemanticsA4_WhoCanFailsClosed(t *testing.T) {
 		t.Errorf("role-a may %+v, %v; want nothing", pa, err)
 	}
 }
+
+// Issue 20: a change that applies "everywhere except X" is one region per
+// group of principals, not one per interval: here a rule that denies IMAP
+// and SMTP outside the office and the VPN reads as one region of every
+// user, rendered "everywhere except 10.8.0.0/16, 192.0.2.0/24".
+func TestDiffEverywhereExceptIsOneRegion(t *testing.T) {
+	before := []accessctl.Rule{defaultRule}
+	after := []accessctl.Rule{defaultRule,
+		{Name: "office", Effect: policy.Deny, NotIpRanges: []string{"192.0.2.0/24", "10.8.0.0/16"}, Actions: []string{"IMAP", "SMTP"}},
+		{Name: "blocked", Effect: policy.Deny, IpRanges: []string{"198.51.100.0/24"}}}
+	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range res.Regions {
+		got = append(got, fmt.Sprint(g.Addrs, " | ", g.Actions, " | ", len(g.Principals)))
+	}
+	want := []string{
+		"everywhere except 10.8.0.0/16, 192.0.2.0/24 | [IMAP SMTP] | 1",
+		"198.51.100.0/24 | [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] | 1",
+		"198.51.100.0/24 | [EWS] | 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("regions\n got %q\nwant %q", got, want)
+	}
+	if p := regionProblem(res); p != "" {
+		t.Error(p)
+	}
+	for _, g := range res.Regions {
+		if !g.Addrs.Contains(addrOf(g.Witness)) {
+			t.Errorf("witness %v outside %v", g.Witness, g.Addrs)
+		}
+	}
+}
