@@ -44,9 +44,7 @@ func addrSet() *rapid.Generator[analysis.AddrSet] {
 func probes(s analysis.AddrSet) []uint32 {
 	out := []uint32{0, 1, 0x7FFFFFFF, 0xFFFFFFFE, 0xFFFFFFFF}
 	for _, r := range s {
-		for _, a := range []uint32{r.First - 1, r.First, r.First + 1, r.Last - 1, r.Last, r.Last + 1} {
-			out = append(out, a)
-		}
+		out = append(out, r.First-1, r.First, r.First+1, r.Last-1, r.Last, r.Last+1)
 	}
 	return out
 }
