@@ -254,14 +254,16 @@ func TestAnalysisErrorBudget(t *testing.T) {
 }
 
 func TestAnalysisUsage(t *testing.T) {
-	for verb, exits := range map[string]string{"audit": "4 findings", "diff": "5 different", "explain": "2 DENY", "who-can": "0 answered"} {
+	for verb, exits := range map[string]string{"audit": "4 findings", "diff": "5 different", "explain": "2 DENY", "who-can": "0 answered",
+		"test": "6 a case failed", "fmt": "7 with --check"} {
 		code, _, errs := runCLI(t, "", verb, "-h")
-		if code != exitInvalid || !strings.Contains(errs, "wmpolicy "+verb) || !strings.Contains(errs, exits) || !strings.Contains(errs, "-output") {
+		if code != exitInvalid || !strings.Contains(errs, "wmpolicy "+verb) || !strings.Contains(errs, exits) || (verb != "fmt" && !strings.Contains(errs, "-output")) {
 			t.Errorf("%s -h: exit %d\n%s", verb, code, errs)
 		}
 	}
 	_, out, _ := runCLI(t, "", "help")
-	for _, verb := range []string{"wmpolicy explain --rules", "wmpolicy audit RULES.json", "wmpolicy diff OLD.json NEW.json", "wmpolicy who-can RULES.json"} {
+	for _, verb := range []string{"wmpolicy explain --rules", "wmpolicy audit RULES.json", "wmpolicy diff OLD.json NEW.json", "wmpolicy who-can RULES.json",
+		"wmpolicy test --rules", "wmpolicy fmt [--check | -w]", "--output text|json|sarif", "--output text|json|markdown"} {
 		if !strings.Contains(out, verb) {
 			t.Errorf("usage lacks %q", verb)
 		}
