@@ -291,7 +291,7 @@ func (s *space) principals(opts Options, as []*Analyzer) {
 			}
 		}
 	} else {
-		s.prin = append(s.prin, Principal{Kind: Role, Witness: madeUp("any-other-role", roles)})
+		s.prin = append(s.prin, Principal{Kind: Role, Witness: otherRole(roles)})
 	}
 }
 
@@ -329,13 +329,16 @@ func otherUser(taken map[string]bool) string {
 	}
 }
 
-// madeUp returns base, or base-2, base-3, …: the first not in taken.
-func madeUp(base string, taken map[string]bool) string {
-	id := base
-	for i := 2; taken[id]; i++ {
-		id = base + "-" + strconv.Itoa(i)
+// otherRole returns a role ID that no rule names, shaped as WorkMail's
+// role IDs are (a UUID, B5): "00000000-0000-4000-8000-000000000001", or the
+// next number free.
+func otherRole(taken map[string]bool) string {
+	for k := 1; ; k++ {
+		d := strconv.Itoa(k)
+		if id := "00000000-0000-4000-8000-" + strings.Repeat("0", max(0, 12-len(d))) + d; !taken[id] {
+			return id
+		}
 	}
-	return id
 }
 
 func sortedKeys(m map[string]bool) []string {

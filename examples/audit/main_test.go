@@ -22,7 +22,7 @@ the proposal is incomparable:
   newly denied: 203.0.113.0/25 ActiveSync,AutoDiscover,EWS,WindowsOutlook,WebMail for any other user
     e.g. 203.0.113.1 ActiveSync as bob
   newly denied: 203.0.113.0/25 EWS for any other role
-    e.g. 203.0.113.1 EWS as role any-other-role
+    e.g. 203.0.113.1 EWS as role 00000000-0000-4000-8000-000000000001
 `
 	if !changed || b.String() != want {
 		t.Errorf("changed=%v, got:\n%s\nwant:\n%s", changed, b.String(), want)
