@@ -48,8 +48,10 @@ type Options struct {
 	// ImpersonationRoleIds entries (SEMANTICS A13: 1–64 characters of
 	// [a-zA-Z0-9_-]); an invalid one is a ValidationException with the path
 	// "Roles[i]", as accessctl reports a bad ID. Duplicates are allowed and
-	// count once. [New] copies the list: changing it afterwards does not
-	// affect the Analyzer.
+	// count once. (The wmpolicy command reads the roles from
+	// list-impersonation-roles output, which cannot list a role twice: a file
+	// that does is refused there, before it reaches this list.) [New] copies
+	// the list: changing it afterwards does not affect the Analyzer.
 	Roles []string
 	// MaxCells bounds the cells (address intervals × principal classes ×
 	// actions) one call may decide; a call that would need more returns a
