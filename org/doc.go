@@ -4,6 +4,9 @@
 // the request path evaluates lock-free against the latest compiled snapshot,
 // and it keeps its state durably in a directory.
 //
+// Rule numbers such as SEMANTICS A7 refer to the project's contract, docs/SEMANTICS.md in
+// the module's repository (https://github.com/wmpolicy/wmpolicy/blob/main/docs/SEMANTICS.md).
+//
 // # Operations
 //
 // One method per operation, each taking and returning the API's request and

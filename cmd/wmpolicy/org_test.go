@@ -120,7 +120,7 @@ func TestOrgCLIFlow(t *testing.T) {
 		t.Fatalf("eval --role of a deleted role: %d %s", code, errOut)
 	}
 	code, evalOut, _ = runCLI(t, `{"IpAddress":"192.0.2.1","Action":"EWS","ImpersonationRoleId":"`+r.ImpersonationRoleId+`"}`+"\n", "eval", "--state", dir, "--org", id)
-	if code != 0 || !strings.Contains(evalOut, `"__type":"ResourceNotFoundException"`) {
+	if code != exitInvalid || !strings.Contains(evalOut, `"__type":"ResourceNotFoundException"`) {
 		t.Fatalf("eval batch, deleted role: %d %s", code, evalOut)
 	}
 
