@@ -253,3 +253,24 @@ func BenchmarkServeHTTP(b *testing.B) {
 		})
 	}
 }
+
+// The verification of a request allocates nothing once its signing key is
+// cached (SEMANTICS F3's cost; the hot path of every API request).
+func TestVerifyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops values at random under the race detector")
+	}
+	e := newTestEnv(t, nil)
+	body := []byte(`{"OrganizationId":"` + e.org + `"}`)
+	r := e.request(testKeyID, testSecret, "ListAccessControlRules", body)
+	if _, err := e.h.verify(r, body); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := e.h.verify(r, body); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("verify allocates %v times per request", n)
+	}
+}

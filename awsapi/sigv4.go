@@ -392,15 +392,25 @@ type cacheKey struct{ id, date, region string }
 
 // signer is a cached signing key with a pool of HMAC states keyed with it.
 type signer struct {
-	pool sync.Pool // hash.Hash: hmac.New(sha256.New, key)
+	pool sync.Pool // *macState
 }
 
-func (sg *signer) sum(dst *[32]byte, msg []byte) {
-	h := sg.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(msg)
-	h.Sum(dst[:0])
-	sg.pool.Put(h)
+// macState is an HMAC keyed with a signing key and a buffer for its sum
+// (a sum into the caller's stack would escape through the interface call).
+type macState struct {
+	h   hash.Hash
+	out [sha256.Size]byte
+}
+
+// sum returns HMAC-SHA-256(signing key, msg) without allocating.
+func (sg *signer) sum(msg []byte) [sha256.Size]byte {
+	m := sg.pool.Get().(*macState)
+	m.h.Reset()
+	m.h.Write(msg)
+	m.h.Sum(m.out[:0])
+	out := m.out
+	sg.pool.Put(m)
+	return out
 }
 
 const maxCachedKeys = 4096
@@ -412,7 +422,7 @@ func (c *keyCache) get(k *Key, date, region string) *signer {
 	}
 	sk := signingKey(k.SecretAccessKey, date, region, sigService)
 	sg := &signer{}
-	sg.pool.New = func() any { return hmac.New(sha256.New, sk[:]) }
+	sg.pool.New = func() any { return &macState{h: hmac.New(sha256.New, sk[:])} }
 	if c.n.Add(1) > maxCachedKeys {
 		c.m.Clear()
 		c.n.Store(1)
@@ -506,8 +516,7 @@ func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
 	n := len(canon)
 	canon = appendStringToSign(canon, dates[0], a.date, a.region, a.service, canon)
 	*bp = canon
-	var want [32]byte
-	h.keys.get(key, a.date, a.region).sum(&want, canon[n:])
+	want := h.keys.get(key, a.date, a.region).sum(canon[n:])
 	if !hmac.Equal(want[:], a.signature[:]) {
 		return nil, invalidSig("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
