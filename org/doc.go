@@ -19,6 +19,8 @@
 //	                AssumeImpersonationRole
 //	users           CreateUser, RegisterToWorkMail, DeregisterFromWorkMail, DescribeUser,
 //	                ListUsers, DeleteUser (F4); ImportUsers (list-users output), PutUser
+//	migration       Export (and Export.Files), ParseExport, ImportOrganization: an
+//	                organization as the AWS CLI prints it, IDs and dates kept
 //
 // Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
 // code and field path, matchable with errors.Is against the policy sentinels;

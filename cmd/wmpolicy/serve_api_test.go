@@ -2,8 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -160,5 +169,62 @@ func TestServeAPIRefusals(t *testing.T) {
 	defer stop()
 	if st, body := apiCall(t, addr, awsapi.Key{}, "ListOrganizations", "{}"); st != 200 {
 		t.Fatalf("no-auth: %d %s", st, body)
+	}
+}
+
+// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its
+// key as PEM files, returning their paths and the certificate.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wmpolicy test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ = x509.ParseCertificate(der)
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return certFile, keyFile, cert
+}
+
+// 'serve --api --tls-cert --tls-key' serves the API over HTTPS.
+func TestServeAPITLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, cert := writeSelfSigned(t, dir)
+	addr, _, stop := startServe(t, "--state", filepath.Join(dir, "state"), "--api", "127.0.0.1:0", "--insecure-no-auth",
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	defer stop()
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	r, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/", strings.NewReader("{}"))
+	r.Header.Set("Content-Type", awsapi.ContentType)
+	r.Header.Set("X-Amz-Target", awsapi.TargetPrefix+"ListOrganizations")
+	resp, err := client.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("HTTPS: %d, TLS %v", resp.StatusCode, resp.TLS != nil)
+	}
+	// Plain HTTP on the TLS listener gets no API answer.
+	if resp, err := http.Post("http://"+addr+"/", awsapi.ContentType, strings.NewReader("{}")); err == nil {
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered 200 on the TLS listener")
+		}
+		resp.Body.Close()
 	}
 }
