@@ -179,9 +179,8 @@ func BenchmarkEvaluate(b *testing.B) {
 // difference is what a mix of requests costs (mispredicted branches above
 // all). It is also a probe of the machine's speed at the moment: on a VM
 // whose speed varies by 2x within seconds, the ratio of BenchmarkEvaluate/S
-// to BenchmarkEvaluateRepeat/S measured in one run is steady (median 1.19,
-// quartiles 1.15 and 1.21, over 24 pinned runs on the CI machine), where
-// either alone moves by 2x (Repeat/S 20.7-39.6 ns, S 23.4-47.2).
+// to BenchmarkEvaluateRepeat/S measured in one run is steady where either
+// alone is not (docs/performance.md has the method and the numbers).
 func BenchmarkEvaluateRepeat(b *testing.B) {
 	for _, w := range workloads() {
 		p, err := accessctl.Compile(w.rules, accessctl.Options{})
@@ -214,9 +213,8 @@ func BenchmarkEvaluateRepeat(b *testing.B) {
 // with a count RunParallel hands out iterations one or two at a time through
 // one shared atomic counter (it sizes its batches from a first run of one
 // iteration; golang/go#37996), and the goroutines then spend most of their
-// time passing that counter's cache line between cores: on the 2-core CI
-// machine S took 35–53 ns per op on 2 goroutines with -benchtime 6000000x and
-// 12–15 ns with -benchtime 1s. The benchmark logs a warning when given a count.
+// time passing that counter's cache line between cores, and the time per op
+// measures that, not the code. The benchmark logs a warning when given a count.
 func BenchmarkEvaluateParallel(b *testing.B) {
 	for _, w := range workloads() {
 		p, err := accessctl.Compile(w.rules, accessctl.Options{})

@@ -1,6 +1,9 @@
 // Package accessctl evaluates Amazon WorkMail access-control rules exactly as
 // GetAccessControlEffect does (SEMANTICS section A), offline and fast.
 //
+// Rule numbers such as SEMANTICS A7 refer to the project's contract, docs/SEMANTICS.md in
+// the module's repository (https://github.com/wmpolicy/wmpolicy/blob/main/docs/SEMANTICS.md).
+//
 // # Semantics
 //
 // A rule matches a request when every non-empty list of the rule holds:

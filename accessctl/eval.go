@@ -438,7 +438,8 @@ func (p *Policy) appendNames(dst []string, word int, m uint64) []string {
 }
 
 // Decide returns the full decision for a request: effect, reason, the deciding
-// rules (A7), every matching rule and the resolved user (A8). It allocates the
+// rules (A7), every matching rule and the resolved user with its state (A8; the
+// effect ignores the state, see [Decision.UserState]). It allocates the
 // slices of its answer (MatchedRules is never nil; Matching is nil when no rule
 // matches); use [Policy.Evaluate] on hot paths, or [Policy.DecideTo] to reuse
 // a Decision's slices.
@@ -469,6 +470,11 @@ func (p *Policy) DecideTo(d *Decision, r Request) error {
 		return err
 	}
 	*d = Decision{UserID: userID}
+	if userID != "" && p.dir != nil {
+		if u, ok := p.dir.Lookup(userID); ok {
+			d.UserState = u.State
+		}
+	}
 	if p.words == 1 {
 		// Straight from the bits, in one pass.
 		m := p.and1(ipLabel, paOff)

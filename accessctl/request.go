@@ -161,7 +161,19 @@ type Decision struct {
 	// directory (A18), or the request's UserID as given when there is no
 	// directory; "" for role requests.
 	UserID string
+	// UserState is the resolved user's State in the directory: "ENABLED",
+	// "DISABLED" or "DELETED"; "" when the policy has no directory (the state
+	// is unknown) and for role requests. GetAccessControlEffect ignores it, as
+	// WorkMail's does: a DISABLED user can be ALLOWed. An enforcement point
+	// must deny a user whose state is not ENABLED (SEMANTICS E2), so check
+	// [Decision.UserEnabled] as well as Effect before letting anyone in.
+	UserState string
 }
+
+// UserEnabled reports whether the decision's user is known to be ENABLED: false
+// for a DISABLED or DELETED user, for a role request, and when the policy has no
+// directory to say (fail closed, SEMANTICS E2).
+func (d *Decision) UserEnabled() bool { return d.UserState == "ENABLED" }
 
 // Output returns the wire shape of the decision.
 func (d Decision) Output() GetAccessControlEffectOutput {

@@ -258,10 +258,15 @@ type ListAccessControlRulesOutput struct {
 // DecodeRules reads `aws workmail list-access-control-rules` output (SEMANTICS
 // D3) strictly (D2: unknown, duplicated and wrong-case keys are errors) and
 // validates it as [ValidateRules] does. Every problem is reported, each with its
-// path, as a [policy.ErrorList]; on error no rules are returned.
+// path, as a [policy.ErrorList]; on error no rules are returned. Input that is
+// recognizably another kind of file (list-users output, a role) is reported as
+// that mix-up ([policy.WrongKind]).
 func DecodeRules(data []byte) ([]Rule, error) {
 	var out ListAccessControlRulesOutput
 	if err := policy.DecodeStrict(data, &out); err != nil {
+		if wk := policy.WrongKind(data, policy.KindListAccessControlRules); wk != nil {
+			return nil, policy.ErrorList{wk}
+		}
 		return nil, err
 	}
 	if out.Rules == nil {

@@ -20,6 +20,10 @@ const (
 	DefaultMaxCells = 1 << 26
 	// DefaultMaxRegions is the region budget when Options.MaxRegions is 0.
 	DefaultMaxRegions = 1 << 20
+	// DefaultMaxBytes is the memory budget when Options.MaxBytes is 0: the
+	// rule bitsets of the largest rule sets WorkMail allows take a few
+	// megabytes; those of 100,000 rules about 2.5 GB.
+	DefaultMaxBytes = 256 << 20
 )
 
 // Options configure [New] and [Diff]. The zero Options analyse a rule list on
@@ -44,8 +48,10 @@ type Options struct {
 	// ImpersonationRoleIds entries (SEMANTICS A13: 1–64 characters of
 	// [a-zA-Z0-9_-]); an invalid one is a ValidationException with the path
 	// "Roles[i]", as accessctl reports a bad ID. Duplicates are allowed and
-	// count once. [New] copies the list: changing it afterwards does not
-	// affect the Analyzer.
+	// count once. (The wmpolicy command reads the roles from
+	// list-impersonation-roles output, which cannot list a role twice: a file
+	// that does is refused there, before it reaches this list.) [New] copies
+	// the list: changing it afterwards does not affect the Analyzer.
 	Roles []string
 	// MaxCells bounds the cells (address intervals × principal classes ×
 	// actions) one call may decide; a call that would need more returns a
@@ -54,6 +60,20 @@ type Options struct {
 	// MaxRegions bounds the regions one call may report (Diff, WhoCan); past
 	// it the call returns a *[BudgetError]. 0 means [DefaultMaxRegions].
 	MaxRegions int
+	// MaxBytes bounds the memory of the rule bitsets one call builds (one
+	// bit per rule for every address class and every principal × action
+	// column: they grow with rules × ranges, so many rules can need far more
+	// memory than cells); a call that would need more returns a
+	// *[BudgetError] with Resource "bytes" before building them. 0 means
+	// [DefaultMaxBytes].
+	MaxBytes int64
+}
+
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return o.MaxBytes
 }
 
 func (o Options) maxCells() int64 {
@@ -72,9 +92,9 @@ func (o Options) maxRegions() int {
 
 // BudgetError is returned when a call would exceed a budget of [Options]:
 // the answer would have been incomplete, so none is given. Raise the budget
-// (Options.MaxCells, Options.MaxRegions) to get it.
+// (Options.MaxCells, Options.MaxRegions, Options.MaxBytes) to get it.
 type BudgetError struct {
-	// Resource is "cells" or "regions".
+	// Resource is "cells", "regions" or "bytes".
 	Resource string
 	// Need is how many the call needs, or -1 when only "more than Limit" is
 	// known.

@@ -73,7 +73,13 @@ const (
 	Shadowed Kind = "shadowed"
 	// Redundant (suggestion): removing the rule, on its own, changes the
 	// effect of no request. (Two rules may each be redundant while removing
-	// both changes something.)
+	// both changes something.) An ALLOW rule with conditions is not reported
+	// merely because an unconditional ALLOW rule (a rule without any list,
+	// like WorkMail's "default") also allows what it allows: it is judged
+	// as if the unconditional ALLOW rules were absent, so that it is reported
+	// only when other conditional ALLOW rules cover it, which is what a
+	// person would act on. DENY rules and unconditional rules are judged on
+	// the rule set as it is.
 	Redundant Kind = "redundant"
 	// OrganizationLockedOut (error): no request at all is allowed.
 	OrganizationLockedOut Kind = "organization-locked-out"
@@ -108,6 +114,19 @@ type Finding struct {
 	Kind     Kind
 	// Rule is the rule's name; "" for a finding about the whole rule set.
 	Rule string
+	// RuleIndex is the rule's position in the list as given (the i of
+	// "Rules[i]" in Path); -1 for a finding about the whole rule set.
+	RuleIndex int
+	// Action is the action the finding is about (action-locked-out); 0
+	// otherwise.
+	Action accessctl.Action
+	// UserID is the directory user the finding is about (user-locked-out);
+	// "" otherwise.
+	UserID string
+	// Entry is the list item the finding is about, as written
+	// (unknown-user, unknown-role, host-bits, duplicate-range,
+	// nested-range); "" otherwise.
+	Entry string
 	// Path is the field path in the rule list as given, e.g.
 	// "Rules[3].IpRanges[17]"; "" for the whole rule set.
 	Path    string
@@ -184,6 +203,14 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 	decisive := make([]uint64, w)
 	needed := make([]uint64, w)
 	m := make([]uint64, w)
+	// unconditional ALLOW rules (no list at all, like "default"): conditional
+	// ALLOW rules are judged redundant as if these were absent (see Redundant)
+	uncond := make([]uint64, w)
+	for k := range a.rules {
+		if a.cr[k].effect == policy.Allow && unconditional(&a.rules[k]) {
+			uncond[k/64] |= 1 << (k % 64)
+		}
+	}
 	first := make([][2]int32, n) // first cell each rule matches: interval, column
 	var allowAct [accessctl.NumActions + 1]bool
 	allowPrin := make([]bool, len(s.prin))
@@ -199,11 +226,12 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 		}
 		for j, cl := range s.cols {
 			b.match(m, int32(u), j)
-			var any, nd, na uint64 // any bit; deny and allow bit counts
+			var any, nd, na, nc uint64 // any bit; deny, allow, conditional allow bit counts
 			for x := range m {
 				any |= m[x]
 				nd += uint64(bits.OnesCount64(m[x] & b.deny[x]))
 				na += uint64(bits.OnesCount64(m[x] &^ b.deny[x]))
+				nc += uint64(bits.OnesCount64(m[x] &^ b.deny[x] &^ uncond[x]))
 			}
 			if any == 0 {
 				continue
@@ -223,6 +251,9 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 					if na == 1 {
 						needed[x] |= m[x]
 					}
+					if nc == 1 {
+						needed[x] |= m[x] &^ uncond[x]
+					}
 				}
 			case nd == 1 && na > 0:
 				for x := range m {
@@ -234,10 +265,23 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 	has := func(set []uint64, k int) bool { return set[k/64]&(1<<(k%64)) != 0 }
 	rep := &Report{Cells: s.cells()}
 	add := func(f Finding) { rep.Findings = append(rep.Findings, f) }
+	// the witness address of a distinct IP bitset: in its best interval (see
+	// AddrSet.witnessAddr)
+	best := make([]int32, len(b.first))
+	for u := range best {
+		best[u] = -1
+	}
+	for i, iv := range s.ivs {
+		u := b.cu[iv.Class]
+		if best[u] < 0 || betterWitness(AddrRange{iv.First, iv.Last}, AddrRange{s.ivs[best[u]].First, s.ivs[best[u]].Last}) {
+			best[u] = int32(i)
+		}
+	}
 	witness := func(k int) *accessctl.Request {
 		c := first[k]
 		cl := s.cols[c[1]]
-		r := s.prin[cl.p].request(s.ivs[c[0]].First, cl.act)
+		iv := s.ivs[best[b.cu[s.ivs[c[0]].Class]]]
+		r := s.prin[cl.p].request(witnessIn(AddrRange{iv.First, iv.Last}), cl.act)
 		return &r
 	}
 	// per-rule IP and principal-action reach, for never-match reasons
@@ -286,7 +330,7 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 	} else {
 		for _, act := range accessctl.Actions() {
 			if !allowAct[act] {
-				add(Finding{Severity: Warning, Kind: ActionLockedOut,
+				add(Finding{Severity: Warning, Kind: ActionLockedOut, Action: act,
 					Message: fmt.Sprintf("no user or role may use %s from any address", act)})
 			}
 		}
@@ -306,7 +350,7 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 					if u.Name != "" {
 						name = u.Name + " (" + u.ID + ")"
 					}
-					add(Finding{Severity: Warning, Kind: UserLockedOut,
+					add(Finding{Severity: Warning, Kind: UserLockedOut, UserID: u.ID,
 						Message: fmt.Sprintf("user %s may not use any action from any address", name)})
 				}
 			}
@@ -321,6 +365,17 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 	}
 	sortFindings(rep.Findings)
 	return rep, nil
+}
+
+// unconditional reports whether r has no list at all: it matches every
+// request (A3), like WorkMail's "default" rule.
+func unconditional(r *accessctl.Rule) bool {
+	for _, l := range [][]string{r.IpRanges, r.NotIpRanges, r.Actions, r.NotActions, r.UserIds, r.NotUserIds, r.ImpersonationRoleIds, r.NotImpersonationRoleIds} {
+		if len(l) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // denyAt names a DENY rule matching the cell, the first by name.
@@ -375,7 +430,7 @@ func (a *Analyzer) staticFindings(k int, path string, add func(Finding)) {
 	}{{"IpRanges", c.ip}, {"NotIpRanges", c.notIP}} {
 		for j, rg := range l.rs {
 			if rg.HasHostBits() {
-				add(Finding{Severity: Suggestion, Kind: HostBits, Rule: r.Name, Path: fmt.Sprintf("%s.%s[%d]", path, l.field, j),
+				add(Finding{Severity: Suggestion, Kind: HostBits, Rule: r.Name, Entry: rg.String(), Path: fmt.Sprintf("%s.%s[%d]", path, l.field, j),
 					Message: fmt.Sprintf("%s has host bits set; it matches as %s (A9)", rg, rg.Masked())})
 			}
 		}
@@ -403,27 +458,28 @@ func (a *Analyzer) staticFindings(k int, path string, add func(Finding)) {
 				top := stack[len(stack)-1]
 				at := fmt.Sprintf("%s.%s[%d]", path, l.field, j)
 				if l.rs[top].Masked() == cur {
-					add(Finding{Severity: Suggestion, Kind: DuplicateRange, Rule: r.Name, Path: at,
+					add(Finding{Severity: Suggestion, Kind: DuplicateRange, Rule: r.Name, Entry: l.rs[j].String(), Path: at,
 						Message: fmt.Sprintf("%s covers the same addresses as %s[%d] %s", l.rs[j], l.field, top, l.rs[top])})
 					continue
 				}
-				add(Finding{Severity: Suggestion, Kind: NestedRange, Rule: r.Name, Path: at,
+				add(Finding{Severity: Suggestion, Kind: NestedRange, Rule: r.Name, Entry: l.rs[j].String(), Path: at,
 					Message: fmt.Sprintf("%s is inside %s[%d] %s, so it adds nothing", l.rs[j], l.field, top, l.rs[top])})
 			}
 			stack = append(stack, j)
 		}
 	}
 	for _, e := range c.unknownU {
-		add(Finding{Severity: Error, Kind: UnknownUser, Rule: r.Name, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
+		add(Finding{Severity: Error, Kind: UnknownUser, Rule: r.Name, Entry: e.id, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
 			Message: fmt.Sprintf("no user %q in the directory; the entry names nobody (A18)", e.id)})
 	}
 	for _, e := range c.unknownR {
-		add(Finding{Severity: Error, Kind: UnknownRole, Rule: r.Name, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
+		add(Finding{Severity: Error, Kind: UnknownRole, Rule: r.Name, Entry: e.id, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
 			Message: fmt.Sprintf("no impersonation role %q in the organization; the entry names nobody (A18)", e.id)})
 	}
 }
 
-// sortFindings orders by severity (highest first), rule position, path.
+// sortFindings orders by severity (highest first), rule position, path, and
+// sets each finding's RuleIndex from its path.
 func sortFindings(fs []Finding) {
 	type keyed struct {
 		pos int
@@ -439,6 +495,7 @@ func sortFindings(fs []Finding) {
 				}
 			}
 		}
+		ks[i].f.RuleIndex = ks[i].pos
 	}
 	slices.SortStableFunc(ks, func(x, y keyed) int {
 		if x.f.Severity != y.f.Severity {

@@ -117,8 +117,19 @@ func TestAuditRedundant(t *testing.T) {
 		{"twin DENY rules", []accessctl.Rule{defaultRule,
 			{Name: "d1", Effect: policy.Deny, Actions: []string{"IMAP"}},
 			{Name: "d2", Effect: policy.Deny, Actions: []string{"IMAP"}}}, []string{"d1", "d2"}},
-		{"ALLOW inside an ALLOW", []accessctl.Rule{defaultRule,
-			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}}}, []string{"office"}},
+		// issue 20: the default rule also allowing is no reason to remove an
+		// ALLOW rule that says something on its own
+		{"ALLOW beside default", []accessctl.Rule{defaultRule,
+			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}}}, nil},
+		{"ALLOW inside a conditional ALLOW", []accessctl.Rule{defaultRule,
+			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}},
+			{Name: "wide", Effect: policy.Allow, IpRanges: []string{"192.0.0.0/16"}}}, []string{"office"}},
+		{"ALLOW inside an ALLOW, no default", []accessctl.Rule{
+			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}},
+			{Name: "wide", Effect: policy.Allow, IpRanges: []string{"192.0.0.0/16"}}}, []string{"office"}},
+		{"two unconditional ALLOW rules", []accessctl.Rule{defaultRule,
+			{Name: "default2", Effect: policy.Allow},
+			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}}}, []string{"default", "default2"}},
 		{"DENY where nothing is allowed", []accessctl.Rule{
 			{Name: "office", Effect: policy.Allow, IpRanges: []string{"192.0.2.0/24"}},
 			{Name: "rest", Effect: policy.Deny, NotIpRanges: []string{"192.0.2.0/24"}}}, []string{"rest"}},
@@ -301,10 +312,12 @@ func TestAuditDocumentedAndExampleOrg(t *testing.T) {
 			t.Errorf("examples/org: %v", rep.Findings)
 		}
 	}
-	// A careless edit of the example: an ALLOW for the VPN that the admins
-	// rule already allows, and IMAP blocked from the VPN too.
+	// A careless edit of the example: an ALLOW for the VPN that another
+	// ALLOW rule already allows (the default rule allowing it too is no
+	// reason to report either, issue 20), and IMAP blocked from the VPN too.
 	rules = append(rules,
 		accessctl.Rule{Name: "vpn-allow", Effect: policy.Allow, IpRanges: []string{"10.8.0.0/16"}},
+		accessctl.Rule{Name: "vpn-and-office", Effect: policy.Allow, IpRanges: []string{"10.8.0.0/16", "192.0.2.0/24"}},
 		accessctl.Rule{Name: "imap-never", Effect: policy.Deny, Actions: []string{"IMAP"}, NotIpRanges: []string{"10.8.0.0/16", "0.0.0.0/0"}})
 	dir := loadUsers(t)
 	rep := audit(t, rules, analysis.Options{Directory: dir})

@@ -230,7 +230,7 @@ func checkDiff(t *rapid.T, u *universe, before, after []accessctl.Rule) {
 		var got analysis.Change
 		n := 0
 		for _, g := range res.Regions {
-			if a >= g.Addrs.First && a <= g.Addrs.Last && slices.Contains(g.Actions, r.Action) && slices.Contains(g.Principals, res.Principals[c]) {
+			if g.Addrs.Contains(a) && slices.Contains(g.Actions, r.Action) && slices.Contains(g.Principals, res.Principals[c]) {
 				got = g.Change
 				n++
 			}
@@ -259,8 +259,11 @@ func checkDiff(t *rapid.T, u *universe, before, after []accessctl.Rule) {
 	}
 	for _, g := range res.Regions {
 		w := g.Witness
-		if addrOf(w) != g.Addrs.First {
-			t.Fatalf("witness %+v not at the region's first address %v", w, g.Addrs)
+		if !g.Addrs.Contains(addrOf(w)) || !slices.Contains(g.Actions, w.Action) {
+			t.Fatalf("witness %+v not in its region %v %v", w, g.Addrs, g.Actions)
+		}
+		if c := classOf(res.Principals, w); c < 0 || !slices.Contains(g.Principals, res.Principals[c]) {
+			t.Fatalf("witness %+v: its principal is not among the region's %v", w, g.Principals)
 		}
 		b, a := replay(t, before, u.dir, w), replay(t, after, u.dir, w)
 		if (g.Change == analysis.NewlyAllowed) != (b.Effect == policy.Deny && a.Effect == policy.Allow) ||
@@ -295,7 +298,7 @@ func checkAudit(t *rapid.T, u *universe, rules []accessctl.Rule) {
 			lock[f.Message] = true
 		}
 	}
-	for k, r := range rules {
+	for _, r := range rules {
 		matches, decides := false, false
 		for _, res := range truth {
 			if slices.Contains(res.Matching, r.Name) {
@@ -310,11 +313,20 @@ func checkAudit(t *rapid.T, u *universe, rules []accessctl.Rule) {
 		case r.Effect == policy.Allow && !decides:
 			want = analysis.Shadowed
 		default:
-			without := slices.Delete(slices.Clone(rules), k, k+1)
+			// issue 20: a conditional ALLOW rule is judged as if the
+			// unconditional ALLOW rules (like "default") were absent
+			base, baseTruth := rules, truth
+			if r.Effect == policy.Allow && !unconditional(r) {
+				base = slices.DeleteFunc(slices.Clone(rules), func(x accessctl.Rule) bool {
+					return x.Effect == policy.Allow && unconditional(x)
+				})
+				baseTruth = u.truth(t, base)
+			}
+			without := slices.DeleteFunc(slices.Clone(base), func(x accessctl.Rule) bool { return x.Name == r.Name })
 			tw := u.truth(t, without)
 			same := true
-			for q := range truth {
-				same = same && truth[q].Effect == tw[q].Effect
+			for q := range baseTruth {
+				same = same && baseTruth[q].Effect == tw[q].Effect
 			}
 			if same {
 				want = analysis.Redundant
@@ -357,6 +369,12 @@ func checkAudit(t *rapid.T, u *universe, rules []accessctl.Rule) {
 		}
 	}
 	checkWitnesses(t, rules, u.dir, rep)
+}
+
+// unconditional reports whether r has no list: it matches every request.
+func unconditional(r accessctl.Rule) bool {
+	return len(r.IpRanges)+len(r.NotIpRanges)+len(r.Actions)+len(r.NotActions)+len(r.UserIds)+
+		len(r.NotUserIds)+len(r.ImpersonationRoleIds)+len(r.NotImpersonationRoleIds) == 0
 }
 
 // checkWitnesses replays every witness of the report through accessctl and

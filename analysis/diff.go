@@ -78,19 +78,24 @@ func (v Verdict) MarshalText() ([]byte, error) {
 	return nil, errInvalid("Verdict")
 }
 
-// Region is a set of requests that all changed the same way: every address of
-// Addrs × every action of Actions × every principal class of Principals.
-// Every action applies to every principal: impersonation roles make EWS
-// requests only (A12), so a region with a role has Actions [EWS] (and users
-// share it only when EWS is all that changed for them there).
+// Region is a set of requests that all changed the same way: every address
+// of Addrs × every action of Actions × every principal class of Principals.
+// Addrs is merged across the whole address space: a change that applies
+// "everywhere except 198.51.100.0/24" is one region, not one per interval.
+// Every action applies to every principal. Impersonation roles make EWS
+// requests only (A12), so a region with a role has Actions [EWS], and users
+// share it when EWS is all that changed for them on the same addresses: a
+// region may mix users and roles only then.
 type Region struct {
 	Change  Change
-	Addrs   AddrRange
+	Addrs   AddrSet            // non-empty
 	Actions []accessctl.Action // ascending, non-empty
 	// Principals are non-empty, in the order of DiffResult.Principals.
 	Principals []Principal
-	// Witness is one request of the region: its first address, first action
-	// and first principal.
+	// Witness is one request of the region, chosen to look like real
+	// traffic: an address inside the region's most specific interval (see
+	// [AddrSet]), the first action, and the first named principal (the
+	// first principal when every one is "any other").
 	Witness accessctl.Request
 }
 
@@ -98,9 +103,14 @@ type Region struct {
 type DiffResult struct {
 	Verdict Verdict
 	// Regions cover exactly the requests whose effect changed, without
-	// overlap, ordered by Addrs.First, then Change (newly allowed first), then
-	// first principal (Principals[0], in the order of DiffResult.Principals),
-	// then Addrs.Last; no two regions tie.
+	// overlap. A principal's changed requests of one kind for one action form
+	// one address set; the (principal, action) pairs with the same change and
+	// the same set share a region, and within it the principals with the same
+	// actions. So there are at most two regions per principal-action pair, and
+	// usually far fewer. They are ordered by their first address
+	// (Addrs[0].First), then Change (newly allowed first), then first
+	// principal (in the order of DiffResult.Principals), then actions, then
+	// Addrs; no two regions tie.
 	Regions []Region
 	// Principals are the principal classes that were compared, in this order:
 	// named users by ascending ID, any other user, named roles by ascending ID,
@@ -119,15 +129,17 @@ type DiffResult struct {
 //
 // It decides every cell of the common decomposition — address intervals cut
 // at every range boundary of both sets × principal classes × actions — once,
-// never enumerating addresses, and merges the changed cells into regions:
-// adjacent intervals with the same change merge, and so do the principals
-// that changed over the same addresses for the same actions, so that a change
-// to one range reads as one region of users and, when roles changed too, one
-// of roles (EWS only, A12).
+// never enumerating addresses, and merges the changed cells into regions
+// (see DiffResult.Regions): a change to one range reads as one region of
+// users and, when roles changed too, one of roles (EWS only, A12); a change
+// everywhere but one range reads as one region "everywhere except" it.
 //
-// Exceeding Options.MaxCells or MaxRegions returns a *[BudgetError]; a
-// cancelled ctx returns its error; neither returns a partial answer.
-// Cost: O(cells) time; memory O(intervals + columns + regions).
+// Exceeding Options.MaxCells, or Options.MaxRegions (which here bounds the
+// address intervals of the distinct address sets of all regions together;
+// regions with equal sets share one), returns a *[BudgetError]; a cancelled
+// ctx returns its error; neither returns a partial answer.
+// Cost: O(cells) time; memory O(intervals + columns × distinct outcomes +
+// the intervals of the regions).
 func Diff(ctx context.Context, before, after []accessctl.Rule, opts Options) (*DiffResult, error) {
 	errs := opts.check()
 	for _, set := range []struct {
@@ -159,19 +171,25 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 		return nil, err
 	}
 	res := &DiffResult{Principals: s.prin, Cells: s.cells()}
-	g := newGrouper(s, a.opts.maxRegions())
 	A, B := s.sets[0], s.sets[1]
 	// The changes of a class depend only on its two IP bitsets: compute the
-	// change of every column once per distinct pair.
+	// change of every column once per distinct pair of those that occur.
 	ncol := len(s.cols)
 	pairs := map[uint64]int32{}
 	var vecs []Change // ncol per distinct pair
 	classVec := make([]int32, len(A.cu))
-	for c := range A.cu {
+	for i := range classVec {
+		classVec[i] = -1
+	}
+	for i, iv := range s.ivs {
+		c := iv.Class
+		if classVec[c] >= 0 {
+			continue
+		}
 		key := uint64(A.cu[c])<<32 | uint64(B.cu[c])
 		v, ok := pairs[key]
 		if !ok {
-			v = int32(len(vecs) / max(ncol, 1))
+			v = int32(len(pairs))
 			pairs[key] = v
 			ua, ub := A.cu[c], B.cu[c]
 			for j := range s.cols {
@@ -184,16 +202,63 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 				}
 				vecs = append(vecs, k)
 			}
-			if len(pairs)&1023 == 0 {
-				if err := checkCtx(ctx); err != nil {
-					return nil, err
-				}
-			}
 		}
 		classVec[c] = v
+		if i&1023 == 0 {
+			if err := checkCtx(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
-	kind := make([]Change, ncol)
-	start := make([]uint32, ncol)
+	np := len(pairs)
+	// A column's set of one change is the intervals whose pair has that
+	// change in the column: two columns have the same set exactly when their
+	// changes agree on every pair that occurs. Group the (column, change)
+	// pairs by that signature, exactly (the signature is the map key).
+	type group struct {
+		kind Change
+		rep  int   // a column of the group
+		cols []int // ascending
+		set  AddrSet
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	// which changes each column has at all: most columns of a small edit
+	// have none, and need no signature
+	kinds := make([]uint8, ncol) // bit k: some pair has change k
+	for i, k := range vecs {
+		kinds[i%ncol] |= 1 << k
+	}
+	sig := make([]byte, 1+(np+7)/8)
+	for j := range s.cols {
+		for _, kind := range [2]Change{NewlyAllowed, NewlyDenied} {
+			if kinds[j]&(1<<kind) == 0 {
+				continue
+			}
+			clear(sig)
+			sig[0] = byte(kind)
+			for v := range np {
+				if vecs[v*ncol+j] == kind {
+					sig[1+v/8] |= 1 << (v % 8)
+				}
+			}
+			g, ok := byKey[string(sig)]
+			if !ok {
+				g = &group{kind: kind, rep: j}
+				byKey[string(sig)] = g
+				groups = append(groups, g)
+			}
+			g.cols = append(g.cols, j)
+		}
+		if j&63 == 0 {
+			if err := checkCtx(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// One pass over the intervals builds every group's set.
+	open := make([]bool, len(groups))
+	total := 0
 	prev := int32(-1)
 	for i, iv := range s.ivs {
 		if i&1023 == 0 {
@@ -207,28 +272,70 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 		}
 		prev = v
 		vec := vecs[int(v)*ncol : int(v+1)*ncol]
-		for j, k := range vec {
-			if k != kind[j] {
-				if kind[j] != 0 {
-					g.add(start[j], j, kind[j])
+		for gi, g := range groups {
+			in := vec[g.rep] == g.kind
+			switch {
+			case in && !open[gi]:
+				g.set = append(g.set, AddrRange{First: iv.First})
+				open[gi] = true
+				if total++; total > a.opts.maxRegions() {
+					return nil, &BudgetError{Resource: "regions", Need: -1, Limit: int64(a.opts.maxRegions())}
 				}
-				kind[j], start[j] = k, iv.First
+			case !in && open[gi]:
+				g.set[len(g.set)-1].Last = iv.First - 1
+				open[gi] = false
 			}
 		}
-		// the runs closed here ended with the interval before this one
-		if err := g.flush(iv.First - 1); err != nil {
-			return nil, err
+	}
+	for gi, g := range groups {
+		if open[gi] {
+			g.set[len(g.set)-1].Last = ^uint32(0)
+		}
+		g.set = slices.Clip(g.set)
+	}
+	// Within a group, the principals with the same actions share a region.
+	mask := make([]uint8, len(s.prin))
+	var first []int32 // per region: index in s.prin of its first principal
+	for _, g := range groups {
+		var touched []int32
+		for _, j := range g.cols {
+			p := s.cols[j].p
+			if mask[p] == 0 {
+				touched = append(touched, p)
+			}
+			mask[p] |= 1 << s.cols[j].act
+		}
+		slices.Sort(touched)
+		start := len(res.Regions)
+		for _, p := range touched {
+			m := mask[p]
+			mask[p] = 0
+			found := false
+			for i := start; i < len(res.Regions); i++ {
+				if actionMask(res.Regions[i].Actions) == m {
+					res.Regions[i].Principals = append(res.Regions[i].Principals, s.prin[p])
+					found = true
+					break
+				}
+			}
+			if !found {
+				res.Regions = append(res.Regions, Region{Change: g.kind, Addrs: g.set, Actions: maskActions(m), Principals: []Principal{s.prin[p]}})
+				first = append(first, p)
+			}
 		}
 	}
-	for j := range s.cols {
-		if kind[j] != 0 {
-			g.add(start[j], j, kind[j])
+	for i := range res.Regions {
+		r := &res.Regions[i]
+		w := r.Principals[0]
+		for _, p := range r.Principals {
+			if !p.Other() {
+				w = p
+				break
+			}
 		}
+		r.Witness = w.request(r.Addrs.witnessAddr(), r.Actions[0])
 	}
-	if err := g.flush(^uint32(0)); err != nil {
-		return nil, err
-	}
-	res.Regions = sortRegions(g.regions, g.first)
+	res.Regions = sortRegions(res.Regions, first)
 	var na, nd bool
 	for _, r := range res.Regions {
 		na = na || r.Change == NewlyAllowed
@@ -243,106 +350,6 @@ func diff(ctx context.Context, a, b *Analyzer) (*DiffResult, error) {
 		res.Verdict = LessPermissive
 	}
 	return res, nil
-}
-
-// grouper turns runs of cells that end at the same address into regions.
-type grouper struct {
-	s       *space
-	max     int
-	pending []run
-	regions []Region
-	first   []int32 // per region: index in s.prin of its first principal
-	mask    []uint8 // per principal: actions (bit a) of the current group
-}
-
-// run is a maximal run of intervals of one column with one change; its last
-// address is the one given to flush.
-type run struct {
-	first uint32
-	col   int32
-	kind  Change
-}
-
-func newGrouper(s *space, max int) *grouper {
-	return &grouper{s: s, max: max, mask: make([]uint8, len(s.prin))}
-}
-
-// add records a run that ends where the interval being processed ends.
-func (g *grouper) add(first uint32, col int, kind Change) {
-	g.pending = append(g.pending, run{first, int32(col), kind})
-}
-
-// flush turns the pending runs, which all end at last, into regions.
-func (g *grouper) flush(last uint32) error {
-	if len(g.pending) == 0 {
-		return nil
-	}
-	slices.SortFunc(g.pending, func(x, y run) int {
-		if x.first != y.first {
-			if x.first < y.first {
-				return -1
-			}
-			return 1
-		}
-		if x.kind != y.kind {
-			return int(x.kind) - int(y.kind)
-		}
-		return int(x.col) - int(y.col)
-	})
-	for i := 0; i < len(g.pending); {
-		j := i
-		for j < len(g.pending) && g.pending[j].first == g.pending[i].first && g.pending[j].kind == g.pending[i].kind {
-			j++
-		}
-		if err := g.group(g.pending[i:j], AddrRange{g.pending[i].first, last}); err != nil {
-			return err
-		}
-		i = j
-	}
-	g.pending = g.pending[:0]
-	return nil
-}
-
-// group makes the regions of runs with the same addresses and change: the
-// principals with the same action set share a region, so that every action of
-// a region applies to every principal of it. Roles have EWS only (A12): they
-// share a region with users only when EWS is all those users' actions.
-func (g *grouper) group(runs []run, addrs AddrRange) error {
-	s := g.s
-	var touched []int32
-	for _, r := range runs {
-		p := s.cols[r.col].p
-		if g.mask[p] == 0 {
-			touched = append(touched, p)
-		}
-		g.mask[p] |= 1 << s.cols[r.col].act
-	}
-	slices.Sort(touched) // principals in the order of s.prin
-	kind := runs[0].kind
-	start := len(g.regions)
-	for _, p := range touched {
-		m := g.mask[p]
-		g.mask[p] = 0
-		pr := s.prin[p]
-		found := false
-		for i := start; i < len(g.regions); i++ {
-			if actionMask(g.regions[i].Actions) == m {
-				g.regions[i].Principals = append(g.regions[i].Principals, pr)
-				found = true
-				break
-			}
-		}
-		if !found {
-			acts := maskActions(m)
-			g.regions = append(g.regions, Region{Change: kind, Addrs: addrs, Actions: acts, Principals: []Principal{pr},
-				Witness: pr.request(addrs.First, acts[0])})
-			g.first = append(g.first, p)
-		}
-	}
-	if len(g.regions) > g.max {
-		return &BudgetError{Resource: "regions", Need: -1, Limit: int64(g.max)}
-	}
-	return nil
 }
 
 func actionMask(acts []accessctl.Action) uint8 {
@@ -364,8 +371,10 @@ func maskActions(m uint8) []accessctl.Action {
 }
 
 // sortRegions returns rs in the documented order: by first address, change,
-// first principal (first[i] is the index in s.prin of rs[i]'s), last address.
-// No two regions have the same key: a principal is in one region per run end.
+// first principal (first[i] is the index in s.prin of rs[i]'s), actions,
+// addresses. No two regions tie: a principal is in one region per change and
+// address set, and the actions of a principal in two regions with the same
+// change differ or their sets do.
 func sortRegions(rs []Region, first []int32) []Region {
 	order := make([]int32, len(rs))
 	for i := range order {
@@ -373,12 +382,19 @@ func sortRegions(rs []Region, first []int32) []Region {
 	}
 	slices.SortFunc(order, func(i, j int32) int {
 		x, y := &rs[i], &rs[j]
-		return cmp.Or(cmp.Compare(x.Addrs.First, y.Addrs.First), cmp.Compare(x.Change, y.Change),
-			cmp.Compare(first[i], first[j]), cmp.Compare(x.Addrs.Last, y.Addrs.Last))
+		return cmp.Or(cmp.Compare(x.Addrs[0].First, y.Addrs[0].First), cmp.Compare(x.Change, y.Change),
+			cmp.Compare(first[i], first[j]), slices.Compare(x.Actions, y.Actions), compareSets(x.Addrs, y.Addrs))
 	})
 	out := make([]Region, len(rs))
 	for k, i := range order {
 		out[k] = rs[i]
 	}
 	return out
+}
+
+// compareSets orders address sets by their intervals, lexicographically.
+func compareSets(x, y AddrSet) int {
+	return slices.CompareFunc(x, y, func(a, b AddrRange) int {
+		return cmp.Or(cmp.Compare(a.First, b.First), cmp.Compare(a.Last, b.Last))
+	})
 }

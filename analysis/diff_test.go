@@ -134,7 +134,7 @@ func TestDiffOneRangeOneRegionPerKind(t *testing.T) {
 	if g.Addrs.String() != "10.0.0.0/22" || len(g.Actions) != accessctl.NumActions || !slices.Equal(g.Principals, users) {
 		t.Fatalf("region %+v, want 10.0.0.0/22 × every action × every user %v", g, users)
 	}
-	if g.Witness.IP != netip.MustParseAddr("10.0.0.0") || g.Witness.Action != accessctl.ActiveSync || g.Witness.UserID != alice {
+	if g.Witness.IP != netip.MustParseAddr("10.0.0.1") || g.Witness.Action != accessctl.ActiveSync || g.Witness.UserID != alice {
 		t.Errorf("witness %+v", g.Witness)
 	}
 	g = res.Regions[1]
@@ -156,13 +156,15 @@ func TestDiffRegionBudget(t *testing.T) {
 	}
 	after = append(after, accessctl.Rule{Name: "many", Effect: policy.Deny, IpRanges: ranges})
 	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{})
-	if err != nil || len(res.Regions) != 200 { // two per range: every user × every action, every role × EWS
+	// two regions sharing one set of 100 intervals: every user × every action,
+	// every role × EWS; MaxRegions bounds the intervals of the distinct sets
+	if err != nil || len(res.Regions) != 2 || len(res.Regions[0].Addrs) != 100 || len(res.Regions[1].Addrs) != 100 {
 		t.Fatalf("%v regions, %v", len(res.Regions), err)
 	}
-	_, err = analysis.Diff(context.Background(), before, after, analysis.Options{MaxRegions: 150})
+	_, err = analysis.Diff(context.Background(), before, after, analysis.Options{MaxRegions: 50})
 	var be *analysis.BudgetError
-	if !errors.As(err, &be) || be.Resource != "regions" || be.Limit != 150 {
-		t.Fatalf("MaxRegions 150: %v", err)
+	if !errors.As(err, &be) || be.Resource != "regions" || be.Limit != 50 {
+		t.Fatalf("MaxRegions 50: %v", err)
 	}
 }
 
@@ -177,7 +179,8 @@ func itoa(i int) string {
 // wrong, or "": every region has ascending actions and principals in the order
 // of res.Principals; a region with a role has Actions [EWS] only (its actions
 // apply to every principal, A12); regions are strictly ordered by first
-// address, change, first principal, last address.
+// address, change, first principal, actions, address set; every address set
+// is maximal (ascending, disjoint, never adjacent intervals).
 func regionProblem(res *analysis.DiffResult) string {
 	index := map[analysis.Principal]int{}
 	for i, p := range res.Principals {
@@ -190,6 +193,14 @@ func regionProblem(res *analysis.DiffResult) string {
 		for k := 1; k < len(g.Actions); k++ {
 			if g.Actions[k] <= g.Actions[k-1] {
 				return fmt.Sprintf("region %d: actions %v not strictly ascending", i, g.Actions)
+			}
+		}
+		if len(g.Addrs) == 0 {
+			return fmt.Sprintf("region %d: no address", i)
+		}
+		for k, r := range g.Addrs {
+			if r.First > r.Last || (k > 0 && uint64(g.Addrs[k-1].Last)+1 >= uint64(r.First)) {
+				return fmt.Sprintf("region %d: address set %v not maximal and ascending", i, g.Addrs)
 			}
 		}
 		for k, p := range g.Principals {
@@ -205,8 +216,11 @@ func regionProblem(res *analysis.DiffResult) string {
 			continue
 		}
 		x := res.Regions[i-1]
-		if c := cmp.Or(cmp.Compare(x.Addrs.First, g.Addrs.First), cmp.Compare(x.Change, g.Change),
-			cmp.Compare(index[x.Principals[0]], index[g.Principals[0]]), cmp.Compare(x.Addrs.Last, g.Addrs.Last)); c >= 0 {
+		if c := cmp.Or(cmp.Compare(x.Addrs[0].First, g.Addrs[0].First), cmp.Compare(x.Change, g.Change),
+			cmp.Compare(index[x.Principals[0]], index[g.Principals[0]]), slices.Compare(x.Actions, g.Actions),
+			slices.CompareFunc(x.Addrs, g.Addrs, func(a, b analysis.AddrRange) int {
+				return cmp.Or(cmp.Compare(a.First, b.First), cmp.Compare(a.Last, b.Last))
+			})); c >= 0 {
 			return fmt.Sprintf("region %d (%v %v %v) not before region %d (%v %v %v)",
 				i-1, x.Change, x.Addrs, x.Principals, i, g.Change, g.Addrs, g.Principals)
 		}
@@ -215,10 +229,10 @@ func regionProblem(res *analysis.DiffResult) string {
 }
 
 // DiffResult.Regions are ordered by first address, change, first principal
-// (in the order of DiffResult.Principals), then last address. Here three
-// regions share first address and change: u1 newly denied IMAP on 10.0.0.0/8
-// and SMTP on 10.0.0.0/16, u2 every action on 10.0.0.0/16. Both of u1's come
-// first, although one ends after u2's, and the shorter of them first.
+// (in the order of DiffResult.Principals), then actions. Here three regions
+// share first address and change: u1 newly denied IMAP on 10.0.0.0/8 and SMTP
+// on 10.0.0.0/16, u2 every action on 10.0.0.0/16. Both of u1's come first,
+// although one ends after u2's, IMAP before SMTP.
 func TestDiffRegionsOrderedByPrincipal(t *testing.T) {
 	u1, u2 := poolUsers[0].ID, poolUsers[1].ID // u1 sorts before u2
 	before := []accessctl.Rule{defaultRule}
@@ -238,7 +252,7 @@ func TestDiffRegionsOrderedByPrincipal(t *testing.T) {
 	for _, g := range res.Regions {
 		got = append(got, fmt.Sprint(g.Addrs, " ", g.Principals, " ", g.Actions))
 	}
-	want := []string{"10.0.0.0/16 [user " + u1 + "] [SMTP]", "10.0.0.0/8 [user " + u1 + "] [IMAP]",
+	want := []string{"10.0.0.0/8 [user " + u1 + "] [IMAP]", "10.0.0.0/16 [user " + u1 + "] [SMTP]",
 		"10.0.0.0/16 [user " + u2 + "] [ActiveSync AutoDiscover EWS IMAP SMTP WindowsOutlook WebMail]"}
 	if !slices.Equal(got, want) {
 		t.Errorf("regions %q, want %q", got, want)
@@ -363,5 +377,40 @@ func TestSemanticsA4_WhoCanFailsClosed(t *testing.T) {
 	pa, err := a.WhoCanPrincipal(context.Background(), analysis.Role, "role-a")
 	if err != nil || len(pa.Grants) != 0 {
 		t.Errorf("role-a may %+v, %v; want nothing", pa, err)
+	}
+}
+
+// Issue 20: a change that applies "everywhere except X" is one region per
+// group of principals, not one per interval: here a rule that denies IMAP
+// and SMTP outside the office and the VPN reads as one region of every
+// user, rendered "everywhere except 10.8.0.0/16, 192.0.2.0/24".
+func TestDiffEverywhereExceptIsOneRegion(t *testing.T) {
+	before := []accessctl.Rule{defaultRule}
+	after := []accessctl.Rule{defaultRule,
+		{Name: "office", Effect: policy.Deny, NotIpRanges: []string{"192.0.2.0/24", "10.8.0.0/16"}, Actions: []string{"IMAP", "SMTP"}},
+		{Name: "blocked", Effect: policy.Deny, IpRanges: []string{"198.51.100.0/24"}}}
+	res, err := analysis.Diff(context.Background(), before, after, analysis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range res.Regions {
+		got = append(got, fmt.Sprint(g.Addrs, " | ", g.Actions, " | ", len(g.Principals)))
+	}
+	want := []string{
+		"everywhere except 10.8.0.0/16, 192.0.2.0/24 | [IMAP SMTP] | 1",
+		"198.51.100.0/24 | [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] | 1",
+		"198.51.100.0/24 | [EWS] | 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("regions\n got %q\nwant %q", got, want)
+	}
+	if p := regionProblem(res); p != "" {
+		t.Error(p)
+	}
+	for _, g := range res.Regions {
+		if !g.Addrs.Contains(addrOf(g.Witness)) {
+			t.Errorf("witness %v outside %v", g.Witness, g.Addrs)
+		}
 	}
 }

@@ -16,8 +16,9 @@
 // action) every rule either matches every request or none, so one bitset AND
 // per cell decides the cell for every address in it. Each question is answered
 // by streaming the cells once — never materializing them, never enumerating
-// addresses — and adjacent intervals with the same outcome are merged into
-// regions. A cell depends on its interval only through the set of rules whose
+// addresses — and the intervals with the same outcome are merged into
+// address sets ([AddrSet]) across the whole space, so that an answer reads
+// "everywhere except 198.51.100.0/24", not as one region per interval. A cell depends on its interval only through the set of rules whose
 // address conditions hold there, so each distinct such set is decided once and
 // the intervals that share it reuse the answer.
 //
@@ -48,6 +49,14 @@
 // Unlike accessctl.Compile, [New] accepts rule entries naming users the
 // directory does not know and roles Options.Roles does not list: they name
 // nobody, as after the user or role was deleted, and Audit reports each.
+//
+// # Policy tests
+//
+// [DecodeTestCases] and [Analyzer.RunTests] check written expectations — a
+// request, the effect it must get, optionally the rules that must decide it
+// or the error it must be refused with — and measure which rules and which
+// conditions the cases exercised ([Coverage]), as `opa test --coverage`
+// does for OPA policies.
 //
 // All types are immutable once returned; an Analyzer is safe for concurrent
 // use.

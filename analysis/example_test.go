@@ -95,6 +95,60 @@ func ExampleAnalyzer_WhoCanPrincipal() {
 		fmt.Println(g.Actions, g.Ranges)
 	}
 	// Output:
-	// [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] [0.0.0.0/0]
-	// [IMAP] [192.0.2.0/24]
+	// [ActiveSync AutoDiscover EWS WindowsOutlook WebMail] everywhere
+	// [IMAP] 192.0.2.0/24
+}
+
+// An AddrSet renders as the shortest of "everywhere", "everywhere except …"
+// and a CIDR list.
+func ExampleAddrSet() {
+	blocked := analysis.AddrSet{{First: 0xC6336400, Last: 0xC63364FF}} // 198.51.100.0/24
+	fmt.Println(blocked)
+	fmt.Println(blocked.Complement())
+	fmt.Println(blocked.Complement().Complement().Contains(0xC6336407))
+	fmt.Println(analysis.Everywhere)
+	// Output:
+	// 198.51.100.0/24
+	// everywhere except 198.51.100.0/24
+	// true
+	// everywhere
+}
+
+// RunTests checks written expectations against the rules and measures what
+// the cases cover.
+func ExampleAnalyzer_RunTests() {
+	a, err := analysis.New([]accessctl.Rule{
+		{Name: "default", Effect: policy.Allow},
+		{Name: "office-only", Effect: policy.Deny, NotIpRanges: []string{"192.0.2.0/24"}, Actions: []string{"IMAP"}},
+		{Name: "block", Effect: policy.Deny, IpRanges: []string{"198.51.100.0/24"}},
+	}, analysis.Options{})
+	if err != nil {
+		panic(err)
+	}
+	cases, err := analysis.DecodeTestCases([]byte(`{"Tests": [
+		{"Name": "IMAP from the office", "Request": {"IpAddress": "192.0.2.7", "Action": "IMAP", "UserId": "bob-0000000001"}, "Effect": "ALLOW"},
+		{"Name": "IMAP from home", "Request": {"IpAddress": "203.0.113.7", "Action": "IMAP", "UserId": "bob-0000000001"}, "Effect": "ALLOW"}]}`))
+	if err != nil {
+		panic(err)
+	}
+	rep, err := a.RunTests(context.Background(), cases)
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range rep.Results {
+		if r.Passed {
+			fmt.Println("PASS", r.Case.Name)
+		} else {
+			fmt.Println("FAIL", r.Case.Name+":", r.Problem)
+		}
+	}
+	for _, rc := range rep.Coverage.Rules {
+		fmt.Println(rc.Name, rc.Covered())
+	}
+	// Output:
+	// PASS IMAP from the office
+	// FAIL IMAP from home: want ALLOW, got DENY
+	// default true
+	// office-only true
+	// block false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -160,11 +161,22 @@ func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error
 	if need := int64(n) * int64(len(s.cols)); need > opts.maxCells() {
 		return nil, &BudgetError{Resource: "cells", Need: need, Limit: opts.maxCells()}
 	}
+	// Memory budget (SEMANTICS D5): each set's bitsets below take one word
+	// per 64 rules for every address class (twice: the table and its distinct
+	// rows) and every column.
+	nc := s.table.NumClasses()
+	var need int64
+	for _, a := range as {
+		w := int64(max(1, (len(a.cr)+63)/64))
+		need += (2*int64(nc) + int64(len(s.cols))) * w * 8
+	}
+	if need > opts.maxBytes() {
+		return nil, &BudgetError{Resource: "bytes", Need: need, Limit: opts.maxBytes()}
+	}
 	s.ivs = make([]cidr.Interval, 0, n)
 	for iv := range s.table.Intervals() {
 		s.ivs = append(s.ivs, iv)
 	}
-	nc := s.table.NumClasses()
 	for si, a := range as {
 		b := &bitsets{a: a, w: max(1, (len(a.cr)+63)/64)}
 		w := b.w
@@ -277,7 +289,7 @@ func (s *space) principals(opts Options, as []*Analyzer) {
 			}
 		}
 	} else {
-		s.prin = append(s.prin, Principal{Kind: User, Witness: madeUp("S-1-1-11-any-other-user", users)})
+		s.prin = append(s.prin, Principal{Kind: User, Witness: otherUser(users)})
 	}
 	for _, id := range sortedKeys(roles) {
 		s.prin = append(s.prin, Principal{Kind: Role, ID: id, Witness: id})
@@ -290,17 +302,54 @@ func (s *space) principals(opts Options, as []*Analyzer) {
 			}
 		}
 	} else {
-		s.prin = append(s.prin, Principal{Kind: Role, Witness: madeUp("any-other-role", roles)})
+		s.prin = append(s.prin, Principal{Kind: Role, Witness: otherRole(roles)})
 	}
 }
 
-// madeUp returns base, or base-2, base-3, …: the first not in taken.
-func madeUp(base string, taken map[string]bool) string {
-	id := base
-	for i := 2; taken[id]; i++ {
-		id = base + "-" + strconv.Itoa(i)
+// otherUser returns a user ID that no rule names and that looks like the
+// ones rules name: a named ID ending in digits (a WorkMail user ID,
+// "S-1-1-11-…-1003") with the smallest greater number of the same width
+// that no rule names; else "S-1-1-11-0000000000-0000000000-0000000000-1000"
+// (or the next free number).
+func otherUser(taken map[string]bool) string {
+	base := "S-1-1-11-0000000000-0000000000-0000000000-1000"
+	for _, id := range sortedKeys(taken) {
+		i := len(id)
+		for i > 0 && id[i-1] >= '0' && id[i-1] <= '9' {
+			i--
+		}
+		if n := len(id) - i; n >= 3 && n <= 9 && i > 0 {
+			base = id
+			break
+		}
 	}
-	return id
+	i := len(base)
+	for base[i-1] >= '0' && base[i-1] <= '9' {
+		i--
+	}
+	prefix, digits := base[:i], base[i:]
+	n, _ := strconv.Atoi(digits)
+	for k := n + 1; ; k++ {
+		d := strconv.Itoa(k)
+		if len(d) < len(digits) {
+			d = strings.Repeat("0", len(digits)-len(d)) + d
+		}
+		if id := prefix + d; !taken[id] {
+			return id
+		}
+	}
+}
+
+// otherRole returns a role ID that no rule names, shaped as WorkMail's
+// role IDs are (a UUID, B5): "00000000-0000-4000-8000-000000000001", or the
+// next number free.
+func otherRole(taken map[string]bool) string {
+	for k := 1; ; k++ {
+		d := strconv.Itoa(k)
+		if id := "00000000-0000-4000-8000-" + strings.Repeat("0", max(0, 12-len(d))) + d; !taken[id] {
+			return id
+		}
+	}
 }
 
 func sortedKeys(m map[string]bool) []string {

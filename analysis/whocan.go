@@ -15,8 +15,9 @@ import (
 // every range × every action listed.
 type Grant struct {
 	Actions []accessctl.Action
-	// Ranges are maximal and ascending; see [AddrRange.CIDRs] for CIDR form.
-	Ranges []AddrRange
+	// Ranges are the allowed addresses, non-empty; [AddrSet.String] renders
+	// them as "everywhere", "everywhere except …" or a CIDR list.
+	Ranges AddrSet
 }
 
 // PrincipalAccess is everything one principal may do (see
@@ -87,7 +88,7 @@ func (a *Analyzer) WhoCanPrincipal(ctx context.Context, kind PrincipalKind, id s
 		out.Principal.Witness = want
 	}
 	b := s.sets[0]
-	var byAction [accessctl.NumActions + 1][]AddrRange
+	var byAction [accessctl.NumActions + 1]AddrSet
 	total := 0
 	for j, cl := range s.cols {
 		if int(cl.p) != pi {
@@ -97,7 +98,7 @@ func (a *Analyzer) WhoCanPrincipal(ctx context.Context, kind PrincipalKind, id s
 		for u := range allowed {
 			allowed[u] = b.allow(int32(u), j)
 		}
-		var rs []AddrRange
+		var rs AddrSet
 		open := false
 		for i, iv := range s.ivs {
 			if i&4095 == 0 {

@@ -2,6 +2,9 @@
 // GetImpersonationRoleEffect does (SEMANTICS section B), offline and fast, and
 // reads and writes the roles in the shapes the AWS CLI prints.
 //
+// Rule numbers such as SEMANTICS A7 refer to the project's contract, docs/SEMANTICS.md in
+// the module's repository (https://github.com/wmpolicy/wmpolicy/blob/main/docs/SEMANTICS.md).
+//
 // # Semantics
 //
 // A role has a type (FULL_ACCESS or READ_ONLY) and up to ten rules. A rule

@@ -113,10 +113,14 @@ const (
 // keys are errors — a typo'd "NotTargetUser" never silently widens a rule) and
 // validates it as [ValidateRole] does. Every problem is reported with its path
 // as a [policy.ErrorList]; on error the zero Role is returned. The decoding
-// errors come alone: validation runs only on input that decodes.
+// errors come alone: validation runs only on input that decodes. Input that is
+// recognizably another kind of file is named as such ([policy.WrongKind]).
 func DecodeRole(data []byte) (Role, error) {
 	var r Role
 	if err := policy.DecodeStrict(data, &r); err != nil {
+		if wk := policy.WrongKind(data, policy.KindGetImpersonationRole); wk != nil {
+			return Role{}, policy.ErrorList{wk}
+		}
 		return Role{}, err
 	}
 	if err := ValidateRole(r); err != nil {
@@ -140,15 +144,23 @@ func EncodeRole(r Role) ([]byte, error) {
 // (SEMANTICS B7, D3) strictly with [policy.DecodeStrict] and checks every
 // item: ImpersonationRoleId 1–64 characters of [a-zA-Z0-9_-], Name and Type as
 // for a role, no ID or name twice; at most 20 roles; NextToken at most 1024
-// characters. Every problem is reported with its path ("Roles[3].Type") as a
+// characters. A listing with a NextToken is one page of a longer listing and
+// is refused ([policy.OnePage], SEMANTICS D4); input of another recognizable
+// kind is named as such ([policy.WrongKind]). Every problem is reported with its path ("Roles[3].Type") as a
 // [policy.ErrorList]. Roles is [] (never nil) in a successful result.
 func DecodeRoleList(data []byte) (ListImpersonationRolesOutput, error) {
 	var out ListImpersonationRolesOutput
 	if err := policy.DecodeStrict(data, &out); err != nil {
+		if wk := policy.WrongKind(data, policy.KindListImpersonationRoles); wk != nil {
+			return ListImpersonationRolesOutput{}, policy.ErrorList{wk}
+		}
 		return ListImpersonationRolesOutput{}, err
 	}
 	if err := validateRoleList(&out).Err(); err != nil {
 		return ListImpersonationRolesOutput{}, err
+	}
+	if out.NextToken != "" {
+		return ListImpersonationRolesOutput{}, policy.ErrorList{policy.OnePage(policy.KindListImpersonationRoles)}
 	}
 	if out.Roles == nil {
 		out.Roles = []RoleSummary{}

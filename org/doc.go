@@ -4,6 +4,9 @@
 // the request path evaluates lock-free against the latest compiled snapshot,
 // and it keeps its state durably in a directory.
 //
+// Rule numbers such as SEMANTICS A7 refer to the project's contract, docs/SEMANTICS.md in
+// the module's repository (https://github.com/wmpolicy/wmpolicy/blob/main/docs/SEMANTICS.md).
+//
 // # Operations
 //
 // One method per operation, each taking and returning the API's request and
@@ -14,7 +17,10 @@
 //	roles           CreateImpersonationRole, GetImpersonationRole, UpdateImpersonationRole,
 //	                DeleteImpersonationRole, ListImpersonationRoles, GetImpersonationRoleEffect,
 //	                AssumeImpersonationRole
-//	users           ImportUsers (list-users output), PutUser, DeleteUser, ListUsers
+//	users           CreateUser, RegisterToWorkMail, DeregisterFromWorkMail, DescribeUser,
+//	                ListUsers, DeleteUser (F4); ImportUsers (list-users output), PutUser
+//	migration       Export (and Export.Files), ParseExport, ImportOrganization: an
+//	                organization as the AWS CLI prints it, IDs and dates kept
 //
 // Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
 // code and field path, matchable with errors.Is against the policy sentinels;

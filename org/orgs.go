@@ -339,17 +339,7 @@ func (s *Store) DescribeOrganization(in DescribeOrganizationInput) (DescribeOrga
 	if err != nil {
 		return DescribeOrganizationOutput{}, err
 	}
-	r := snap.rec
-	out := DescribeOrganizationOutput{
-		OrganizationId: r.OrganizationId, Alias: r.Alias, State: r.State,
-		DirectoryId: r.DirectoryId, DirectoryType: "WorkMailDirectory",
-		DefaultMailDomain: r.DefaultMailDomain, CompletedDate: r.DateCreated,
-		InteroperabilityEnabled: r.InteroperabilityEnabled,
-	}
-	if r.DirectoryId != "" {
-		out.DirectoryType = "ExistingDirectory"
-	}
-	return out, nil
+	return describe(snap.rec), nil
 }
 
 // orgKey is the listing order of organizations (C3): alias case-folded, then ID.

@@ -14,6 +14,7 @@ import (
 const (
 	listOrganizations byte = 1
 	listRoles         byte = 2
+	listUsers         byte = 3
 )
 
 const (

@@ -61,8 +61,8 @@ type disk struct {
 
 func openDisk(dir string) (*disk, error) {
 	d := &disk{dir: dir, orgs: filepath.Join(dir, orgsDirName)}
-	if err := os.MkdirAll(d.orgs, 0o700); err != nil {
-		return nil, fmt.Errorf("org: %w", err)
+	if err := mkdirAllSync(d.orgs); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, lockFileName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -245,7 +245,47 @@ func writeFileSync(dir, name string, data []byte, sync bool) error {
 	return nil
 }
 
+// mkdirAllSync creates dir and any missing parents (mode 0700), as
+// os.MkdirAll does, and makes the creation durable: every directory it
+// created is fsynced, and so is the existing directory it created the first
+// of them in. Without that, a power loss right after the first 'org create'
+// could lose the whole state directory, fsynced files and all, because the
+// entry naming it was never written to the disk.
+func mkdirAllSync(dir string) error {
+	var created []string // innermost first
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			break // let MkdirAll report it
+		}
+		created = append(created, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("org: %w", err)
+	}
+	if len(created) == 0 || noSync {
+		return nil
+	}
+	// Each new directory, then the parent of the outermost new one.
+	for _, p := range created {
+		if err := syncDir(p); err != nil {
+			return err
+		}
+	}
+	return syncDir(filepath.Dir(created[len(created)-1]))
+}
+
+// syncDirObserver, set only by tests, sees every directory syncDir fsyncs.
+var syncDirObserver func(dir string)
+
 func syncDir(dir string) error {
+	if syncDirObserver != nil {
+		syncDirObserver(dir)
+	}
 	if runtime.GOOS == "windows" {
 		return nil // directories cannot be fsynced there; the rename is durable on NTFS
 	}

@@ -571,3 +571,42 @@ func TestSemanticsD1_DirSyncFailureAppliesChange(t *testing.T) {
 		t.Fatalf("reopened roles differ: %s", diff)
 	}
 }
+
+// Durable from the first write: creating the state directory fsyncs the new
+// directories and the existing parent the outermost one was created in, so a
+// power loss right after the first 'org create' cannot lose the store.
+func TestOpenCreatingTheStateDirFsyncsItsParent(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "var", "wmpolicy")
+	var synced []string
+	syncDirObserver = func(d string) { synced = append(synced, d) }
+	defer func() { syncDirObserver = nil }()
+	s, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	has := func(d string) bool {
+		for _, x := range synced {
+			if filepath.Clean(x) == filepath.Clean(d) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range []string{base, filepath.Join(base, "var"), dir, filepath.Join(dir, orgsDirName)} {
+		if !has(d) {
+			t.Errorf("%s was not fsynced; fsynced: %v", d, synced)
+		}
+	}
+	// Reopening creates nothing, and so fsyncs no parent.
+	synced = nil
+	s, err = Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if has(base) {
+		t.Errorf("reopening fsynced the parent again: %v", synced)
+	}
+}

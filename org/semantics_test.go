@@ -174,7 +174,9 @@ func TestSemanticsA18_Resolution(t *testing.T) {
 	wantCode(t, err, policy.ResourceNotFoundException)
 	_, err = s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{OrganizationId: org, IpAddress: "1.2.3.4", Action: "EWS", UserId: "nobody@example.com"})
 	wantCode(t, err, policy.EntityNotFoundException)
-	// A user a rule names cannot be removed.
+	// A user a rule names cannot be removed (once deregistered, F4).
+	_, err = s.DeregisterFromWorkMail(DeregisterFromWorkMailInput{OrganizationId: org, EntityId: bob.Id})
+	mustOK(t, err)
 	_, err = s.DeleteUser(DeleteUserInput{OrganizationId: org, UserId: bob.Id})
 	wantCode(t, err, policy.EntityNotFoundException)
 	_, err = s.ImportUsers(ImportUsersInput{OrganizationId: org, Users: []policy.UserJSON{{Id: alice.Id}}})

@@ -222,16 +222,24 @@ type AssumeImpersonationRoleInput struct {
 }
 
 // User is one user of an organization's directory as the store keeps it: the
-// identifiers it can be named by (SEMANTICS A18, B2) and its state. JSON names
-// follow the model's User shape, plus Aliases (the user's further email
-// addresses, which list-users does not print).
+// identifiers it can be named by (SEMANTICS A18, B2), its state and the
+// attributes of CreateUser (F4). JSON names follow the model's User and
+// DescribeUserResponse shapes, plus Aliases (the user's further email
+// addresses, which list-users does not print). No password is ever kept (F4).
 type User struct {
-	Id          string   `json:"Id"`
-	Email       string   `json:"Email,omitempty"`
-	Aliases     []string `json:"Aliases,omitempty"`
-	Name        string   `json:"Name,omitempty"`
-	DisplayName string   `json:"DisplayName,omitempty"`
-	State       string   `json:"State,omitempty"`
+	Id                          string           `json:"Id"`
+	Email                       string           `json:"Email,omitempty"`
+	Aliases                     []string         `json:"Aliases,omitempty"`
+	Name                        string           `json:"Name,omitempty"`
+	DisplayName                 string           `json:"DisplayName,omitempty"`
+	State                       string           `json:"State,omitempty"`
+	UserRole                    string           `json:"UserRole,omitempty"`
+	FirstName                   string           `json:"FirstName,omitempty"`
+	LastName                    string           `json:"LastName,omitempty"`
+	HiddenFromGlobalAddressList bool             `json:"HiddenFromGlobalAddressList,omitempty"`
+	IdentityProviderUserId      string           `json:"IdentityProviderUserId,omitempty"`
+	EnabledDate                 policy.Timestamp `json:"EnabledDate,omitempty"`
+	DisabledDate                policy.Timestamp `json:"DisabledDate,omitempty"`
 }
 
 func (u User) policyUser() policy.User {
@@ -265,22 +273,12 @@ type PutUserInput struct {
 // PutUserOutput is the empty answer of PutUser.
 type PutUserOutput struct{}
 
-// DeleteUserInput removes one user from an organization's directory.
+// DeleteUserInput is the model's DeleteUserRequest (SEMANTICS F4): UserId
+// names the user by ID or user name (email too [decided]).
 type DeleteUserInput struct {
 	OrganizationId string `json:"OrganizationId"`
 	UserId         string `json:"UserId"`
 }
 
-// DeleteUserOutput is the empty answer of DeleteUser.
+// DeleteUserOutput is the model's empty DeleteUserResponse.
 type DeleteUserOutput struct{}
-
-// ListUsersInput asks for an organization's users.
-type ListUsersInput struct {
-	OrganizationId string `json:"OrganizationId"`
-}
-
-// ListUsersOutput is every user of the organization, in ascending byte order
-// of Id.
-type ListUsersOutput struct {
-	Users []User `json:"Users"`
-}

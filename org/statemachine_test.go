@@ -317,18 +317,71 @@ func (mc *machine) putUser(t *rapid.T) {
 	mc.m.live[id].users[u.Id] = u
 }
 
+// userIdents are the identifiers the user operations draw from: the pool's
+// IDs, the users the organization has now (IDs and names) and some names.
+func (mc *machine) userIdents(id string) []string {
+	ids := append(slices.Clone(smUserPool), "ghost", "carol", "u0@example.com")
+	if o := mc.m.live[id]; o != nil {
+		for uid, u := range o.users {
+			ids = append(ids, uid)
+			if u.Name != "" {
+				ids = append(ids, strings.ToUpper(u.Name))
+			}
+		}
+	}
+	sort.Strings(ids)
+	return slices.Compact(ids)
+}
+
+// resolve finds the model's user named by ident (A18: the ID exactly, an
+// email or user name case-insensitively).
+func (o *modelOrg) resolve(ident string) (policy.UserJSON, bool) {
+	if u, ok := o.users[ident]; ok {
+		return u, true
+	}
+	for _, u := range o.users {
+		if (u.Email != "" && policy.Fold(u.Email) == policy.Fold(ident)) || (u.Name != "" && policy.Fold(u.Name) == policy.Fold(ident)) {
+			return u, true
+		}
+	}
+	return policy.UserJSON{}, false
+}
+
+// owner is the model of the store's identifier uniqueness: the user one of
+// whose identifiers folds to v's fold.
+func (o *modelOrg) owner(v string) (string, bool) {
+	for uid, u := range o.users {
+		for _, x := range []string{u.Id, u.Email, u.Name} {
+			if x != "" && policy.Fold(x) == policy.Fold(v) {
+				return uid, true
+			}
+		}
+	}
+	return "", false
+}
+
+// SEMANTICS F4: DeleteUser refuses an ENABLED user, and one a rule or role
+// still names.
 func (mc *machine) deleteUser(t *rapid.T) {
 	id := mc.pickOrg(t)
-	uid := rapid.SampledFrom(smUserPool).Draw(t, "user")
+	ident := rapid.SampledFrom(mc.userIdents(id)).Draw(t, "user")
 	want := mc.orgErr(id)
+	var uid string
 	if want == "" {
 		o := mc.m.live[id]
-		if _, ok := o.users[uid]; !ok || o.names(uid) {
+		u, ok := o.resolve(ident)
+		uid = u.Id
+		switch {
+		case !ok:
+			want = policy.EntityNotFoundException
+		case u.State == "ENABLED":
+			want = policy.EntityStateException
+		case o.names(uid):
 			want = policy.EntityNotFoundException
 		}
 	}
 	before := mc.revs()
-	_, err := mc.s.DeleteUser(DeleteUserInput{OrganizationId: id, UserId: uid})
+	_, err := mc.s.DeleteUser(DeleteUserInput{OrganizationId: id, UserId: ident})
 	expect(t, "DeleteUser", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -337,6 +390,205 @@ func (mc *machine) deleteUser(t *rapid.T) {
 		return
 	}
 	delete(mc.m.live[id].users, uid)
+}
+
+var smUserNames = []string{"carol", "Carol", "dave", "u0@example.com", "erin.x"}
+
+// SEMANTICS F4: CreateUser makes a DISABLED user with a new ID; a name that
+// already names a user is NameAvailabilityException.
+func (mc *machine) createUser(t *rapid.T) {
+	id := mc.pickOrg(t)
+	name := rapid.SampledFrom(smUserNames).Draw(t, "user name")
+	want := mc.orgErr(id)
+	if want == "" {
+		if _, taken := mc.m.live[id].owner(name); taken {
+			want = policy.NameAvailabilityException
+		}
+	}
+	before := mc.revs()
+	out, err := mc.s.CreateUser(CreateUserInput{OrganizationId: id, Name: name, DisplayName: "User " + name, Password: "not kept"})
+	expect(t, "CreateUser", err, want)
+	if err != nil {
+		if !cmp.Equal(before, mc.revs()) {
+			t.Fatal("failed CreateUser changed revisions")
+		}
+		return
+	}
+	mc.m.live[id].users[out.UserId] = policy.UserJSON{Id: out.UserId, Name: name, DisplayName: "User " + name, State: "DISABLED"}
+}
+
+// SEMANTICS F4: RegisterToWorkMail enables a user with an email of one of the
+// organization's domains that no other user has.
+func (mc *machine) register(t *rapid.T) {
+	id := mc.pickOrg(t)
+	ident := rapid.SampledFrom(mc.userIdents(id)).Draw(t, "user")
+	dom := "other.example"
+	if o := mc.m.live[id]; o != nil {
+		dom = strings.ToLower(o.alias) + ".awsapps.com"
+	}
+	email := rapid.SampledFrom([]string{"x@" + dom, "Y@" + strings.ToUpper(dom), "x@example.com", "u1@example.com"}).Draw(t, "email")
+	want := mc.orgErr(id)
+	var u policy.UserJSON
+	if want == "" {
+		o := mc.m.live[id]
+		var ok bool
+		u, ok = o.resolve(ident)
+		other, taken := o.owner(email)
+		switch {
+		case !ok:
+			want = policy.EntityNotFoundException
+		case u.State == "ENABLED":
+			want = policy.EntityAlreadyRegisteredException
+		case !strings.HasSuffix(strings.ToLower(email), "@"+dom):
+			want = policy.MailDomainNotFoundException
+		case taken && other != u.Id:
+			want = policy.EmailAddressInUseException
+		}
+	}
+	before := mc.revs()
+	_, err := mc.s.RegisterToWorkMail(RegisterToWorkMailInput{OrganizationId: id, EntityId: ident, Email: email})
+	expect(t, "RegisterToWorkMail", err, want)
+	if err != nil {
+		if !cmp.Equal(before, mc.revs()) {
+			t.Fatal("failed RegisterToWorkMail changed revisions")
+		}
+		return
+	}
+	u.Email, u.State = email, "ENABLED"
+	mc.m.live[id].users[u.Id] = u
+}
+
+// SEMANTICS F4: DeregisterFromWorkMail disables an ENABLED user and keeps its
+// email.
+func (mc *machine) deregister(t *rapid.T) {
+	id := mc.pickOrg(t)
+	ident := rapid.SampledFrom(mc.userIdents(id)).Draw(t, "user")
+	want := mc.orgErr(id)
+	var u policy.UserJSON
+	if want == "" {
+		var ok bool
+		u, ok = mc.m.live[id].resolve(ident)
+		switch {
+		case !ok:
+			want = policy.EntityNotFoundException
+		case u.State != "ENABLED":
+			want = policy.EntityStateException
+		}
+	}
+	before := mc.revs()
+	_, err := mc.s.DeregisterFromWorkMail(DeregisterFromWorkMailInput{OrganizationId: id, EntityId: ident})
+	expect(t, "DeregisterFromWorkMail", err, want)
+	if err != nil {
+		if !cmp.Equal(before, mc.revs()) {
+			t.Fatal("failed DeregisterFromWorkMail changed revisions")
+		}
+		return
+	}
+	u.State = "DISABLED"
+	mc.m.live[id].users[u.Id] = u
+}
+
+// SEMANTICS F4 / issue 14 item 4: export → import reproduces the
+// organization (its rules with their dates, roles with IDs and dates,
+// users), and export → import → export is byte-identical.
+func (mc *machine) exportImport(t *rapid.T) {
+	ids := mc.liveIDs()
+	if len(ids) == 0 {
+		return
+	}
+	id := rapid.SampledFrom(ids).Draw(t, "exported org")
+	e, err := mc.s.Export(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := e.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseExport(files)
+	if err != nil {
+		t.Fatalf("ParseExport of an export: %v", err)
+	}
+	fresh, err := Open(Options{RoleLimit: smRoleLimit, RuleLimit: smRuleLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.ImportOrganization(parsed); err != nil {
+		t.Fatalf("ImportOrganization: %v", err)
+	}
+	e2, err := fresh.Export(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files2, err := e2.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(files, files2); diff != "" {
+		t.Fatalf("export → import → export differs: %s", diff)
+	}
+	a, b := mc.s.Snapshot(id), fresh.Snapshot(id)
+	if diff := cmp.Diff(a.Rules(), b.Rules(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported rules: %s", diff)
+	}
+	if diff := cmp.Diff(a.Roles(), b.Roles(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported roles: %s", diff)
+	}
+	if diff := cmp.Diff(a.Users(), b.Users(), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("imported users: %s", diff)
+	}
+	// Importing it again here is refused and changes nothing.
+	if _, err := mc.s.ImportOrganization(parsed); policy.CodeOf(err) != policy.NameAvailabilityException {
+		t.Fatalf("import over the live organization: %v", err)
+	}
+}
+
+func (mc *machine) liveIDs() []string {
+	var ids []string
+	for id := range mc.m.live {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// checkUsers compares ListUsers (paged) and DescribeUser with the model
+// (SEMANTICS F4, pagination as B7).
+func (mc *machine) checkUsers(t *rapid.T, id string, o *modelOrg) {
+	var want []UserSummary
+	for _, u := range o.users {
+		want = append(want, UserSummary{Id: u.Id, Email: u.Email, Name: u.Name, DisplayName: u.DisplayName, State: u.State})
+	}
+	sort.Slice(want, func(i, j int) bool { return want[i].Id < want[j].Id })
+	var got []UserSummary
+	page := int32(rapid.IntRange(1, 4).Draw(t, "user page"))
+	tok := ""
+	for {
+		out, err := mc.s.ListUsers(ListUsersInput{OrganizationId: id, NextToken: tok, MaxResults: &page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Users) > int(page) {
+			t.Fatalf("ListUsers: %d users in a page of %d", len(out.Users), page)
+		}
+		got = append(got, out.Users...)
+		if tok = out.NextToken; tok == "" {
+			break
+		}
+	}
+	for i := range got {
+		got[i].UserRole, got[i].EnabledDate, got[i].DisabledDate = "", 0, 0
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("ListUsers of %s: %s", id, diff)
+	}
+	for _, u := range want {
+		d, err := mc.s.DescribeUser(DescribeUserInput{OrganizationId: id, UserId: u.Id})
+		if err != nil || d.UserId != u.Id || d.Email != u.Email || d.State != u.State || d.Name != u.Name {
+			t.Fatalf("DescribeUser %s: %+v %v, want %+v", u.Id, d, err, u)
+		}
+	}
 }
 
 func (mc *machine) createRole(t *rapid.T) {
@@ -465,6 +717,7 @@ func (mc *machine) check(t *rapid.T) {
 				t.Fatalf("role %d of %s: %+v, want %+v", i, id, g, r)
 			}
 		}
+		mc.checkUsers(t, id, o)
 		// Effects equal the reference's on the model's rules, roles and users.
 		odir := o.directory(t)
 		if got := len(mc.s.Snapshot(id).Users()); got != len(o.users) {
@@ -539,6 +792,10 @@ func runMachine(t *rapid.T, state string) {
 		"DeleteImpersonationRole": mc.deleteRole,
 		"PutUser":                 mc.putUser,
 		"DeleteUser":              mc.deleteUser,
+		"CreateUser":              mc.createUser,
+		"RegisterToWorkMail":      mc.register,
+		"DeregisterFromWorkMail":  mc.deregister,
+		"ExportImport":            mc.exportImport,
 		"":                        mc.check,
 	}
 	if state != "" {

@@ -59,36 +59,6 @@ func (s *Store) PutUser(in PutUserInput) (PutUserOutput, error) {
 	return PutUserOutput{}, err
 }
 
-// DeleteUser removes a user from an organization's directory. An unknown user
-// is EntityNotFoundException [decided]; a user that a rule or role still names
-// is refused as for ImportUsers.
-func (s *Store) DeleteUser(in DeleteUserInput) (DeleteUserOutput, error) {
-	if in.UserId == "" {
-		return DeleteUserOutput{}, policy.Errorf(policy.ValidationException, "UserId", "UserId is required")
-	}
-	return DeleteUserOutput{}, s.setUsers(in.OrganizationId, func(old []User) ([]User, error) {
-		users := make([]User, 0, len(old))
-		for _, o := range old {
-			if o.Id != in.UserId {
-				users = append(users, o)
-			}
-		}
-		if len(users) == len(old) {
-			return nil, policy.Errorf(policy.EntityNotFoundException, "UserId", fmt.Sprintf("no user with ID %q", truncate(in.UserId, 64)))
-		}
-		return users, nil
-	})
-}
-
-// ListUsers returns copies of an organization's users, in ascending byte order of Id.
-func (s *Store) ListUsers(in ListUsersInput) (ListUsersOutput, error) {
-	snap, err := s.live(in.OrganizationId)
-	if err != nil {
-		return ListUsersOutput{}, err
-	}
-	return ListUsersOutput{Users: snap.Users()}, nil
-}
-
 // setUsers replaces the users of an organization with f's answer.
 func (s *Store) setUsers(orgID string, f func(old []User) ([]User, error)) error {
 	return s.mutate(orgID, func(snap *Snapshot) (*record, error) {

@@ -190,7 +190,7 @@ func decCheckErrs(t *testing.T, err error, want ...decWant) {
 
 func decReadExample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "aws-cli-examples", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "aws-cli", "documented", name))
 	if err != nil {
 		t.Fatal(err)
 	}

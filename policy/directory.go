@@ -293,10 +293,12 @@ type ListUsersOutput struct {
 }
 
 // DecodeUsers reads `aws workmail list-users` output strictly (SEMANTICS D2, D3)
-// and builds a directory from it. Every problem is reported with its path.
+// and builds a directory from it. Every problem is reported with its path. One
+// page of a longer listing (a NextToken) is refused (D4): a directory missing
+// users would make rules naming them unknown.
 func DecodeUsers(data []byte) (*MemDirectory, error) {
-	var out ListUsersOutput
-	if err := DecodeStrict(data, &out); err != nil {
+	out, err := DecodeListUsers(data)
+	if err != nil {
 		return nil, err
 	}
 	users := make([]User, len(out.Users))

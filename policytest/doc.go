@@ -3,6 +3,9 @@
 // access-control and impersonation APIs take, valid and invalid, and ready-made
 // properties that check your own code against the library.
 //
+// Rule numbers such as SEMANTICS A7 refer to the project's contract, docs/SEMANTICS.md in
+// the module's repository (https://github.com/wmpolicy/wmpolicy/blob/main/docs/SEMANTICS.md).
+//
 // # Generators
 //
 // Valid inputs, biased to the edges that break code:

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -28,11 +29,11 @@ func init() {
 		run:   cmdExplain,
 	})
 	register("audit", command{
-		usage: "  wmpolicy audit RULES.json [--users USERS.json] [--roles ROLES.json] [--fail-on error|warning|suggestion] [--output text|json]\n",
+		usage: "  wmpolicy audit RULES.json [--users USERS.json] [--roles ROLES.json] [--fail-on error|warning|suggestion] [--output text|json|sarif]\n",
 		run:   cmdAudit,
 	})
 	register("diff", command{
-		usage: "  wmpolicy diff OLD.json NEW.json [--users USERS.json] [--roles ROLES.json] [--output text|json]\n",
+		usage: "  wmpolicy diff OLD.json NEW.json [--users USERS.json] [--roles ROLES.json] [--output text|json|markdown]\n",
 		run:   cmdDiff,
 	})
 	register("who-can", command{
@@ -54,23 +55,131 @@ func verbHelp(fs *flag.FlagSet, verb, exits string) {
 
 // newAnalysisVerb returns the flag set of an analysis verb, with its usage
 // message (verbHelp) and the flags every analysis verb shares.
-func newAnalysisVerb(verb, exits string, stderr io.Writer) (*flag.FlagSet, analysisFlags) {
+func newAnalysisVerb(verb, exits string, stderr io.Writer, outputs ...string) (*flag.FlagSet, analysisFlags) {
 	fs := newVerbFlags(verb, stderr)
 	verbHelp(fs, verb, exits)
-	return fs, newAnalysisFlags(fs)
+	return fs, newAnalysisFlags(fs, outputs...)
 }
 
-// analysisFlags are the flags every analysis verb shares.
+// analysisFlags are the flags every analysis verb shares; names is filled
+// by options from the users and roles files.
 type analysisFlags struct {
 	users, roles, output *string
+	outputs              []string // the accepted --output values, "text" first
+	names                *namer
 }
 
-func newAnalysisFlags(fs *flag.FlagSet) analysisFlags {
+func newAnalysisFlags(fs *flag.FlagSet, outputs ...string) analysisFlags {
+	outputs = append([]string{"text", "json"}, outputs...)
 	return analysisFlags{
-		users:  fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution and makes the users known"),
-		roles:  fs.String("roles", "", "`ROLES.json`: aws workmail list-impersonation-roles output; makes the roles known"),
-		output: fs.String("output", "text", "`text` or json"),
+		users:   fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution and makes the users known"),
+		roles:   fs.String("roles", "", "`ROLES.json`: aws workmail list-impersonation-roles output; makes the roles known (and names them)"),
+		output:  fs.String("output", "text", "`FORMAT`: "+strings.Join(outputs, ", ")),
+		outputs: outputs,
+		names:   &namer{},
 	}
+}
+
+// namer renders principals with what the users and roles files tell about
+// them: a user's name and email, a role's name. The zero namer knows
+// nothing and renders IDs.
+type namer struct {
+	dir   *policy.MemDirectory
+	roles map[string]string // role ID → name
+}
+
+// principalJSON is a principal class in JSON output: Name is the user name
+// or role name and Email the user's email, when the users or roles file
+// gives them.
+type principalJSON struct {
+	Kind     string `json:"Kind"`
+	ID       string `json:"Id,omitempty"`
+	AnyOther bool   `json:"AnyOther,omitempty"`
+	Name     string `json:"Name,omitempty"`
+	Email    string `json:"Email,omitempty"`
+}
+
+// describe returns what is known of the user or role id.
+func (n *namer) describe(kind analysis.PrincipalKind, id string) (name, email string) {
+	if id == "" || n == nil {
+		return "", ""
+	}
+	if kind == analysis.User {
+		if n.dir != nil {
+			if u, ok := n.dir.Lookup(id); ok {
+				return u.Name, u.Email
+			}
+		}
+		return "", ""
+	}
+	return n.roles[id], ""
+}
+
+func (n *namer) json(p analysis.Principal) principalJSON {
+	out := principalJSON{Kind: p.Kind.String(), ID: p.ID, AnyOther: p.Other()}
+	out.Name, out.Email = n.describe(p.Kind, p.ID)
+	return out
+}
+
+func (n *namer) jsons(ps []analysis.Principal) []principalJSON {
+	out := make([]principalJSON, len(ps))
+	for i, p := range ps {
+		out[i] = n.json(p)
+	}
+	return out
+}
+
+// label names a user or role for a person: "user alice <alice@example.com>",
+// "role archiver (9f1c…)", or the kind and ID when nothing more is known.
+func (n *namer) label(kind analysis.PrincipalKind, id string) string {
+	name, email := n.describe(kind, id)
+	switch {
+	case kind == analysis.User && name != "" && email != "":
+		return "user " + name + " <" + email + ">"
+	case kind == analysis.User && name != "":
+		return "user " + name
+	case kind == analysis.User && email != "":
+		return "user <" + email + ">"
+	case kind == analysis.Role && name != "":
+		return "role " + name + " (" + id + ")"
+	}
+	return kind.String() + " " + id
+}
+
+// text renders a principal class: label for a named one, "any other user"
+// or "any other role".
+func (n *namer) text(p analysis.Principal) string {
+	if p.Other() {
+		return p.String()
+	}
+	return n.label(p.Kind, p.ID)
+}
+
+// witnessPrincipal is the principal of a witness request, with what is
+// known of it.
+func (n *namer) witnessPrincipal(r accessctl.Request) principalJSON {
+	if r.ImpersonationRoleID != "" {
+		out := principalJSON{Kind: "role", ID: r.ImpersonationRoleID}
+		out.Name, _ = n.describe(analysis.Role, r.ImpersonationRoleID)
+		return out
+	}
+	out := principalJSON{Kind: "user", ID: r.UserID}
+	out.Name, out.Email = n.describe(analysis.User, r.UserID)
+	return out
+}
+
+// witnessLine is the text line of a witness request: the request in the
+// GetAccessControlEffect shape (ready for 'wmpolicy eval' batch mode), and
+// who its principal is when the files tell.
+func (n *namer) witnessLine(r accessctl.Request) string {
+	kind, id := analysis.User, r.UserID
+	if r.ImpersonationRoleID != "" {
+		kind, id = analysis.Role, r.ImpersonationRoleID
+	}
+	if l := n.label(kind, id); l != kind.String()+" "+id {
+		return "    witness (" + l + "): " + wireText(r)
+	}
+	return "    witness: " + wireText(r)
 }
 
 // options loads the users and roles files into analysis options.
@@ -86,6 +195,7 @@ func (f analysisFlags) options() (analysis.Options, *problem) {
 			return opts, &problem{file: *f.users, err: err, code: exitInvalid}
 		}
 		opts.Directory = dir
+		f.names.dir = dir
 	}
 	if *f.roles != "" {
 		data, prob := readFile(*f.roles)
@@ -97,8 +207,10 @@ func (f analysisFlags) options() (analysis.Options, *problem) {
 			return opts, &problem{file: *f.roles, err: err, code: exitInvalid}
 		}
 		opts.Roles = []string{}
+		f.names.roles = map[string]string{}
 		for _, r := range list.Roles {
 			opts.Roles = append(opts.Roles, r.ImpersonationRoleId)
+			f.names.roles[r.ImpersonationRoleId] = r.Name
 		}
 	}
 	return opts, nil
@@ -136,9 +248,10 @@ func loadAnalyzer(file string, opts analysis.Options, strict bool) (*analysis.An
 	return a, rules, nil
 }
 
-func checkOutput(name, output string, stderr io.Writer) bool {
-	if output != "text" && output != "json" {
-		fmt.Fprintf(stderr, "%s: --output must be text or json, not %q\n", name, output)
+func checkOutput(name, output string, outputs []string, stderr io.Writer) bool {
+	if !slices.Contains(outputs, output) {
+		fmt.Fprintf(stderr, "%s: --output must be %s or %s, not %q\n", name,
+			strings.Join(outputs[:len(outputs)-1], ", "), outputs[len(outputs)-1], output)
 		return false
 	}
 	return true
@@ -147,7 +260,7 @@ func checkOutput(name, output string, stderr io.Writer) bool {
 // setup checks --output and builds the analysis options from the flags; when
 // either is wrong it prints why and ok is false, with the exit status in code.
 func (af *analysisFlags) setup(name string, stderr io.Writer) (opts analysis.Options, code int, ok bool) {
-	if !checkOutput(name, *af.output, stderr) {
+	if !checkOutput(name, *af.output, af.outputs, stderr) {
 		return opts, exitInvalid, false
 	}
 	opts, prob := af.options()
@@ -186,21 +299,6 @@ func wireText(r accessctl.Request) string {
 	return fmt.Sprintf(`{"IpAddress":%q,"Action":%q,"UserId":%q}`, r.IP, r.Action, r.UserID)
 }
 
-// principalJSON is a principal class in JSON output.
-type principalJSON struct {
-	Kind     string `json:"Kind"`
-	ID       string `json:"Id,omitempty"`
-	AnyOther bool   `json:"AnyOther,omitempty"`
-}
-
-func principalsJSON(ps []analysis.Principal) []principalJSON {
-	out := make([]principalJSON, len(ps))
-	for i, p := range ps {
-		out[i] = principalJSON{Kind: p.Kind.String(), ID: p.ID, AnyOther: p.Other()}
-	}
-	return out
-}
-
 func actionList(acts []accessctl.Action) string {
 	if len(acts) == accessctl.NumActions {
 		return "every action"
@@ -210,25 +308,6 @@ func actionList(acts []accessctl.Action) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ",")
-}
-
-func rangeList(rs []analysis.AddrRange) string {
-	if len(rs) == 1 && rs[0].First == 0 && rs[0].Last == ^uint32(0) {
-		return "every address"
-	}
-	var parts []string
-	for _, r := range rs {
-		for _, c := range r.CIDRs() {
-			parts = append(parts, c.String())
-		}
-	}
-	if len(parts) > 12 {
-		parts = parts[:0]
-		for _, r := range rs {
-			parts = append(parts, cidr.AddrString(r.First)+"-"+cidr.AddrString(r.Last))
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 // ---- explain
@@ -272,12 +351,12 @@ func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	if *af.output == "json" {
-		if err := writeJSON(stdout, explainJSON(ex), "    "); err != nil {
+		if err := writeJSON(stdout, explainJSON(ex, af.names), "    "); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitFailure
 		}
 	} else {
-		printExplanation(stdout, ex)
+		printExplanation(stdout, ex, af.names)
 	}
 	if ex.Effect == policy.Allow {
 		return exitAllow
@@ -286,15 +365,19 @@ func cmdExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 type explainOut struct {
-	Effect       policy.Effect  `json:"Effect"`
-	Reason       string         `json:"Reason"`
-	MatchedRules []string       `json:"MatchedRules"`
-	UserId       string         `json:"UserId,omitempty"`
-	Rules        []ruleTraceOut `json:"Rules"`
+	Effect       policy.Effect `json:"Effect"`
+	Reason       string        `json:"Reason"`
+	MatchedRules []string      `json:"MatchedRules"`
+	UserId       string        `json:"UserId,omitempty"`
+	// Principal is who made the request, with the user's name and email or
+	// the role's name when the users and roles files tell.
+	Principal principalJSON  `json:"Principal"`
+	Rules     []ruleTraceOut `json:"Rules"`
 }
 
 type ruleTraceOut struct {
 	Name       string         `json:"Name"`
+	Index      int            `json:"Index"` // position in the rules file: Rules[Index]
 	Effect     policy.Effect  `json:"Effect"`
 	Matches    bool           `json:"Matches"`
 	Decisive   bool           `json:"Decisive"`
@@ -309,10 +392,15 @@ type conditionOut struct {
 	Detail string `json:"Detail"`
 }
 
-func explainJSON(ex *analysis.Explanation) explainOut {
-	out := explainOut{Effect: ex.Effect, Reason: ex.Reason.String(), MatchedRules: ex.MatchedRules, UserId: ex.UserID, Rules: []ruleTraceOut{}}
+func explainJSON(ex *analysis.Explanation, n *namer) explainOut {
+	r := ex.Request
+	if r.ImpersonationRoleID == "" {
+		r.UserID = ex.UserID
+	}
+	out := explainOut{Effect: ex.Effect, Reason: ex.Reason.String(), MatchedRules: ex.MatchedRules, UserId: ex.UserID,
+		Principal: n.witnessPrincipal(r), Rules: []ruleTraceOut{}}
 	for _, tr := range ex.Rules {
-		rt := ruleTraceOut{Name: tr.Name, Effect: tr.Effect, Matches: tr.Matches, Decisive: tr.Decisive, Conditions: []conditionOut{}}
+		rt := ruleTraceOut{Name: tr.Name, Index: tr.Index, Effect: tr.Effect, Matches: tr.Matches, Decisive: tr.Decisive, Conditions: []conditionOut{}}
 		for _, c := range tr.Conditions {
 			co := conditionOut{Field: c.Field, Holds: c.Holds, Item: c.Item, Detail: c.Detail}
 			if c.Index >= 0 {
@@ -326,8 +414,15 @@ func explainJSON(ex *analysis.Explanation) explainOut {
 	return out
 }
 
-func printExplanation(w io.Writer, ex *analysis.Explanation) {
+func printExplanation(w io.Writer, ex *analysis.Explanation, n *namer) {
 	printDecisionHead(w, ex.Effect, ex.Reason, ex.Request, ex.UserID, ex.MatchedRules)
+	kind, id := analysis.User, ex.UserID
+	if ex.Request.ImpersonationRoleID != "" {
+		kind, id = analysis.Role, ex.Request.ImpersonationRoleID
+	}
+	if l := n.label(kind, id); l != kind.String()+" "+id {
+		fmt.Fprintf(w, "principal: %s\n", l)
+	}
 	for _, tr := range ex.Rules {
 		state := "does not match"
 		switch {
@@ -338,7 +433,7 @@ func printExplanation(w io.Writer, ex *analysis.Explanation) {
 		case tr.Matches:
 			state = "matches"
 		}
-		fmt.Fprintf(w, "  %-5s %s: %s\n", tr.Effect, tr.Name, state)
+		fmt.Fprintf(w, "  %-5s %s (Rules[%d]): %s\n", tr.Effect, tr.Name, tr.Index, state)
 		if len(tr.Conditions) == 0 {
 			fmt.Fprintln(w, "        (no conditions: matches every request)")
 		}
@@ -354,23 +449,62 @@ func printExplanation(w io.Writer, ex *analysis.Explanation) {
 
 // ---- audit
 
+// findingOut is a finding in JSON output. The finding's subject is in its
+// own fields: Rule and RuleIndex (the rule, Rules[RuleIndex] in the file),
+// Action (action-locked-out), UserId with UserName and Email
+// (user-locked-out), Entry (the list item of unknown-user, unknown-role,
+// host-bits, duplicate-range, nested-range).
 type findingOut struct {
-	Severity analysis.Severity                      `json:"Severity"`
-	Kind     analysis.Kind                          `json:"Kind"`
-	Rule     string                                 `json:"Rule,omitempty"`
-	Path     string                                 `json:"Path,omitempty"`
-	Message  string                                 `json:"Message"`
-	Witness  *accessctl.GetAccessControlEffectInput `json:"Witness,omitempty"`
+	Severity         analysis.Severity                      `json:"Severity"`
+	Kind             analysis.Kind                          `json:"Kind"`
+	Rule             string                                 `json:"Rule,omitempty"`
+	RuleIndex        *int                                   `json:"RuleIndex,omitempty"`
+	Path             string                                 `json:"Path,omitempty"`
+	Action           string                                 `json:"Action,omitempty"`
+	UserId           string                                 `json:"UserId,omitempty"`
+	UserName         string                                 `json:"UserName,omitempty"`
+	Email            string                                 `json:"Email,omitempty"`
+	Entry            string                                 `json:"Entry,omitempty"`
+	Message          string                                 `json:"Message"`
+	Witness          *accessctl.GetAccessControlEffectInput `json:"Witness,omitempty"`
+	WitnessPrincipal *principalJSON                         `json:"WitnessPrincipal,omitempty"`
 }
 
 type auditOut struct {
+	File     string       `json:"File"`
+	Rules    int          `json:"Rules"`
 	Findings []findingOut `json:"Findings"`
 	Cells    int64        `json:"Cells"`
 }
 
+func auditJSON(file string, rules int, rep *analysis.Report, n *namer) auditOut {
+	out := auditOut{File: file, Rules: rules, Findings: []findingOut{}, Cells: rep.Cells}
+	for _, f := range rep.Findings {
+		fo := findingOut{Severity: f.Severity, Kind: f.Kind, Rule: f.Rule, Path: f.Path, UserId: f.UserID, Entry: f.Entry, Message: f.Message}
+		if f.RuleIndex >= 0 {
+			i := f.RuleIndex
+			fo.RuleIndex = &i
+		}
+		if f.Action.Valid() {
+			fo.Action = f.Action.String()
+		}
+		if f.UserID != "" {
+			fo.UserName, fo.Email = n.describe(analysis.User, f.UserID)
+		}
+		if f.Witness != nil {
+			w := wire(*f.Witness)
+			fo.Witness = &w
+			wp := n.witnessPrincipal(*f.Witness)
+			fo.WitnessPrincipal = &wp
+		}
+		out.Findings = append(out.Findings, fo)
+	}
+	return out
+}
+
 func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy audit"
-	fs, af := newAnalysisVerb("audit", "0 no finding at or above --fail-on, 4 findings at or above it", stderr)
+	fs, af := newAnalysisVerb("audit", "0 no finding at or above --fail-on, 4 findings at or above it", stderr, "sarif")
 	failOn := fs.String("fail-on", "error", "exit 4 when a finding of this `severity` or higher is found: error, warning or suggestion")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -397,22 +531,23 @@ func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return analysisError(name, err, stderr)
 	}
-	if *af.output == "json" {
-		out := auditOut{Findings: []findingOut{}, Cells: rep.Cells}
-		for _, f := range rep.Findings {
-			fo := findingOut{Severity: f.Severity, Kind: f.Kind, Rule: f.Rule, Path: f.Path, Message: f.Message}
-			if f.Witness != nil {
-				w := wire(*f.Witness)
-				fo.Witness = &w
-			}
-			out.Findings = append(out.Findings, fo)
-		}
-		if err := writeJSON(stdout, out, "    "); err != nil {
+	switch *af.output {
+	case "json":
+		if err := writeJSON(stdout, auditJSON(pos[0], a.Len(), rep, af.names), "    "); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitFailure
 		}
-	} else {
-		printReport(stdout, pos[0], a.Len(), rep)
+	case "sarif":
+		data, prob := readFile(pos[0]) // read again for the locations; loadAnalyzer read it whole
+		if prob != nil {
+			return prob.exit(stderr)
+		}
+		if err := writeJSON(stdout, auditSARIF(pos[0], data, rep, af.names), "  "); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitFailure
+		}
+	default:
+		printReport(stdout, pos[0], a.Len(), rep, af.names)
 	}
 	if rep.Count(threshold) > 0 {
 		return exitFindings
@@ -420,7 +555,7 @@ func cmdAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func printReport(w io.Writer, file string, rules int, rep *analysis.Report) {
+func printReport(w io.Writer, file string, rules int, rep *analysis.Report, n *namer) {
 	if len(rep.Findings) == 0 {
 		fmt.Fprintf(w, "%s: no findings (%d rules, %d cells checked)\n", file, rules, rep.Cells)
 		return
@@ -443,7 +578,7 @@ func printReport(w io.Writer, file string, rules int, rep *analysis.Report) {
 	for _, f := range rep.Findings {
 		fmt.Fprintln(w, f.String())
 		if f.Witness != nil {
-			fmt.Fprintf(w, "    witness: %s\n", wireText(*f.Witness))
+			fmt.Fprintln(w, n.witnessLine(*f.Witness))
 		}
 	}
 }
@@ -451,22 +586,34 @@ func printReport(w io.Writer, file string, rules int, rep *analysis.Report) {
 // ---- diff
 
 type regionOut struct {
-	Change     analysis.Change                       `json:"Change"`
-	Addrs      analysis.AddrRange                    `json:"Addrs"`
-	Actions    []accessctl.Action                    `json:"Actions"`
-	Principals []principalJSON                       `json:"Principals"`
-	Witness    accessctl.GetAccessControlEffectInput `json:"Witness"`
+	Change           analysis.Change                       `json:"Change"`
+	Addrs            analysis.AddrSet                      `json:"Addrs"`
+	Actions          []accessctl.Action                    `json:"Actions"`
+	Principals       []principalJSON                       `json:"Principals"`
+	Witness          accessctl.GetAccessControlEffectInput `json:"Witness"`
+	WitnessPrincipal principalJSON                         `json:"WitnessPrincipal"`
 }
 
 type diffOut struct {
+	Before  string           `json:"Before"`
+	After   string           `json:"After"`
 	Verdict analysis.Verdict `json:"Verdict"`
 	Regions []regionOut      `json:"Regions"`
 	Cells   int64            `json:"Cells"`
 }
 
+func diffJSON(old, new string, res *analysis.DiffResult, n *namer) diffOut {
+	out := diffOut{Before: old, After: new, Verdict: res.Verdict, Regions: []regionOut{}, Cells: res.Cells}
+	for _, r := range res.Regions {
+		out.Regions = append(out.Regions, regionOut{Change: r.Change, Addrs: r.Addrs, Actions: r.Actions,
+			Principals: n.jsons(r.Principals), Witness: wire(r.Witness), WitnessPrincipal: n.witnessPrincipal(r.Witness)})
+	}
+	return out
+}
+
 func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy diff"
-	fs, af := newAnalysisVerb("diff", "0 equivalent, 5 different", stderr)
+	fs, af := newAnalysisVerb("diff", "0 equivalent, 5 different", stderr, "markdown")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -491,18 +638,16 @@ func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return analysisError(name, err, stderr)
 	}
-	if *af.output == "json" {
-		out := diffOut{Verdict: res.Verdict, Regions: []regionOut{}, Cells: res.Cells}
-		for _, r := range res.Regions {
-			out.Regions = append(out.Regions, regionOut{Change: r.Change, Addrs: r.Addrs, Actions: r.Actions,
-				Principals: principalsJSON(r.Principals), Witness: wire(r.Witness)})
-		}
-		if err := writeJSON(stdout, out, "    "); err != nil {
+	switch *af.output {
+	case "json":
+		if err := writeJSON(stdout, diffJSON(pos[0], pos[1], res, af.names), "    "); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitFailure
 		}
-	} else {
-		printDiff(stdout, pos[0], pos[1], res, opts.Directory)
+	case "markdown":
+		printDiffMarkdown(stdout, pos[0], pos[1], res, af.names)
+	default:
+		printDiff(stdout, pos[0], pos[1], res, af.names)
 	}
 	if res.Verdict != analysis.Equivalent {
 		return exitDifferent
@@ -512,7 +657,7 @@ func cmdDiff(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // principalList names principals, "every user" / "every role" for all
 // classes of a kind.
-func principalList(ps, all []analysis.Principal, dir policy.Directory) string {
+func principalList(ps, all []analysis.Principal, n *namer) string {
 	var parts []string
 	for _, kind := range []analysis.PrincipalKind{analysis.User, analysis.Role} {
 		var have, total []string
@@ -523,7 +668,7 @@ func principalList(ps, all []analysis.Principal, dir policy.Directory) string {
 		}
 		for _, p := range ps {
 			if p.Kind == kind {
-				have = append(have, principalName(p, dir))
+				have = append(have, n.text(p))
 			}
 		}
 		switch {
@@ -537,25 +682,17 @@ func principalList(ps, all []analysis.Principal, dir policy.Directory) string {
 	return strings.Join(parts, ", ")
 }
 
-// principalName is p.String(), with the user name from the directory when
-// there is one: "user S-1-…-1003 (carol)".
-func principalName(p analysis.Principal, dir policy.Directory) string {
-	if dir != nil && p.Kind == analysis.User && p.ID != "" {
-		if u, ok := dir.Lookup(p.ID); ok && u.Name != "" {
-			return p.String() + " (" + u.Name + ")"
-		}
+func regionCount(n int) string {
+	if n == 1 {
+		return "1 region"
 	}
-	return p.String()
+	return fmt.Sprintf("%d regions", n)
 }
 
-func printDiff(w io.Writer, old, new string, res *analysis.DiffResult, dir policy.Directory) {
+func printDiff(w io.Writer, old, new string, res *analysis.DiffResult, n *namer) {
 	fmt.Fprintf(w, "%s -> %s: %s", old, new, res.Verdict)
-	switch len(res.Regions) {
-	case 0:
-	case 1:
-		fmt.Fprint(w, " (1 region)")
-	default:
-		fmt.Fprintf(w, " (%d regions)", len(res.Regions))
+	if len(res.Regions) > 0 {
+		fmt.Fprintf(w, " (%s)", regionCount(len(res.Regions)))
 	}
 	fmt.Fprintf(w, ", %d cells compared\n", res.Cells)
 	for _, r := range res.Regions {
@@ -563,29 +700,106 @@ func printDiff(w io.Writer, old, new string, res *analysis.DiffResult, dir polic
 		if r.Change == analysis.NewlyDenied {
 			sign = "-"
 		}
-		fmt.Fprintf(w, "%s %s: %s  %s  %s\n", sign, r.Change, rangeList([]analysis.AddrRange{r.Addrs}), actionList(r.Actions), principalList(r.Principals, res.Principals, dir))
-		fmt.Fprintf(w, "    witness: %s\n", wireText(r.Witness))
+		fmt.Fprintf(w, "%s %s: %s  %s  %s\n", sign, r.Change, r.Addrs, actionList(r.Actions), principalList(r.Principals, res.Principals, n))
+		fmt.Fprintln(w, n.witnessLine(r.Witness))
 	}
+}
+
+// markdownCIDRs is the longest CIDR list a Markdown cell shows; the rest is
+// counted ("… and 17 more"). The JSON output is exact.
+const markdownCIDRs = 16
+
+// markdownRegions is the most regions a Markdown report lists.
+const markdownRegions = 200
+
+// printDiffMarkdown writes the diff as a pull-request comment: the verdict,
+// then one table row per region.
+func printDiffMarkdown(w io.Writer, old, new string, res *analysis.DiffResult, n *namer) {
+	fmt.Fprintf(w, "### wmpolicy diff: `%s` → `%s`\n\n", mdCode(old), mdCode(new))
+	if len(res.Regions) == 0 {
+		fmt.Fprintf(w, "**Equivalent**: every request gets the same effect (%d cells compared).\n", res.Cells)
+		return
+	}
+	verdict := res.Verdict.String()
+	fmt.Fprintf(w, "**%s%s**: %s (%d cells compared).\n\n", strings.ToUpper(verdict[:1]), verdict[1:], regionCount(len(res.Regions)), res.Cells)
+	fmt.Fprintln(w, "| | Change | Addresses | Actions | Principals | Witness |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for i, r := range res.Regions {
+		if i == markdownRegions {
+			fmt.Fprintf(w, "\n… and %d more regions: run `wmpolicy diff --output json` for all of them.\n", len(res.Regions)-i)
+			break
+		}
+		sign := "➕"
+		if r.Change == analysis.NewlyDenied {
+			sign = "➖"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` |\n", sign, r.Change, mdAddrs(r.Addrs), mdCell(actionList(r.Actions)),
+			mdCell(principalList(r.Principals, res.Principals, n)), mdCode(wireText(r.Witness)))
+	}
+}
+
+// mdAddrs renders an address set for a Markdown cell, CIDRs as code, at most
+// markdownCIDRs of them.
+func mdAddrs(s analysis.AddrSet) string {
+	cs := s.FormCIDRs()
+	var parts []string
+	for i, c := range cs {
+		if i == markdownCIDRs {
+			parts = append(parts, fmt.Sprintf("… and %d more", len(cs)-i))
+			break
+		}
+		parts = append(parts, "`"+c.String()+"`")
+	}
+	switch s.Form() {
+	case analysis.FormEverywhere:
+		return "everywhere"
+	case analysis.FormEverywhereExcept:
+		return "everywhere except " + strings.Join(parts, ", ")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mdCell escapes text for a Markdown table cell.
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`)
+	return r.Replace(s)
+}
+
+// mdCode escapes text for inline code inside a table cell.
+func mdCode(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "`", "'").Replace(s)
 }
 
 // ---- who-can
 
 type grantOut struct {
-	Actions []accessctl.Action   `json:"Actions"`
-	Ranges  []analysis.AddrRange `json:"Ranges"`
+	Actions []accessctl.Action `json:"Actions"`
+	Ranges  analysis.AddrSet   `json:"Ranges"`
+}
+
+// whoCanQuestion echoes what who-can was asked.
+type whoCanQuestion struct {
+	User      string `json:"User,omitempty"`
+	Role      string `json:"Role,omitempty"`
+	Action    string `json:"Action,omitempty"`
+	IpAddress string `json:"IpAddress,omitempty"`
 }
 
 type whoCanPrincipalOut struct {
-	Principal principalJSON `json:"Principal"`
-	UserId    string        `json:"UserId,omitempty"`
-	Grants    []grantOut    `json:"Grants"`
+	Question  whoCanQuestion `json:"Question"`
+	Principal principalJSON  `json:"Principal"`
+	UserId    string         `json:"UserId,omitempty"`
+	Grants    []grantOut     `json:"Grants"`
+	// Denied are the actions denied from every address.
+	Denied []accessctl.Action `json:"Denied"`
 }
 
 type whoCanRequestOut struct {
-	Action  accessctl.Action `json:"Action"`
-	Address string           `json:"IpAddress"`
-	Allowed []principalJSON  `json:"Allowed"`
-	Denied  []principalJSON  `json:"Denied"`
+	Question whoCanQuestion   `json:"Question"`
+	Action   accessctl.Action `json:"Action"`
+	Address  string           `json:"IpAddress"`
+	Allowed  []principalJSON  `json:"Allowed"`
+	Denied   []principalJSON  `json:"Denied"`
 }
 
 func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -629,6 +843,8 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return prob.exit(stderr)
 	}
 	ctx := context.Background()
+	q := whoCanQuestion{User: *user, Role: *role, Action: *action, IpAddress: *ip}
+	n := af.names
 	if *action != "" {
 		act, err := accessctl.ParseAction(*action)
 		if err != nil {
@@ -643,14 +859,14 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return analysisError(name, err, stderr)
 		}
 		if *af.output == "json" {
-			writeJSON(stdout, whoCanRequestOut{Action: act, Address: ra.Addr.String(),
-				Allowed: principalsJSON(ra.Allowed), Denied: principalsJSON(ra.Denied)}, "    ")
+			writeJSON(stdout, whoCanRequestOut{Question: q, Action: act, Address: ra.Addr.String(),
+				Allowed: n.jsons(ra.Allowed), Denied: n.jsons(ra.Denied)}, "    ")
 			return 0
 		}
 		all := append(append([]analysis.Principal{}, ra.Allowed...), ra.Denied...)
-		fmt.Fprintf(stdout, "%s from %s:\n", act, ra.Addr)
-		fmt.Fprintf(stdout, "  allowed: %s\n", orNone(principalList(ra.Allowed, all, opts.Directory)))
-		fmt.Fprintf(stdout, "  denied:  %s\n", orNone(principalList(ra.Denied, all, opts.Directory)))
+		fmt.Fprintf(stdout, "who may use %s from %s?\n", act, ra.Addr)
+		fmt.Fprintf(stdout, "  allowed: %s\n", orNone(principalList(ra.Allowed, all, n)))
+		fmt.Fprintf(stdout, "  denied:  %s\n", orNone(principalList(ra.Denied, all, n)))
 		return 0
 	}
 	kind, id := analysis.User, *user
@@ -661,45 +877,61 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return analysisError(name, err, stderr)
 	}
+	var denied []accessctl.Action
+	for _, act := range accessctl.Actions() {
+		if kind == analysis.Role && act != accessctl.EWS {
+			continue
+		}
+		found := false
+		for _, g := range pa.Grants {
+			found = found || slices.Contains(g.Actions, act)
+		}
+		if !found {
+			denied = append(denied, act)
+		}
+	}
 	if *af.output == "json" {
-		out := whoCanPrincipalOut{Principal: principalsJSON([]analysis.Principal{pa.Principal})[0], UserId: pa.UserID, Grants: []grantOut{}}
+		p := n.json(pa.Principal)
+		if pa.Principal.Other() { // the asked principal is named by no rule: say who it is
+			asked := id
+			if kind == analysis.User {
+				asked = pa.UserID
+			}
+			p.Name, p.Email = n.describe(kind, asked)
+		}
+		out := whoCanPrincipalOut{Question: q, Principal: p, UserId: pa.UserID, Grants: []grantOut{}, Denied: denied}
+		if out.Denied == nil {
+			out.Denied = []accessctl.Action{}
+		}
 		for _, g := range pa.Grants {
 			out.Grants = append(out.Grants, grantOut{Actions: g.Actions, Ranges: g.Ranges})
 		}
 		writeJSON(stdout, out, "    ")
 		return 0
 	}
-	label := kind.String() + " " + id
-	if pa.UserID != "" && pa.UserID != id {
-		label += " (" + pa.UserID + ")"
+	asked := id
+	if kind == analysis.User {
+		asked = pa.UserID
 	}
+	label := n.label(kind, asked)
+	if label == kind.String()+" "+asked && id != asked {
+		label = kind.String() + " " + id + " (" + asked + ")"
+	} else if label != kind.String()+" "+asked && kind == analysis.User {
+		label += " (" + asked + ")"
+	}
+	fmt.Fprintf(stdout, "what may %s do?\n", label)
 	if pa.Principal.Other() {
-		label += ", named by no rule (any other " + kind.String() + ")"
+		fmt.Fprintf(stdout, "  (no rule names this %s: it is one of \"any other %s\")\n", kind, kind)
 	}
-	fmt.Fprintf(stdout, "%s:\n", label)
 	if len(pa.Grants) == 0 {
 		fmt.Fprintln(stdout, "  nothing: denied every action from every address")
 		return 0
 	}
-	var granted []accessctl.Action
 	for _, g := range pa.Grants {
-		fmt.Fprintf(stdout, "  %s from %s\n", actionList(g.Actions), rangeList(g.Ranges))
-		granted = append(granted, g.Actions...)
+		fmt.Fprintf(stdout, "  %s from %s\n", actionList(g.Actions), g.Ranges)
 	}
-	if kind == analysis.User {
-		var denied []string
-		for _, act := range accessctl.Actions() {
-			found := false
-			for _, g := range granted {
-				found = found || g == act
-			}
-			if !found {
-				denied = append(denied, act.String())
-			}
-		}
-		if len(denied) > 0 {
-			fmt.Fprintf(stdout, "  denied everywhere: %s\n", strings.Join(denied, ","))
-		}
+	if len(denied) > 0 && kind == analysis.User {
+		fmt.Fprintf(stdout, "  denied everywhere: %s\n", actionList(denied))
 	}
 	return 0
 }

@@ -85,9 +85,14 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 		return prob.exit(stderr)
 	}
 	if !single {
-		if err := roleBatch(ev, stdin, stdout); err != nil {
+		invalid, err := roleBatch(ev, stdin, stdout)
+		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitFailure
+		}
+		if invalid {
+			fmt.Fprintf(stderr, "%s: some requests were invalid (answered with {\"__type\": …})\n", name)
+			return exitInvalid
 		}
 		return 0
 	}
@@ -132,14 +137,14 @@ func printRoleDecision(w io.Writer, ev *impersonation.Evaluator, target string, 
 	fmt.Fprintf(w, "%s (%s)\n", d.Effect, d.Reason)
 	role := ev.Role()
 	if role.ImpersonationRoleId != "" {
-		fmt.Fprintf(w, "role: %s (%s), type %s\n", role.Name, role.ImpersonationRoleId, d.Type)
+		fmt.Fprintf(w, "role: %s (%s), type %s\n", quoteText(role.Name), quoteText(role.ImpersonationRoleId), d.Type)
 	} else {
-		fmt.Fprintf(w, "role: %s, type %s\n", role.Name, d.Type)
+		fmt.Fprintf(w, "role: %s, type %s\n", quoteText(role.Name), d.Type)
 	}
 	if d.UserID != "" && d.UserID != target {
-		fmt.Fprintf(w, "target: %s (user %s)\n", target, d.UserID)
+		fmt.Fprintf(w, "target: %s (user %s)\n", quoteText(target), quoteText(d.UserID))
 	} else {
-		fmt.Fprintf(w, "target: %s\n", target)
+		fmt.Fprintf(w, "target: %s\n", quoteText(target))
 	}
 	if len(d.MatchedRules) > 0 {
 		var b bytes.Buffer
@@ -147,7 +152,7 @@ func printRoleDecision(w io.Writer, ev *impersonation.Evaluator, target string, 
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(ruleLabel(m.ImpersonationRuleId, m.Name))
+			b.WriteString(quoteText(ruleLabel(m.ImpersonationRuleId, m.Name)))
 		}
 		fmt.Fprintf(w, "matched rules: %s\n", b.String())
 	} else {
@@ -166,7 +171,7 @@ func printRoleDecision(w io.Writer, ev *impersonation.Evaluator, target string, 
 		if m.Effect != d.Effect {
 			note = "  (overridden by DENY)"
 		}
-		fmt.Fprintf(w, "  %-5s %s%s\n", m.Effect, ruleLabel(m.ImpersonationRuleId, m.Name), note)
+		fmt.Fprintf(w, "  %-5s %s%s\n", m.Effect, quoteText(ruleLabel(m.ImpersonationRuleId, m.Name)), note)
 	}
 	if d.Type == impersonation.ReadOnly && d.Effect == policy.Allow {
 		fmt.Fprintln(w, "note: READ_ONLY: the role may read the mailbox, not change it")
@@ -181,15 +186,12 @@ type roleBatchInput struct {
 
 // roleBatch answers one {"TargetUser":…} line with one JSON line: the
 // GetImpersonationRoleEffect response or an error in the AWS shape.
-func roleBatch(ev *impersonation.Evaluator, stdin io.Reader, stdout io.Writer) error {
+func roleBatch(ev *impersonation.Evaluator, stdin io.Reader, stdout io.Writer) (bool, error) {
 	matched := make([]impersonation.MatchedRule, 0, impersonation.MaxRules)
 	return batch(stdin, stdout, func(line []byte) any { return roleAnswer(ev, line, &matched) })
 }
 
 func roleAnswer(ev *impersonation.Evaluator, line []byte, matched *[]impersonation.MatchedRule) any {
-	if len(bytes.TrimSpace(line)) == 0 {
-		return errorOutput{Type: policy.ValidationException, Message: "empty line: want a {\"TargetUser\": …} object"}
-	}
 	var b roleBatchInput
 	if err := policy.DecodeStrict(line, &b); err != nil {
 		return errorShape(err)

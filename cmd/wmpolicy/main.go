@@ -5,8 +5,9 @@
 // Usage:
 //
 //	wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
-//	wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl
-//	wmpolicy validate [--users USERS.json] RULES.json
+//	wmpolicy eval --rules RULES.json [--users USERS.json] < requests.json
+//	wmpolicy validate [--users USERS.json] [--output text|json] RULES.json
+//	wmpolicy version
 //
 // RULES.json is exactly what `aws workmail list-access-control-rules` prints, and
 // USERS.json what `aws workmail list-users` prints. With --users, users may be
@@ -17,22 +18,28 @@
 // Exit status: 0 ALLOW, 2 DENY, 3 invalid input (rules, users, request or usage),
 // 1 any other failure.
 //
-// eval without request flags is batch mode: every line of standard input is a
-// GetAccessControlEffect request object ({"IpAddress":…,"Action":…,"UserId":…} or
-// with "ImpersonationRoleId"; "OrganizationId" is accepted and ignored), and
-// every line gets one line of output, {"Effect":…,"MatchedRules":[…]} or, for an
-// invalid request, {"__type":"<AWS code>","Message":…}. It keeps going after a bad
-// line and exits 0 when every line was answered.
+// eval without request flags is batch mode: standard input is a stream of
+// GetAccessControlEffect request objects ({"IpAddress":…,"Action":…,"UserId":…}
+// or with "ImpersonationRoleId"; "OrganizationId" is accepted and ignored), one
+// per line or pretty-printed as the AWS CLI prints them, blank lines ignored;
+// every value gets one line of output, {"Effect":…,"MatchedRules":[…]} or, for
+// an invalid request, {"__type":"<AWS code>","Message":…}. It answers every
+// value, then exits 0, or 3 when any was invalid.
+//
+// Every verb reads "-" as standard input, limits each input to 64 MiB
+// (--max-input-bytes raises it) and reports a file it cannot read as the
+// operating system's error (exit 1). -h or --help prints a verb's usage (exit 0).
 //
 // validate prints every problem of a rules file with its path (exit 3), or a
-// summary and any notes, such as exceeding WorkMail's 10-rule limit (exit 0).
+// summary and any notes, such as exceeding WorkMail's 10-rule limit (exit 0);
+// --output json prints {"File","Valid","Rules","Notes","Errors":[{"__type","Path","Message"}]}.
 //
 // Impersonation roles and tokens:
 //
 //	wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
 //	wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl
-//	wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
-//	wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+//	wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
+//	wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
 //	wmpolicy token genkey [--id ID] [--out FILE]
 //
 // impersonation-effect answers GetImpersonationRoleEffect for the role in
@@ -60,7 +67,9 @@
 //	{"Keys": [{"Id": "k2", "Secret": "<base64 of ≥ 32 random bytes>"}, {"Id": "k1", "Secret": "…"}]}
 //
 // The first key signs new tokens; every key verifies. To rotate keys, put the new
-// key first and keep the older ones until their tokens have expired.
+// key first and keep the older ones until their tokens have expired. With
+// --state DIR instead of --key, token uses the keys of a 'wmpolicy org' state
+// (DIR/keys.json, the keys 'wmpolicy org assume' signs with) and its live roles.
 //
 // Analysis (package analysis; every answer exact, with witness requests):
 //

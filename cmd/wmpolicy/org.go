@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
@@ -39,7 +40,11 @@ Users:
   import-users  --org ID USERS.json       (list-users output; replaces every user)
   put-user      --org ID --id ID [--email E] [--alias A]... [--name N] [--display-name D] [--user-state ENABLED|DISABLED|DELETED]
   delete-user   --org ID --id ID
-  list-users    --org ID
+  list-users    --org ID [--max-results N] [--next-token T]
+Moving an organization in and out (the AWS CLI's own output files):
+  export        --org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,
+                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)
+  import        INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)
 
 DIR is the state directory (created by the first 'create'); FILE "-" or no
 FILE reads standard input. Answers are the AWS JSON shapes. Errors are
@@ -176,8 +181,8 @@ var orgVerbs = map[string]orgVerb{
 	}},
 	"import-users": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		return func(s *org.Store, id string, file []byte) (any, error) {
-			var out policy.ListUsersOutput
-			if err := policy.DecodeStrict(file, &out); err != nil {
+			out, err := policy.DecodeListUsers(file)
+			if err != nil {
 				return nil, err
 			}
 			return s.ImportUsers(org.ImportUsersInput{OrganizationId: id, Users: out.Users})
@@ -204,8 +209,11 @@ var orgVerbs = map[string]orgVerb{
 		}
 	}},
 	"list-users": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		var max optInt32
+		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
+		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListUsers(org.ListUsersInput{OrganizationId: id})
+			return s.ListUsers(org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 		}
 	}},
 }
@@ -252,6 +260,11 @@ func decodeFor(file []byte, v any, orgField *string, orgID string) error {
 // openState opens the state directory of a CLI call. Without create, a
 // directory that holds no state is an error rather than a new empty state.
 func openState(dir string, create bool) (*org.Store, *problem) {
+	return openStateAt(dir, create, nil)
+}
+
+// openStateAt is openState with the store's clock (nil: the system clock).
+func openStateAt(dir string, create bool, clock func() time.Time) (*org.Store, *problem) {
 	if dir == "" {
 		return nil, &problem{err: errors.New("--state DIR is required"), code: exitInvalid}
 	}
@@ -260,7 +273,7 @@ func openState(dir string, create bool) (*org.Store, *problem) {
 			return nil, &problem{err: fmt.Errorf("no organization state in %s (create one with 'wmpolicy org create --state %s --alias …')", dir, dir), code: exitFailure}
 		}
 	}
-	s, err := org.Open(org.Options{Dir: dir})
+	s, err := org.Open(org.Options{Dir: dir, Clock: clock})
 	if err != nil {
 		return nil, &problem{err: err, code: exitFailure}
 	}
@@ -277,6 +290,9 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, orgUsage)
 		return 0
+	}
+	if migrate, ok := orgMigrateVerbs[name]; ok {
+		return migrate(args[1:], stdout, stderr)
 	}
 	verb, ok := orgVerbs[name]
 	if !ok {
@@ -304,13 +320,11 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var file []byte
 	if verb.files == 1 {
 		var prob *problem
-		if len(pos) == 0 || pos[0] == "-" {
-			file, err = io.ReadAll(stdin)
-			if err != nil {
-				fmt.Fprintf(stderr, "%s: reading standard input: %v\n", prefix, err)
-				return exitFailure
-			}
-		} else if file, prob = readFile(pos[0]); prob != nil {
+		name := "-"
+		if len(pos) > 0 {
+			name = pos[0]
+		}
+		if file, prob = readFile(name); prob != nil {
 			return prob.exit(stderr)
 		}
 	}
@@ -321,17 +335,34 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 	out, err := call(s, *orgID, file)
+	return printOrgResult(prefix, out, err, stdout, stderr)
+}
+
+// printOrgResult prints the answer of an org verb: the output (exit 0), an
+// API error with its code (exit 3), an I/O error in its own words (exit 1), or
+// — for ErrDurabilityUncertain, a change applied whose directory fsync failed
+// — the output the library returned with it, such as a new organization's ID,
+// and the error (exit 1).
+func printOrgResult(prefix string, out any, err error, stdout, stderr io.Writer) int {
+	if errors.Is(err, org.ErrDurabilityUncertain) {
+		if werr := writeJSON(stdout, out, "    "); werr != nil {
+			fmt.Fprintf(stderr, "%s: writing standard output: %v\n", prefix, werr)
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		return exitFailure
+	}
 	if err != nil {
+		if policy.CodeOf(err) == "" {
+			fmt.Fprintf(stderr, "%s: %v\n", prefix, err) // an I/O error, in its own words
+			return exitFailure
+		}
 		for _, e := range policy.Errors(err) {
 			fmt.Fprintf(stderr, "%s: %s\n", prefix, e.Error())
 		}
-		if policy.CodeOf(err) != "" {
-			return exitInvalid
-		}
-		return exitFailure
+		return exitInvalid
 	}
 	if err := writeJSON(stdout, out, "    "); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(stderr, "%s: writing standard output: %v\n", prefix, err)
 		return exitFailure
 	}
 	return 0

@@ -39,9 +39,9 @@ func TestOrgCLIFlow(t *testing.T) {
 	users, _ := os.ReadFile("../../examples/org/users.json")
 	orgCLI(t, 0, string(users), "import-users", "--state", dir, "--org", id)
 	orgCLI(t, 0, "", "put-user", "--state", dir, "--org", id, "--id", "S-1-1-11-0000000000-0000000000-0000000000-9999",
-		"--email", "zed@example.com", "--alias", "z@example.com", "--name", "zed")
-	out = orgCLI(t, 0, "", "list-users", "--state", dir, "--org", id)
-	if !strings.Contains(out, `"z@example.com"`) {
+		"--email", "zed@example.com", "--alias", "z@example.com", "--name", "zed", "--user-state", "DISABLED")
+	out = orgCLI(t, 0, "", "list-users", "--state", dir, "--org", id, "--max-results", "100")
+	if !strings.Contains(out, `"zed@example.com"`) {
 		t.Fatalf("list-users: %s", out)
 	}
 	orgCLI(t, 0, "", "delete-user", "--state", dir, "--org", id, "--id", "S-1-1-11-0000000000-0000000000-0000000000-9999")
@@ -120,7 +120,7 @@ func TestOrgCLIFlow(t *testing.T) {
 		t.Fatalf("eval --role of a deleted role: %d %s", code, errOut)
 	}
 	code, evalOut, _ = runCLI(t, `{"IpAddress":"192.0.2.1","Action":"EWS","ImpersonationRoleId":"`+r.ImpersonationRoleId+`"}`+"\n", "eval", "--state", dir, "--org", id)
-	if code != 0 || !strings.Contains(evalOut, `"__type":"ResourceNotFoundException"`) {
+	if code != exitInvalid || !strings.Contains(evalOut, `"__type":"ResourceNotFoundException"`) {
 		t.Fatalf("eval batch, deleted role: %d %s", code, evalOut)
 	}
 

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -26,23 +24,38 @@ const usage = `wmpolicy evaluates Amazon WorkMail access-control rules offline.
 
 Usage:
   wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
-  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.jsonl     (batch: JSON Lines in, JSON Lines out)
+  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.json      (batch: JSON values in, one JSON line out each)
   wmpolicy eval --state DIR --org ID ...                (the rules and users of an organization in a 'wmpolicy org' state)
-  wmpolicy validate [--users USERS.json] RULES.json
+  wmpolicy validate [--users USERS.json] [--output text|json] RULES.json
   wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
-  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.jsonl   (batch: {"TargetUser":...} lines)
+  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.json   (batch: {"TargetUser":...} values)
   wmpolicy impersonation-effect --state DIR --org ID --role-id ROLE_ID ...   (a role of an organization in a 'wmpolicy org' state)
-  wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
-  wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+  wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
+  wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
   wmpolicy token genkey [--id ID] [--out FILE]      ('wmpolicy token help': the key file format)
 
 RULES.json is the output of 'aws workmail list-access-control-rules';
 USERS.json is the output of 'aws workmail list-users';
 ROLE.json is the output of 'aws workmail get-impersonation-role'.
-Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure.
+A file argument "-" reads standard input. Every input is limited to 64 MiB
+(--max-input-bytes raises it). Batch modes read JSON values (one per line or
+pretty-printed), answer each with one line, and exit 3 after answering all
+when any was invalid. 'wmpolicy VERB --help' describes a verb;
+'wmpolicy version' prints the version.
+Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure
+(such as an unreadable file).
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cli = &session{stdin: stdin, stdout: stdout, maxInput: defaultMaxInput}
+	code := dispatch(args, stdin, stdout, stderr)
+	if cli.helped {
+		return 0 // -h/--help of a verb: its usage went to standard output
+	}
+	return code
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, fullUsage())
 		return exitInvalid
@@ -52,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdEval(args[1:], stdin, stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "version", "--version":
+		return cmdVersion(args[1:], stdout, stderr)
 	case "impersonation-effect":
 		return cmdImpersonationEffect(args[1:], stdin, stdout, stderr)
 	case "token":
@@ -117,12 +132,17 @@ func parseFlagsOnly(fs *flag.FlagSet, args []string, name string, stderr io.Writ
 func newVerbFlags(verb string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Var(byteSize{&cli.maxInput}, "max-input-bytes", "the largest input file or standard input to read, in `BYTES` (K, M, G suffixes; default 64M)")
 	return fs
 }
 
 // parseInterspersed parses flags that may stand before or after positional
 // arguments, and returns the positional ones.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	if helpRequested(args) {
+		showHelp(fs)
+		return nil, flag.ErrHelp
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -154,20 +174,22 @@ func (p *problem) exit(w io.Writer) int {
 }
 
 func (p *problem) print(w io.Writer) {
+	if policy.CodeOf(p.err) == "" {
+		// An I/O error (a missing file, permission denied, a full disk) or a
+		// usage problem: the operating system's words, no AWS code.
+		if p.file != "" {
+			fmt.Fprintf(w, "wmpolicy: %s: %v\n", quoteText(p.file), p.err)
+		} else {
+			fmt.Fprintf(w, "wmpolicy: %v\n", p.err)
+		}
+		return
+	}
 	for _, e := range policy.Errors(p.err) {
 		if p.file != "" {
-			fmt.Fprintf(w, "%s: ", p.file)
+			fmt.Fprintf(w, "%s: ", quoteText(p.file))
 		}
 		fmt.Fprintln(w, e.Error())
 	}
-}
-
-func readFile(name string) ([]byte, *problem) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, &problem{err: err, code: exitFailure}
-	}
-	return data, nil
 }
 
 // loadPolicy reads and compiles the rules file, with the users file if given.
@@ -199,24 +221,76 @@ func loadPolicy(rulesFile, usersFile string) (*accessctl.Policy, []accessctl.Rul
 	return p, rules, nil
 }
 
+// validateOutput is what validate --output json prints.
+type validateOutput struct {
+	File   string        `json:"File"`
+	Valid  bool          `json:"Valid"`
+	Rules  int           `json:"Rules"`
+	Notes  []string      `json:"Notes"`
+	Errors []errorDetail `json:"Errors"`
+}
+
+// errorDetail is one problem in validate --output json: the AWS code, the
+// field path ("" for the whole file) and the message.
+type errorDetail struct {
+	Type    policy.Code `json:"__type"`
+	Path    string      `json:"Path,omitempty"`
+	Message string      `json:"Message"`
+}
+
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("validate", stderr)
 	users := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
+	output := fs.String("output", "text", "`text` or json")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "wmpolicy validate: want one RULES.json argument, got %d\n", len(pos))
+		fmt.Fprintf(stderr, "wmpolicy validate: want one RULES.json argument (\"-\": standard input), got %d\n", len(pos))
 		return exitInvalid
 	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "wmpolicy validate: --output must be text or json, not %q\n", *output)
+		return exitInvalid
+	}
+	name := pos[0]
+	if name == "-" {
+		name = "standard input"
+	}
 	p, rules, prob := loadPolicy(pos[0], *users)
+	if prob != nil && (prob.code != exitInvalid || policy.CodeOf(prob.err) == "") {
+		return prob.exit(stderr) // I/O and usage problems: not a verdict on the rules
+	}
+	if *output == "json" {
+		out := validateOutput{File: name, Notes: []string{}, Errors: []errorDetail{}}
+		if prob != nil {
+			for _, e := range policy.Errors(prob.err) {
+				path := e.Path
+				if prob.file != "" && prob.file != pos[0] {
+					path = prob.file + ": " + path // a problem of the users file
+				}
+				out.Errors = append(out.Errors, errorDetail{Type: e.Code, Path: path, Message: e.Message})
+			}
+		} else {
+			out.Valid, out.Rules = true, p.Len()
+			out.Notes = append(out.Notes, accessctl.Notes(rules)...)
+		}
+		if err := writeJSON(stdout, out, "    "); err != nil {
+			fmt.Fprintf(stderr, "wmpolicy validate: writing standard output: %v\n", err)
+			return exitFailure
+		}
+		if prob != nil {
+			return exitInvalid
+		}
+		return 0
+	}
 	if prob != nil {
 		return prob.exit(stderr)
 	}
-	fmt.Fprintf(stdout, "%s: valid: %d rules\n", pos[0], p.Len())
+	fmt.Fprintf(stdout, "%s: valid: %d rules\n", quoteText(name), p.Len())
 	for _, n := range accessctl.Notes(rules) {
-		fmt.Fprintf(stdout, "%s: note: %s\n", pos[0], n)
+		fmt.Fprintf(stdout, "%s: note: %s\n", quoteText(name), n)
 	}
 	return 0
 }
@@ -265,9 +339,14 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return prob.exit(stderr)
 	}
 	if !single {
-		if err := evalBatch(p, roleExists, stdin, stdout); err != nil {
+		invalid, err := evalBatch(p, roleExists, stdin, stdout)
+		if err != nil {
 			fmt.Fprintf(stderr, "wmpolicy eval: %v\n", err)
 			return exitFailure
+		}
+		if invalid {
+			fmt.Fprintln(stderr, "wmpolicy eval: some requests were invalid (answered with {\"__type\": …})")
+			return exitInvalid
 		}
 		return 0
 	}
@@ -289,10 +368,17 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitInvalid
 	}
+	var werr error
 	if *output == "json" {
-		writeJSON(stdout, d.Output(), "    ")
+		werr = writeJSON(stdout, d.Output(), "    ")
 	} else {
-		printDecision(stdout, req, d)
+		var b bytes.Buffer
+		printDecision(&b, req, d)
+		_, werr = stdout.Write(b.Bytes())
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "wmpolicy eval: writing standard output: %v\n", werr)
+		return exitFailure
 	}
 	if d.Effect == policy.Allow {
 		return exitAllow
@@ -305,12 +391,12 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // when it differs from the name given), and the deciding rules.
 func printDecisionHead(w io.Writer, eff policy.Effect, reason policy.Reason, req accessctl.Request, userID string, matched []string) {
 	fmt.Fprintf(w, "%s (%s)\n", eff, reason)
-	principal := "user " + req.UserID
+	principal := "user " + quoteText(req.UserID)
 	if userID != "" && userID != req.UserID {
-		principal += " (" + userID + ")"
+		principal += " (" + quoteText(userID) + ")"
 	}
 	if req.ImpersonationRoleID != "" {
-		principal = "impersonation role " + req.ImpersonationRoleID
+		principal = "impersonation role " + quoteText(req.ImpersonationRoleID)
 	}
 	fmt.Fprintf(w, "request: %s %s, %s\n", req.IP, req.Action, principal)
 	if len(matched) > 0 {
@@ -337,6 +423,18 @@ func printDecision(w io.Writer, req accessctl.Request, d accessctl.Decision) {
 		}
 		fmt.Fprintf(w, "  %-5s %s%s\n", m.Effect, m.Name, note)
 	}
+	printUserState(w, d)
+}
+
+// printUserState notes a user whose state is not ENABLED: the effect ignores
+// state, as WorkMail's GetAccessControlEffect does, but an enforcement point
+// denies such a user (SEMANTICS E2).
+func printUserState(w io.Writer, d accessctl.Decision) {
+	if d.UserState == "" || d.UserEnabled() {
+		return
+	}
+	fmt.Fprintf(w, "note: user %s is %s: GetAccessControlEffect ignores user state (so does this answer), "+
+		"but an enforcement point denies every user that is not ENABLED (SEMANTICS E2)\n", quoteText(d.UserID), quoteText(d.UserState))
 }
 
 // errorShape is the wire shape of an error: {"__type": CODE, "Message": ...}.
@@ -370,88 +468,16 @@ func writeJSON(w io.Writer, v any, indent string) error {
 	return err
 }
 
-// maxLine bounds one batch input line; a longer line is answered with an error.
-const maxLine = 1 << 20
-
-// evalBatch answers one JSON request per input line with one JSON line.
-// evalBatch answers GetAccessControlEffect request lines with p. roleExists,
-// when not nil, refuses a request naming a role the organization does not
-// have (SEMANTICS B6: a deleted role's ID never matches).
-func evalBatch(p *accessctl.Policy, roleExists func(string) error, stdin io.Reader, stdout io.Writer) error {
+// evalBatch answers GetAccessControlEffect request values with p, one output
+// line each, and reports whether any was invalid. roleExists, when not nil,
+// refuses a request naming a role the organization does not have (SEMANTICS
+// B6: a deleted role's ID never matches).
+func evalBatch(p *accessctl.Policy, roleExists func(string) error, stdin io.Reader, stdout io.Writer) (bool, error) {
 	matched := make([]string, 0, 16)
-	return batch(stdin, stdout, func(line []byte) any { return answer(p, roleExists, line, &matched) })
-}
-
-// batch is the JSON Lines loop of the batch modes: every input line gets exactly
-// one output line, answer's value or, for a line longer than maxLine, an error
-// in the AWS shape. It stops only at the end of the input or on an I/O error.
-func batch(stdin io.Reader, stdout io.Writer, answer func(line []byte) any) error {
-	r := bufio.NewReaderSize(stdin, 64<<10)
-	w := bufio.NewWriterSize(stdout, 64<<10)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for {
-		line, tooLong, err := readLine(r)
-		if err == io.EOF && line == nil {
-			break
-		}
-		if err != nil && err != io.EOF {
-			w.Flush()
-			return fmt.Errorf("reading standard input: %w", err)
-		}
-		var out any
-		if tooLong {
-			out = errorOutput{Type: policy.ValidationException, Message: fmt.Sprintf("line longer than %d bytes", maxLine)}
-		} else {
-			out = answer(line)
-		}
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	return w.Flush()
-}
-
-// readLine reads one line without its end (\n or \r\n). At EOF without a final
-// newline it returns the last line and io.EOF; at EOF after a newline, nil, io.EOF.
-func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
-	for {
-		chunk, e := r.ReadSlice('\n')
-		if len(line)+len(chunk) > maxLine+2 {
-			tooLong = true
-		} else {
-			line = append(line, chunk...)
-		}
-		switch {
-		case e == bufio.ErrBufferFull:
-			continue
-		case e == io.EOF:
-			if len(line) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-			return trimEOL(line), tooLong, io.EOF
-		case e != nil:
-			return nil, false, e
-		}
-		if line == nil {
-			line = []byte{}
-		}
-		return trimEOL(line), tooLong, nil
-	}
-}
-
-func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
+	return batch(stdin, stdout, func(v []byte) any { return answer(p, roleExists, v, &matched) })
 }
 
 func answer(p *accessctl.Policy, roleExists func(string) error, line []byte, matched *[]string) any {
-	if len(bytes.TrimSpace(line)) == 0 {
-		return errorOutput{Type: policy.ValidationException, Message: "empty line: want a GetAccessControlEffect request object"}
-	}
 	var in accessctl.GetAccessControlEffectInput
 	if err := policy.DecodeStrict(line, &in); err != nil {
 		return errorShape(err)

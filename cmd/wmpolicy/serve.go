@@ -58,6 +58,9 @@ type serveListener struct {
 type serveUnit struct {
 	handler http.Handler
 	conn    func(ctx context.Context, c net.Conn)
+	// listen, when not nil, checks or wraps the listener once it is bound
+	// (the API's loopback-only rule, its TLS); an error stops serve.
+	listen func(net.Listener) (net.Listener, error)
 }
 
 // serveEnv is what listeners are built from.
@@ -66,6 +69,8 @@ type serveEnv struct {
 	source enforce.Source // nil with --state and no --org
 	store  *org.Store     // nil without --state
 	orgID  string         // --org
+	// stateDir is --state ("" without it).
+	stateDir string
 }
 
 // requireSource returns the source, or an error naming the listener when
@@ -171,7 +176,7 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	env := &serveEnv{log: log, orgID: *orgID}
+	env := &serveEnv{log: log, orgID: *orgID, stateDir: *stateDir}
 	var files *enforce.FileSource
 	if fileMode {
 		var err error
@@ -222,6 +227,15 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 			closeAll()
 			fmt.Fprintf(stderr, "serve: --%s: %v\n", name, err)
 			return exitFailure
+		}
+		if unit.listen != nil {
+			wrapped, err := unit.listen(ln)
+			if err != nil {
+				ln.Close()
+				closeAll()
+				return usageErr("--%s: %v", name, err)
+			}
+			ln = wrapped
 		}
 		units = append(units, running{name, ln, unit})
 		log.Info("listening", "listener", name, "addr", ln.Addr().String())

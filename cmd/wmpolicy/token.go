@@ -13,13 +13,21 @@ import (
 	"time"
 
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	orgpkg "github.com/wmpolicy/wmpolicy/org"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
 const tokenUsage = `Usage:
-  wmpolicy token issue  --key KEYFILE --org ORG_ID --role ROLE_ID [--now RFC3339]
-  wmpolicy token verify --key KEYFILE --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
+  wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
+  wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
   wmpolicy token genkey [--id ID] [--out FILE]
+
+--state DIR uses the keys of a 'wmpolicy org' state directory (DIR/keys.json,
+the same keys 'wmpolicy org assume' signs with) and its live roles: issue
+refuses a role the organization does not have, verify refuses a token of a
+deleted role (--role-exists is then not needed, and not allowed). KEYFILE is
+for tokens made outside any state. The two are different files: keys.json
+also holds the store's page-token secret and is the store's own.
 
 issue prints an AssumeImpersonationRole response, {"Token": ..., "ExpiresIn": 900}.
 verify checks TOKEN (or the token on standard input) offline and prints its
@@ -72,25 +80,34 @@ type keyFileKey struct {
 // loadKeyRing reads a key file strictly and builds the key ring. Problems
 // never quote a secret. A file that group or others may access gets a warning.
 func loadKeyRing(name string, stderr io.Writer) (*impersonation.KeyRing, *problem) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, &problem{err: err, code: exitFailure}
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(stderr, "wmpolicy token: warning: %s is accessible by group or others (mode %04o); run chmod 600 %s\n",
-			name, fi.Mode().Perm(), name)
-	}
 	const maxKeyFile = 1 << 20
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, &problem{err: err, code: exitFailure}
+	var data []byte
+	if name == "-" {
+		d, prob := readFile(name)
+		if prob != nil {
+			return nil, prob
+		}
+		data = d
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, &problem{err: err, code: exitFailure}
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(stderr, "wmpolicy token: warning: %s is accessible by group or others (mode %04o); run chmod 600 %s\n",
+				quoteText(name), fi.Mode().Perm(), quoteText(name))
+		}
+		data, err = io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+		if err != nil {
+			return nil, &problem{err: err, code: exitFailure}
+		}
 	}
 	if len(data) > maxKeyFile {
 		return nil, &problem{file: name, err: policy.Errorf(policy.ValidationException, "", "key file larger than 1 MiB"), code: exitInvalid}
 	}
 	var kf keyFile
-	err = policy.DecodeStrict(data, &kf)
+	err := policy.DecodeStrict(data, &kf)
 	clear(data)
 	if err != nil {
 		return nil, &problem{file: name, err: err, code: exitInvalid}
@@ -144,12 +161,20 @@ func nowFlag(s string) (func() time.Time, error) {
 func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token issue"
 	fs := newVerbFlags("token issue", stderr)
-	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
+	keyName := fs.String("key", "", "`KEYFILE`: the key file (this or --state)")
+	stateDir := fs.String("state", "", "`DIR`: use the keys and roles of this 'wmpolicy org' state (this or --key)")
 	org := fs.String("org", "", "organization `ID` (m- and 32 hex digits; required)")
 	role := fs.String("role", "", "impersonation role `ID` (required)")
 	now := fs.String("now", "", "issue at this `RFC3339` time instead of now")
 	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
+	}
+	if (*keyName == "") == (*stateDir == "") {
+		fmt.Fprintf(stderr, "%s: give exactly one of --key KEYFILE and --state DIR\n", name)
+		return exitInvalid
+	}
+	if *stateDir != "" {
+		*keyName = "-" // checked below; the state's keys are used instead
 	}
 	for _, req := range []struct{ flag, val string }{{"key", *keyName}, {"org", *org}, {"role", *role}} {
 		if req.val == "" {
@@ -162,6 +187,16 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitInvalid
 	}
+	if *stateDir != "" {
+		s, prob := openStateAt(*stateDir, false, clock)
+		if prob != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, prob.err)
+			return prob.code
+		}
+		defer s.Close()
+		out, err := s.AssumeImpersonationRole(orgpkg.AssumeImpersonationRoleInput{OrganizationId: *org, ImpersonationRoleId: *role})
+		return printIssued(name, out, err, stdout, stderr)
+	}
 	ring, prob := loadKeyRing(*keyName, stderr)
 	if prob != nil {
 		return prob.exit(stderr)
@@ -172,6 +207,11 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	out, err := is.AssumeImpersonationRole(*org, *role)
+	return printIssued(name, out, err, stdout, stderr)
+}
+
+// printIssued prints an AssumeImpersonationRole answer, or its error.
+func printIssued(name string, out any, err error, stdout, stderr io.Writer) int {
 	if err != nil {
 		if policy.CodeOf(err) == "" {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -211,7 +251,8 @@ type claimsOutput struct {
 func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token verify"
 	fs := newVerbFlags("token verify", stderr)
-	keyName := fs.String("key", "", "`KEYFILE`: the key file (required)")
+	keyName := fs.String("key", "", "`KEYFILE`: the key file (this or --state)")
+	stateDir := fs.String("state", "", "`DIR`: verify with the keys and live roles of this 'wmpolicy org' state (this or --key)")
 	org := fs.String("org", "", "organization `ID` the token must be for (required)")
 	var roles stringList
 	fs.Var(&roles, "role-exists", "a role `ID` that exists (repeatable); without it, every role exists")
@@ -223,6 +264,17 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	if len(pos) > 1 {
 		fmt.Fprintf(stderr, "%s: want at most one TOKEN argument, got %d\n", name, len(pos))
 		return exitInvalid
+	}
+	if (*keyName == "") == (*stateDir == "") {
+		fmt.Fprintf(stderr, "%s: give exactly one of --key KEYFILE and --state DIR\n", name)
+		return exitInvalid
+	}
+	if *stateDir != "" && len(roles) > 0 {
+		fmt.Fprintf(stderr, "%s: --role-exists is for --key; with --state the organization's live roles are the ones that exist\n", name)
+		return exitInvalid
+	}
+	if *stateDir != "" {
+		*keyName = "-"
 	}
 	for _, req := range []struct{ flag, val string }{{"key", *keyName}, {"org", *org}} {
 		if req.val == "" {
@@ -254,9 +306,42 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "%s: no token: give it as an argument or on standard input\n", name)
 		return exitInvalid
 	}
-	ring, prob := loadKeyRing(*keyName, stderr)
+	var verify func(token, org string) (impersonation.TokenClaims, error)
+	if *stateDir != "" {
+		s, prob := openStateAt(*stateDir, false, clock)
+		if prob != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, prob.err)
+			return prob.code
+		}
+		defer s.Close()
+		verify = s.VerifyToken
+	} else {
+		v, code := keyFileVerifier(name, *keyName, roles, clock, stderr)
+		if v == nil {
+			return code
+		}
+		verify = v.Verify
+	}
+	c, err := verify(token, *org)
+	if err != nil {
+		var te *impersonation.TokenError
+		if errors.As(err, &te) {
+			fmt.Fprintf(stderr, "%s: invalid token: %s (%s)\n", name, te.Reason.String(), te.Err.Error())
+			return exitDeny
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	return printClaims(name, c, stdout, stderr)
+}
+
+// keyFileVerifier builds the verifier of token verify --key: the key file's
+// keys, the --role-exists roles (none: every role exists) and the clock. On a
+// problem it prints it and returns nil and the exit status.
+func keyFileVerifier(name, keyName string, roles []string, clock func() time.Time, stderr io.Writer) (*impersonation.Verifier, int) {
+	ring, prob := loadKeyRing(keyName, stderr)
 	if prob != nil {
-		return prob.exit(stderr)
+		return nil, prob.exit(stderr)
 	}
 	exists := func(string, string) bool { return true }
 	if len(roles) > 0 {
@@ -269,18 +354,13 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	v, err := impersonation.NewVerifier(ring, impersonation.VerifierOptions{Clock: clock, RoleExists: exists})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return exitFailure
+		return nil, exitFailure
 	}
-	c, err := v.Verify(token, *org)
-	if err != nil {
-		var te *impersonation.TokenError
-		if errors.As(err, &te) {
-			fmt.Fprintf(stderr, "%s: invalid token: %s (%s)\n", name, te.Reason.String(), te.Err.Error())
-			return exitDeny
-		}
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return exitFailure
-	}
+	return v, 0
+}
+
+// printClaims prints the claims of a verified token.
+func printClaims(name string, c impersonation.TokenClaims, stdout, stderr io.Writer) int {
 	out := claimsOutput{
 		OrganizationId:      c.OrganizationID,
 		ImpersonationRoleId: c.RoleID,

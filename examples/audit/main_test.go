@@ -12,18 +12,17 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `audit of the current rules: 0 findings
-audit of the proposed rules: 2 findings
+audit of the proposed rules: 1 findings
   suggestion: Rules[2].IpRanges[1] (block-abusive-networks): 203.0.113.128/25 is inside IpRanges[2] 203.0.113.0/24, so it adds nothing [nested-range]
-  suggestion: Rules[6] (vpn-allow): removing this rule alone changes the effect of no request [redundant]
 the proposal is incomparable:
   newly allowed: 10.9.0.0/16 IMAP,SMTP for any other user
-    e.g. 10.9.0.0 IMAP as bob
+    e.g. 10.9.0.1 IMAP as bob
   newly denied: 203.0.113.0/25 WebMail for carol
-    e.g. 203.0.113.0 WebMail as carol
+    e.g. 203.0.113.1 WebMail as carol
   newly denied: 203.0.113.0/25 ActiveSync,AutoDiscover,EWS,WindowsOutlook,WebMail for any other user
-    e.g. 203.0.113.0 ActiveSync as bob
+    e.g. 203.0.113.1 ActiveSync as bob
   newly denied: 203.0.113.0/25 EWS for any other role
-    e.g. 203.0.113.0 EWS as role any-other-role
+    e.g. 203.0.113.1 EWS as role 00000000-0000-4000-8000-000000000001
 `
 	if !changed || b.String() != want {
 		t.Errorf("changed=%v, got:\n%s\nwant:\n%s", changed, b.String(), want)
