@@ -67,6 +67,17 @@ type HTTPAuthz struct {
 
 var defaultPaths = DefaultPathActions()
 
+// httpProtocol names an HTTP question in the Decider's log by its action
+// ("http/EWS"), without allocating per request.
+var httpProtocol = func() [accessctl.NumActions + 1]string {
+	var p [accessctl.NumActions + 1]string
+	p[0] = "http"
+	for _, a := range accessctl.Actions() {
+		p[a] = "http/" + a.String()
+	}
+	return p
+}()
+
 var answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string, 0, 8)} }}
 
 // ServeHTTP answers one authorization request.
@@ -176,6 +187,7 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 		return q, http.StatusForbidden, ""
 	}
 	q.Client, q.Action = client, action
+	q.Protocol = httpProtocol[action]
 	switch kind {
 	case credNone:
 		h.refuse(ctx, r, q, p, method, "no user")
