@@ -151,11 +151,15 @@ func (d *Decider) decide(q Question, a *Answer) {
 	}
 }
 
-func (d *Decider) log(ctx context.Context, q Question, a *Answer) {
-	l := d.Log
-	if l == nil {
-		l = slog.Default()
+func (d *Decider) logger() *slog.Logger {
+	if d.Log == nil {
+		return slog.Default()
 	}
+	return d.Log
+}
+
+func (d *Decider) log(ctx context.Context, q Question, a *Answer) {
+	l := d.logger()
 	level, effect := slog.LevelWarn, "DENY"
 	if a.Allow {
 		level, effect = slog.LevelInfo, "ALLOW"

@@ -1,0 +1,152 @@
+package enforce
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+)
+
+// DefaultMaxBody bounds the body of a Dovecot policy request when
+// DovecotOptions.MaxBody is 0. Dovecot's default request attributes take a
+// few hundred bytes.
+const DefaultMaxBody = 64 << 10
+
+// DovecotOptions configure a DovecotPolicy. The zero value decides IMAP,
+// submission and SMTP logins, denies every POP3 login and asks for no API
+// header.
+type DovecotOptions struct {
+	// POP3 is the action POP3 logins are decided as (IMAP, say); 0, the
+	// default, denies every POP3 login (E2: there is no default mapping).
+	POP3 accessctl.Action
+	// APIHeader and APIKey: when APIHeader is set, every request must carry
+	// that header with the value APIKey, compared in constant time, or it is
+	// refused (E4). Dovecot sends it when configured with
+	// auth_policy_server_api_header = APIHeader: APIKey (without a colon
+	// Dovecot sends the value in X-API-Key).
+	APIHeader, APIKey string
+	// MaxBody bounds a request's body; 0 means DefaultMaxBody. A larger body
+	// is refused.
+	MaxBody int64
+}
+
+// DovecotPolicy is a Dovecot authentication policy server (SEMANTICS E4): an
+// http.Handler for auth_policy_server_url. Dovecot POSTs the JSON attributes
+// of a login to URL?command=allow; the handler decides the login (from the
+// default attributes login, remote and protocol) and answers
+// {"status":0} to accept or {"status":-1,"msg":"Access denied by policy"} to
+// refuse. command=report is acknowledged with {"status":0} and decides
+// nothing.
+//
+// Every problem refuses in the protocol's own way, with HTTP 200 and status
+// -1 so that Dovecot refuses even without auth_policy_reject_on_fail: a
+// missing or wrong API header, a body that is not one JSON object or whose
+// login, remote or protocol is not a string, a body over MaxBody, an unknown
+// command. Only a method other than POST gets an HTTP error (405).
+//
+// A DovecotPolicy is safe for concurrent use. Each decision is logged once by
+// the Decider; refused malformed requests are logged at WARN.
+type DovecotPolicy struct {
+	d      *Decider
+	opts   DovecotOptions
+	key    secret
+	decide decideFunc
+}
+
+// NewDovecotPolicy returns the policy server deciding through d. It fails when
+// d has no Source, when only one of APIHeader and APIKey is set, or when POP3
+// is not a valid action.
+func NewDovecotPolicy(d *Decider, opts DovecotOptions) (*DovecotPolicy, error) {
+	if err := checkDecider(d); err != nil {
+		return nil, err
+	}
+	if err := checkPOP3(opts.POP3); err != nil {
+		return nil, err
+	}
+	key, err := newSecret(opts.APIHeader, opts.APIKey)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	return &DovecotPolicy{d: d, opts: opts, key: key, decide: d.Decide}, nil
+}
+
+// dovecotRequest holds the attributes the policy uses; Dovecot sends every
+// attribute as a JSON string, and the others are ignored.
+type dovecotRequest struct {
+	Login    string `json:"login"`
+	Remote   string `json:"remote"`
+	Protocol string `json:"protocol"`
+}
+
+var (
+	dovecotAccept = []byte(`{"status":0}`)
+	dovecotRefuse = []byte(`{"status":-1,"msg":"` + DenyMessage + `"}`)
+)
+
+// ServeHTTP answers one Dovecot policy request.
+func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "the Dovecot auth policy protocol POSTs", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	ctx := r.Context()
+	refuse := func(reason string, err error) {
+		h.d.logger().LogAttrs(ctx, slog.LevelWarn, "refused malformed request",
+			slog.String("protocol", "dovecot"), slog.String("reason", reason), slog.Any("error", err))
+		w.Write(dovecotRefuse)
+	}
+	if !h.key.ok(r.Header.Values(h.key.name)) {
+		refuse("missing or wrong API header", nil)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.opts.MaxBody+1))
+	if err != nil {
+		refuse("unreadable body", err)
+		return
+	}
+	if int64(len(body)) > h.opts.MaxBody {
+		refuse("body too large", errors.New("larger than the configured limit"))
+		return
+	}
+	var req dovecotRequest
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		refuse("body is not a JSON object of string attributes", errors.New("not a JSON object"))
+		return
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		refuse("body is not a JSON object of string attributes", err)
+		return
+	}
+	switch r.URL.Query().Get("command") {
+	case "allow":
+	case "report":
+		w.Write(dovecotAccept)
+		return
+	default:
+		refuse("command is neither allow nor report", nil)
+		return
+	}
+	var a Answer
+	client, _ := netip.ParseAddr(req.Remote) // invalid: the Decider denies it (E2)
+	h.decide(ctx, Question{
+		Protocol: req.Protocol,
+		Client:   client,
+		Login:    req.Login,
+		Action:   protocolAction(req.Protocol, h.opts.POP3),
+	}, &a)
+	if a.Allow {
+		w.Write(dovecotAccept)
+		return
+	}
+	w.Write(dovecotRefuse)
+}
