@@ -405,8 +405,8 @@ func TestSemanticsE3_EWSProxyWithoutAuthorizers(t *testing.T) {
 // with the FileSource's rules and directory.
 func TestSemanticsB9_FileEWSAuthorizer(t *testing.T) {
 	src := exampleFileSource(t)
-	role := must(impersonation.DecodeRole(must(os.ReadFile("../examples/org/role.json"))))
-	keyData := must(os.ReadFile("../examples/org/demo-key.json"))
+	role := must(impersonation.DecodeRole(must(os.ReadFile("testdata/ews/role.json"))))
+	keyData := must(os.ReadFile("testdata/ews/demo-key.json"))
 	var kf struct{ Keys []struct{ Id, Secret string } }
 	if err := json.Unmarshal(keyData, &kf); err != nil {
 		t.Fatal(err)

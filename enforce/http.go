@@ -226,8 +226,8 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 }
 
 func (h *HTTPAuthz) logger() *slog.Logger {
-	if h.Decider != nil && h.Decider.Log != nil {
-		return h.Decider.Log
+	if h.Decider != nil {
+		return h.Decider.logger()
 	}
 	return slog.Default()
 }

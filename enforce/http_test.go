@@ -13,12 +13,12 @@ import (
 	"github.com/wmpolicy/wmpolicy/accessctl"
 )
 
-// The example organization (examples/org): alice is an administrator
+// The example organization (testdata/org, a copy of examples/org): alice is an administrator
 // (office or VPN only: 192.0.2.0/24, 10.8.0.0/16), bob a user, carol a
 // contractor (WebMail only), dave disabled; 198.51.100.0/24 is blocked.
 const (
-	exampleRules = "../examples/org/rules.json"
-	exampleUsers = "../examples/org/users.json"
+	exampleRules = "testdata/org/rules.json"
+	exampleUsers = "testdata/org/users.json"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -180,10 +180,6 @@ func TestSemanticsE3_HTTPAuthzFailsClosed(t *testing.T) {
 	runAuthz(t, &HTTPAuthz{Decider: &Decider{Source: nilSource{}, Log: quietLog()}},
 		authzCase{name: "no snapshot", target: "/owa/", headers: map[string]string{"Authorization": basic("bob")}, want: 403})
 }
-
-type nilSource struct{}
-
-func (nilSource) Snapshot() Snapshot { return nil }
 
 func TestPathActions(t *testing.T) {
 	def := DefaultPathActions()
