@@ -393,7 +393,7 @@ func listenerFlags(args []string) []string {
 // Listeners are the address flags of 'wmpolicy serve'; the flags of each
 // listener start with its name ("dovecot-secret-header" belongs to
 // "dovecot").
-var Listeners = []string{"api", "dovecot", "postfix", "nginx-mail", "http-authz", "ews"}
+var Listeners = []string{"api", "dovecot", "postfix", "nginx-mail", "http-authz", "ews-proxy"}
 
 func isListener(name string) bool {
 	for _, l := range Listeners {
