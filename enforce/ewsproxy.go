@@ -194,8 +194,9 @@ func NewEWSProxy(opts EWSProxyOptions) (*EWSProxy, error) {
 			}
 			pr.SetXForwarded()
 		},
-		Transport: opts.Transport,
-		ErrorLog:  slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
+		Transport:  opts.Transport,
+		BufferPool: copyBuffers{},
+		ErrorLog:   slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.log.Warn("EWS proxy: upstream failed", "error", err, "path", r.URL.Path)
 			w.WriteHeader(http.StatusBadGateway)
@@ -203,6 +204,15 @@ func NewEWSProxy(opts EWSProxyOptions) (*EWSProxy, error) {
 	}
 	return p, nil
 }
+
+// copyBuffers lends the 32 KiB buffers ReverseProxy copies response bodies
+// with (it would allocate one per request).
+type copyBuffers struct{}
+
+var copyBufferPool = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func (copyBuffers) Get() []byte  { return copyBufferPool.Get().(*[32 << 10]byte)[:] }
+func (copyBuffers) Put(b []byte) { copyBufferPool.Put((*[32 << 10]byte)(b)) }
 
 var ewsDecisionPool = sync.Pool{New: func() any { return new(impersonation.EWSDecision) }}
 

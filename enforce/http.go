@@ -1,7 +1,9 @@
 package enforce
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -82,7 +84,8 @@ var answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string
 
 // ServeHTTP answers one authorization request.
 func (h *HTTPAuthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	uri, method := r.Header.Get("X-Original-URI"), r.Header.Get("X-Original-Method")
+	// Canonical keys: Get does not allocate for them.
+	uri, method := r.Header.Get("X-Original-Uri"), r.Header.Get("X-Original-Method")
 	if uri == "" {
 		uri, method = r.RequestURI, r.Method
 	}
@@ -149,13 +152,32 @@ func credentials(hdr http.Header, userHeader string) (kind credKind, login strin
 			return credHeader, u
 		}
 	}
-	if _, ok := cutScheme(auth, "Basic"); ok {
-		r := http.Request{Header: http.Header{"Authorization": {auth}}}
-		if u, _, ok := r.BasicAuth(); ok && u != "" {
+	if enc, ok := cutScheme(auth, "Basic"); ok {
+		if u := basicUser(enc); u != "" {
 			return credBasic, u
 		}
 	}
 	return credNone, ""
+}
+
+// basicUser returns the user part of Basic credentials (base64 of
+// "user:password", RFC 7617), or "" when they do not decode or hold no colon.
+// Credentials up to 512 bytes decode on the stack; only the user's string is
+// allocated.
+func basicUser(enc string) string {
+	var buf [384]byte
+	if base64.StdEncoding.DecodedLen(len(enc)) > len(buf) {
+		return ""
+	}
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(enc))
+	if err != nil {
+		return ""
+	}
+	u, _, ok := bytes.Cut(buf[:n], []byte{':'})
+	if !ok {
+		return ""
+	}
+	return string(u)
 }
 
 // cutScheme returns the credentials of "Scheme creds" (the scheme compared

@@ -316,3 +316,29 @@ func TestHTTPParsingAllocs(t *testing.T) {
 	}
 	_ = sink
 }
+
+// The whole authorization request, with a discarding logger, allocates two
+// values: the Basic user's string and the X-Wmpolicy-User header's slice.
+func TestHTTPAuthzAllocs(t *testing.T) {
+	if httpRaceEnabled {
+		t.Skip("allocation counts differ under the race detector (sync.Pool drops values)")
+	}
+	proxies, _ := ParseTrustedProxies("127.0.0.1")
+	h := &HTTPAuthz{Decider: &Decider{Source: exampleFileSource(t), Log: slog.New(slog.DiscardHandler)}, Proxies: proxies}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header["X-Original-Uri"] = []string{"/EWS/Exchange.asmx"}
+	r.Header["Authorization"] = []string{basic("bob")}
+	r.Header["X-Forwarded-For"] = []string{"127.0.1.5"}
+	r.RemoteAddr = "127.0.0.1:5000"
+	w := &nopWriter{h: http.Header{}}
+	n := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		h.ServeHTTP(w, r)
+	})
+	if w.code != 200 {
+		t.Fatalf("status %d", w.code)
+	}
+	if n > 2 {
+		t.Errorf("%v allocations per request, want at most 2", n)
+	}
+}
