@@ -34,10 +34,14 @@ type EWSAuthorizers struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	cur   atomic.Pointer[ewsAuthEntry]
+	// version, when set, numbers what build reads besides the snapshot (the
+	// role and key files of EWSFiles): a new version builds anew too.
+	version func() uint64
 }
 
 type ewsAuthEntry struct {
 	snap Snapshot
+	ver  uint64
 	auth *impersonation.EWSAuthorizer
 }
 
@@ -91,12 +95,16 @@ func (e *EWSAuthorizers) Authorizer() *impersonation.EWSAuthorizer {
 	if s == nil {
 		return nil
 	}
-	if c := e.cur.Load(); c != nil && c.snap == s {
+	var ver uint64
+	if e.version != nil {
+		ver = e.version()
+	}
+	if c := e.cur.Load(); c != nil && c.snap == s && c.ver == ver {
 		return c.auth
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c := e.cur.Load(); c != nil && c.snap == s {
+	if c := e.cur.Load(); c != nil && c.snap == s && c.ver == ver {
 		return c.auth
 	}
 	a, err := e.build(s)
@@ -105,7 +113,7 @@ func (e *EWSAuthorizers) Authorizer() *impersonation.EWSAuthorizer {
 			"revision", s.Revision(), "error", err)
 		a = nil
 	}
-	e.cur.Store(&ewsAuthEntry{s, a})
+	e.cur.Store(&ewsAuthEntry{s, ver, a})
 	return a
 }
 

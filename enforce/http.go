@@ -281,7 +281,7 @@ func actionName(a accessctl.Action) string {
 	return a.String()
 }
 
-// clientOf is ClientAddr for a request; exported for the EWS proxy's use.
+// clientOf is TrustedProxies.ClientAddr for a request.
 func (h *HTTPAuthz) clientOf(r *http.Request) (netip.Addr, error) {
 	return h.Proxies.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 }

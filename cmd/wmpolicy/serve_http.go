@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"os"
 
 	"github.com/wmpolicy/wmpolicy/enforce"
-	"github.com/wmpolicy/wmpolicy/impersonation"
 )
 
 // The HTTP enforcement points of 'wmpolicy serve' (SEMANTICS E7, E8):
@@ -103,26 +101,19 @@ func ewsProxyFlags(fs *flag.FlagSet) func(*serveEnv) (*serveUnit, error) {
 			}
 			env.log.Warn("--ews-proxy without --ews-org, --ews-keys and --ews-role: every impersonated request is denied")
 		default:
-			ring, p := loadKeyRing(*keys, &logWriter{env})
-			if p != nil {
+			// Warn about a key file others may read, as 'wmpolicy token' does.
+			if _, p := loadKeyRing(*keys, &logWriter{env}); p != nil {
 				var b bytes.Buffer
 				p.print(&b)
 				return nil, fmt.Errorf("--ews-keys: %s", bytes.TrimSpace(b.Bytes()))
 			}
-			rs := make([]impersonation.Role, len(roles))
-			for i, name := range roles {
-				data, err := os.ReadFile(name)
-				if err != nil {
-					return nil, fmt.Errorf("--ews-role: %v", err)
-				}
-				if rs[i], err = impersonation.DecodeRole(data); err != nil {
-					return nil, fmt.Errorf("--ews-role %s: %v", name, err)
-				}
-				if rs[i].ImpersonationRoleId == "" {
-					return nil, fmt.Errorf("--ews-role %s: the role has no ImpersonationRoleId", name)
-				}
+			files, err := enforce.NewEWSFiles(enforce.EWSFilesOptions{
+				OrganizationID: *orgID, KeyFile: *keys, RoleFiles: roles, Log: env.log,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("--ews-keys/--ews-role: %v", err)
 			}
-			auths = enforce.NewEWSAuthorizers(src, enforce.FileEWSAuthorizer(*orgID, rs, ring, nil), env.log)
+			auths = files.Authorizers(src)
 			// Build once now, so that a role that does not compile against
 			// the users is reported at start.
 			if auths.Authorizer() == nil {
