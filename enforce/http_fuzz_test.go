@@ -131,3 +131,19 @@ func FuzzCredentials(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeKeyFile: the key file reader never panics and never accepts a
+// ring without a key.
+func FuzzDecodeKeyFile(f *testing.F) {
+	if b, err := os.ReadFile("testdata/ews/demo-key.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"Keys": []}`))
+	f.Add([]byte(`{"Keys": [{"Id": "a", "Secret": "!!"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ring, err := decodeKeyFile(data)
+		if err == nil && (ring == nil || ring.CurrentKeyID() == "") {
+			t.Fatalf("accepted a ring without a key")
+		}
+	})
+}
