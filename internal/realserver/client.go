@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,6 +69,29 @@ func SwaksAuth(t testing.TB, addr, from, user, to string) Result {
 		args = append(args, "--auth", "PLAIN", "--auth-user", user, "--auth-password", Password)
 	}
 	return Run(t, "swaks", args...)
+}
+
+var clientAddrs struct {
+	sync.Mutex
+	next map[string]int
+}
+
+// ClientAddr returns a client address in the /24 of base ("127.0.1.0") not
+// returned before in this process: Dovecot delays every further failed
+// login from an address that failed (its auth penalty, up to 15s), so each
+// refused login in a test comes from a fresh address.
+func ClientAddr(base string) string {
+	clientAddrs.Lock()
+	defer clientAddrs.Unlock()
+	if clientAddrs.next == nil {
+		clientAddrs.next = map[string]int{}
+	}
+	n := clientAddrs.next[base] + 10
+	clientAddrs.next[base]++
+	if n > 250 {
+		panic("realserver: out of client addresses in " + base)
+	}
+	return base[:strings.LastIndexByte(base, '.')+1] + strconv.Itoa(n)
 }
 
 // String describes the result for a test message.

@@ -94,6 +94,10 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
+# Tests refuse many logins: no delay after a failure. Dovecot also delays
+# repeated failures from one address (anvil's auth penalty), so tests use a
+# fresh client address for each refusal (ClientAddr).
+auth_failure_delay = 0
 default_login_user = %[3]s
 default_internal_user = %[4]s
 first_valid_uid = 1

@@ -1,10 +1,12 @@
 package realserver
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +67,32 @@ func TestStartPostfix(t *testing.T) {
 	p := StartPostfix(t, PostfixConfig{SASLPath: d.Auth})
 	if r := SwaksAuth(t, p.SMTP, "127.0.1.5", "bob", "someone@test.invalid"); r.Code != 0 {
 		t.Errorf("swaks as bob: %v", r)
+	}
+}
+
+// recordTB records what Missing asks of a test.
+type recordTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordTB) Helper()           {}
+func (r *recordTB) Fatal(args ...any) { r.fatal = fmt.Sprint(args...) }
+func (r *recordTB) Skip(args ...any)  { r.skip = fmt.Sprint(args...) }
+
+// TestMissing: a missing server fails the test when CI is set and skips it
+// otherwise, both naming the install script.
+func TestMissing(t *testing.T) {
+	t.Setenv("CI", "true")
+	r := &recordTB{TB: t}
+	Missing(r, "frobd is not installed")
+	if r.skip != "" || !strings.Contains(r.fatal, "frobd is not installed") || !strings.Contains(r.fatal, InstallScript) {
+		t.Errorf("CI set: fatal %q, skip %q", r.fatal, r.skip)
+	}
+	t.Setenv("CI", "")
+	r = &recordTB{TB: t}
+	Missing(r, "frobd is not installed")
+	if r.fatal != "" || !strings.Contains(r.skip, InstallScript) {
+		t.Errorf("CI unset: fatal %q, skip %q", r.fatal, r.skip)
 	}
 }
