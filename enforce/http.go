@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -31,8 +32,9 @@ const maxLoginLen = 320
 //
 // The original request: behind nginx, X-Original-URI and X-Original-Method
 // (the auth_request location sets them from $request_uri and
-// $request_method); without X-Original-URI, the request's own URI (Envoy
-// sends the original path and method). The path, cleaned as CleanPath does,
+// $request_method); behind Envoy, the request's own URI and method (Envoy
+// sends the original ones). Front says which, or (FrontAuto) that
+// X-Original-URI decides. The path, cleaned as CleanPath does,
 // selects the action through Paths. The user is the user part of HTTP Basic
 // credentials or, when UserHeader is set and the request carries it, that
 // header. The client address is as TrustedProxies.ClientAddr says.
@@ -65,6 +67,53 @@ type HTTPAuthz struct {
 	DeferEWSBearer bool
 	// Realm is the Basic realm of 401 answers; "" means "wmpolicy".
 	Realm string
+	// Front says where the original request line comes from; the zero
+	// value is FrontAuto.
+	Front Front
+}
+
+// Front is the kind of proxy an HTTPAuthz answers.
+type Front uint8
+
+const (
+	// FrontAuto: X-Original-URI and X-Original-Method when the request
+	// carries X-Original-URI, else the request's own path and method.
+	FrontAuto Front = iota
+	// FrontNginx: X-Original-URI and X-Original-Method only; a request
+	// without X-Original-URI is refused (403), so that an auth location that
+	// forgets to set it fails closed instead of deciding every request as
+	// the path "/" (WebMail).
+	FrontNginx
+	// FrontEnvoy: the request's own path and method only; X-Original-URI is
+	// ignored, so that a client header passed through cannot choose the
+	// action.
+	FrontEnvoy
+)
+
+// ParseFront reads "auto", "nginx" or "envoy".
+func ParseFront(s string) (Front, error) {
+	switch s {
+	case "auto":
+		return FrontAuto, nil
+	case "nginx":
+		return FrontNginx, nil
+	case "envoy":
+		return FrontEnvoy, nil
+	}
+	return 0, fmt.Errorf("front %q: want auto, nginx or envoy", s)
+}
+
+// String returns "auto", "nginx" or "envoy".
+func (f Front) String() string {
+	switch f {
+	case FrontAuto:
+		return "auto"
+	case FrontNginx:
+		return "nginx"
+	case FrontEnvoy:
+		return "envoy"
+	}
+	return "invalid front"
 }
 
 var defaultPaths = DefaultPathActions()
@@ -84,12 +133,22 @@ var answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string
 
 // ServeHTTP answers one authorization request.
 func (h *HTTPAuthz) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Canonical keys: Get does not allocate for them.
-	uri, method := r.Header.Get("X-Original-Uri"), r.Header.Get("X-Original-Method")
-	if uri == "" {
-		uri, method = r.RequestURI, r.Method
+	var uri, method string
+	if h.Front != FrontEnvoy {
+		// Canonical keys: Get does not allocate for them.
+		uri, method = r.Header.Get("X-Original-Uri"), r.Header.Get("X-Original-Method")
 	}
-	_, status, user := h.check(r.Context(), r, uri, method)
+	var status int
+	var user string
+	switch {
+	case uri != "":
+		_, status, user = h.check(r.Context(), r, uri, method)
+	case h.Front == FrontNginx:
+		h.refuse(r.Context(), r, Question{}, r.RequestURI, r.Method, "no X-Original-URI from nginx")
+		status = http.StatusForbidden
+	default:
+		_, status, user = h.check(r.Context(), r, r.RequestURI, r.Method)
+	}
 	switch status {
 	case http.StatusOK:
 		if user != "" {

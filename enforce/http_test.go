@@ -342,3 +342,24 @@ func TestHTTPAuthzAllocs(t *testing.T) {
 		t.Errorf("%v allocations per request, want at most 2", n)
 	}
 }
+
+// SEMANTICS E7, E3: an explicit front. Behind nginx a missing X-Original-URI
+// is refused; behind Envoy a client's X-Original-URI cannot choose the action.
+func TestSemanticsE7_Front(t *testing.T) {
+	src := exampleFileSource(t)
+	nginx := &HTTPAuthz{Decider: &Decider{Source: src, Log: quietLog()}, Front: FrontNginx}
+	envoy := &HTTPAuthz{Decider: &Decider{Source: src, Log: quietLog()}, Front: FrontEnvoy}
+	carol := basic("carol")
+	runAuthz(t, nginx, authzCase{name: "nginx without X-Original-URI", target: "/", headers: map[string]string{"Authorization": basic("bob")}, want: 403})
+	runAuthz(t, nginx, authzCase{name: "nginx with X-Original-URI", target: "/", headers: map[string]string{"Authorization": carol, "X-Original-URI": "/owa/"}, want: 200})
+	runAuthz(t, envoy, authzCase{name: "envoy ignores X-Original-URI", target: "/EWS/Exchange.asmx", headers: map[string]string{"Authorization": carol, "X-Original-URI": "/owa/"}, want: 403})
+	runAuthz(t, envoy, authzCase{name: "envoy path", target: "/owa/", headers: map[string]string{"Authorization": carol}, want: 200})
+	for _, s := range []string{"auto", "nginx", "envoy"} {
+		if f, err := ParseFront(s); err != nil || f.String() != s {
+			t.Errorf("ParseFront(%q) = %v, %v", s, f, err)
+		}
+	}
+	if _, err := ParseFront("Nginx"); err == nil {
+		t.Errorf("ParseFront accepted Nginx")
+	}
+}

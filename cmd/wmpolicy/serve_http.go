@@ -33,6 +33,7 @@ func httpAuthzFlags(fs *flag.FlagSet) func(*serveEnv) (*serveUnit, error) {
 	fs.String("http-paths", enforce.DefaultPathActionsText, "`TABLE` of path prefixes to actions, tried in order, case-insensitive; *=Action for the rest")
 	deferBearer := fs.Bool("http-defer-ews-bearer", false, "let --http-authz pass Bearer-token requests on EWS paths (200 with X-Wmpolicy-Deferred) because an --ews-proxy in front of the EWS server decides them")
 	realm := fs.String("http-realm", "wmpolicy", "the Basic `REALM` of 401 answers")
+	front := fs.String("http-front", "auto", "`FRONT` of --http-authz: nginx (the original request in X-Original-URI/-Method; refused without), envoy (the request's own path; X-Original-URI ignored), or auto (X-Original-URI when present)")
 	return func(env *serveEnv) (*serveUnit, error) {
 		h, err := buildHTTPAuthz(fs, env, "http-authz")
 		if err != nil {
@@ -40,6 +41,9 @@ func httpAuthzFlags(fs *flag.FlagSet) func(*serveEnv) (*serveUnit, error) {
 		}
 		h.DeferEWSBearer = *deferBearer
 		h.Realm = *realm
+		if h.Front, err = enforce.ParseFront(*front); err != nil {
+			return nil, fmt.Errorf("--http-front: %v", err)
+		}
 		return &serveUnit{handler: h}, nil
 	}
 }

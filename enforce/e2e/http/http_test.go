@@ -147,7 +147,7 @@ func TestNginxHTTP(t *testing.T) {
 
 	wm := realserver.StartWmpolicy(t,
 		"--rules", filepath.Join(testdata, "rules.json"), "--users", filepath.Join(testdata, "users.json"),
-		"--http-authz", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1", "--http-defer-ews-bearer=true",
+		"--http-authz", "127.0.0.1:0", "--http-front", "nginx", "--trusted-proxies", "127.0.0.1", "--http-defer-ews-bearer=true",
 		"--ews-proxy", "127.0.0.1:0", "--ews-upstream", beSrv.URL,
 		"--ews-org", demoOrg, "--ews-keys", keyFile, "--ews-role", filepath.Join(root, "enforce", "testdata", "ews", "role.json"))
 
