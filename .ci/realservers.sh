@@ -34,4 +34,4 @@ fi
 [ "${1:-}" = "--install-only" ] && exit 0
 
 echo "== end-to-end tests against the real servers"
-CI=${CI:-true} go test -count=1 -v ./internal/realserver/ ./enforce/e2e/
+CI=${CI:-true} go test -count=1 -v ./internal/realserver/ ./enforce/e2e/...

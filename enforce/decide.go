@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/policy"
@@ -181,3 +182,8 @@ func (d *Decider) log(ctx context.Context, q Question, a *Answer) {
 		slog.Any("rules", a.Rules),
 		slog.Uint64("revision", a.Revision))
 }
+
+// answerPool holds Answers whose Rules keep their capacity, so that the HTTP
+// enforcement points (which have no connection to keep one in) decide
+// without allocating a rule list.
+var answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string, 0, 8)} }}

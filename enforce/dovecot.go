@@ -159,12 +159,8 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(dovecotRefuse)
 }
 
-// bodyPool holds request body buffers; answerPool Answers whose Rules keep
-// their capacity, so that a decision allocates no rule list.
-var (
-	bodyPool   = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-	answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string, 0, 8)} }}
-)
+// bodyPool holds request body buffers.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 var errBodyTooLarge = errors.New("body larger than the configured limit")
 

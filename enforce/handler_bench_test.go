@@ -9,13 +9,16 @@ import (
 	"testing"
 )
 
-// nopWriter is a ResponseWriter that keeps nothing, so that the benchmarks
-// measure the handlers.
-type nopWriter struct{ h http.Header }
+// nopWriter is a ResponseWriter that keeps only the status code, so that the
+// benchmarks measure the handlers.
+type nopWriter struct {
+	h    http.Header
+	code int
+}
 
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *nopWriter) WriteHeader(int)             {}
+func (w *nopWriter) WriteHeader(code int)        { w.code = code }
 
 // BenchmarkDovecotHandler: one Dovecot policy request through the handler,
 // without the network (the protocol's parsing and the decision).

@@ -160,10 +160,6 @@ func TestNoReferenceOutsideTheRepository(t *testing.T) {
 	}
 }
 
-// pendingDocs are documentation files other branches are writing; links to
-// them are allowed until they land (strike each when it does).
-var pendingDocs = map[string]bool{"docs/serve.md": true}
-
 // TestMarkdownLinksResolve: every relative link of the repository's
 // Markdown files names a file or directory inside the repository.
 func TestMarkdownLinksResolve(t *testing.T) {
@@ -178,9 +174,6 @@ func TestMarkdownLinksResolve(t *testing.T) {
 			rel, err := filepath.Rel(root, p)
 			if err != nil || strings.HasPrefix(rel, "..") {
 				t.Errorf("%s links outside the repository: %s", name, target)
-				continue
-			}
-			if pendingDocs[filepath.ToSlash(rel)] {
 				continue
 			}
 			if _, err := os.Stat(p); err != nil {
