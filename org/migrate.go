@@ -2,6 +2,7 @@ package org
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -316,6 +317,19 @@ func (s *Store) ImportOrganization(e *Export) (ImportOrganizationOutput, error) 
 			}
 		}
 	}
+	if sb := s.sharedBackend(); sb != nil {
+		// The database checks the ID, the alias and the directory in the
+		// insert's transaction (G1).
+		_, err := sb.createOrg(context.Background(), rec, s.now())
+		if errors.Is(err, errConflict) {
+			return ImportOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "OrganizationId", fmt.Sprintf("the organization %s already exists here (live or deleted)", id))
+		}
+		if err != nil {
+			return ImportOrganizationOutput{}, err
+		}
+		s.applyRecord(rec, snap)
+		return ImportOrganizationOutput{OrganizationId: id}, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -338,7 +352,7 @@ func (s *Store) ImportOrganization(e *Export) (ImportOrganizationOutput, error) 
 			}
 		}
 	}
-	werr := s.write(rec)
+	werr := s.write(rec, 0)
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return ImportOrganizationOutput{}, werr
 	}

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -164,6 +165,9 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 	if err := in.validate(); err != nil {
 		return CreateOrganizationOutput{}, err
 	}
+	if sb := s.sharedBackend(); sb != nil {
+		return s.createShared(context.Background(), sb, in)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -216,6 +220,33 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 			break
 		}
 	}
+	rec := newOrgRecord(in, id, hash, now)
+	snap, err := build(rec, nil)
+	if err != nil {
+		return CreateOrganizationOutput{}, err
+	}
+	werr := s.write(rec, 0)
+	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
+		return CreateOrganizationOutput{}, werr
+	}
+	// Written (or in place with uncertain durability): publish.
+	nidx := make(map[string]*slot, len(idx)+1)
+	for k, v := range idx {
+		nidx[k] = v
+	}
+	sl := &slot{}
+	sl.snap.Store(snap)
+	nidx[id] = sl
+	s.index.Store(newOrgTable(nidx))
+	if rec.CreateToken != nil {
+		s.createTokens[in.ClientToken] = *rec.CreateToken
+	}
+	return CreateOrganizationOutput{OrganizationId: id}, werr
+}
+
+// newOrgRecord is the record of a new organization id created by in at now;
+// hash is the hash of in's parameters when in has a ClientToken.
+func newOrgRecord(in CreateOrganizationInput, id, hash string, now policy.Timestamp) *record {
 	rec := &record{
 		OrganizationId:          id,
 		Alias:                   in.Alias,
@@ -236,27 +267,7 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 	if in.ClientToken != "" {
 		rec.CreateToken = &tokenRecord{ClientToken: in.ClientToken, Hash: hash, Id: id, Date: now}
 	}
-	snap, err := build(rec, nil)
-	if err != nil {
-		return CreateOrganizationOutput{}, err
-	}
-	werr := s.write(rec)
-	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
-		return CreateOrganizationOutput{}, werr
-	}
-	// Written (or in place with uncertain durability): publish.
-	nidx := make(map[string]*slot, len(idx)+1)
-	for k, v := range idx {
-		nidx[k] = v
-	}
-	sl := &slot{}
-	sl.snap.Store(snap)
-	nidx[id] = sl
-	s.index.Store(newOrgTable(nidx))
-	if rec.CreateToken != nil {
-		s.createTokens[in.ClientToken] = *rec.CreateToken
-	}
-	return CreateOrganizationOutput{OrganizationId: id}, werr
+	return rec
 }
 
 // DeleteOrganization deletes an organization (SEMANTICS C2). DeleteDirectory
@@ -284,6 +295,9 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 		return DeleteOrganizationOutput{}, err
 	}
 	out := DeleteOrganizationOutput{OrganizationId: in.OrganizationId, State: StateDeleted}
+	if sb := s.sharedBackend(); sb != nil {
+		return out, s.deleteShared(context.Background(), sb, in)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -298,25 +312,11 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 		return DeleteOrganizationOutput{}, s.notFound(in.OrganizationId)
 	}
 	prev := sl.snap.Load().rec
-	if !in.ForceDelete {
-		for _, u := range prev.Users {
-			if u.State == "ENABLED" {
-				return DeleteOrganizationOutput{}, policy.Errorf(policy.OrganizationStateException, "ForceDelete",
-					fmt.Sprintf("the organization has enabled users (such as %s); set ForceDelete to delete it anyway", u.Id))
-			}
-		}
+	if err := enabledUserError(prev, in.ForceDelete); err != nil {
+		return DeleteOrganizationOutput{}, err
 	}
-	tomb := &record{
-		OrganizationId:    prev.OrganizationId,
-		Alias:             prev.Alias,
-		State:             StateDeleted,
-		DirectoryId:       prev.DirectoryId,
-		DefaultMailDomain: prev.DefaultMailDomain,
-		DateCreated:       prev.DateCreated,
-		Revision:          prev.Revision + 1,
-		CreateToken:       prev.CreateToken,
-	}
-	werr := s.write(tomb)
+	tomb := tombstone(prev)
+	werr := s.write(tomb, prev.Revision)
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return DeleteOrganizationOutput{}, werr
 	}
@@ -331,6 +331,35 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 	sl.snap.Store(nil) // Handles of the organization now answer OrganizationNotFound
 	s.deleted[in.OrganizationId] = tomb
 	return out, werr
+}
+
+// tombstone is the record that replaces prev when its organization is deleted.
+func tombstone(prev *record) *record {
+	return &record{
+		OrganizationId:    prev.OrganizationId,
+		Alias:             prev.Alias,
+		State:             StateDeleted,
+		DirectoryId:       prev.DirectoryId,
+		DefaultMailDomain: prev.DefaultMailDomain,
+		DateCreated:       prev.DateCreated,
+		Revision:          prev.Revision + 1,
+		CreateToken:       prev.CreateToken,
+	}
+}
+
+// enabledUserError is DeleteOrganization's refusal of an organization with
+// ENABLED users when ForceDelete is not set (C2), or nil.
+func enabledUserError(prev *record, force bool) error {
+	if force {
+		return nil
+	}
+	for _, u := range prev.Users {
+		if u.State == "ENABLED" {
+			return policy.Errorf(policy.OrganizationStateException, "ForceDelete",
+				fmt.Sprintf("the organization has enabled users (such as %s); set ForceDelete to delete it anyway", u.Id))
+		}
+	}
+	return nil
 }
 
 // DescribeOrganization returns an organization's description (C2, C4).

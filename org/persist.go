@@ -56,7 +56,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 // disk is an open state directory.
 type disk struct {
 	dir, orgs string
-	lock      *os.File
+	lock      *os.File // nil when readOnly
+	readOnly  bool     // Options.ReadOnly: no lock, nothing written or removed
 }
 
 func openDisk(dir string) (*disk, error) {
@@ -77,6 +78,9 @@ func openDisk(dir string) (*disk, error) {
 }
 
 func (d *disk) close() error {
+	if d.lock == nil {
+		return nil
+	}
 	unlockFile(d.lock)
 	return d.lock.Close()
 }
@@ -318,6 +322,10 @@ func (s *Store) loadKeys(d *disk) error {
 		if err != nil {
 			return err
 		}
+		if d.readOnly { // nothing is written: keys for this process only
+			s.keys, s.pageKey = k.keys, k.pageKey
+			return nil
+		}
 		body := keysBody{PageSecret: k.pageKey}
 		for _, key := range k.keys {
 			body.Keys = append(body.Keys, keyJSON{Id: key.ID, Secret: key.Secret})
@@ -370,7 +378,7 @@ func (s *Store) loadKeys(d *disk) error {
 // load reads the state directory into idx (live organizations) and s.deleted.
 func (s *Store) load(d *disk, idx map[string]*slot) error {
 	// A key file write that never finished leaves a temporary file.
-	if tmps, err := filepath.Glob(filepath.Join(d.dir, "."+keysFileName+".tmp-*")); err == nil {
+	if tmps, err := filepath.Glob(filepath.Join(d.dir, "."+keysFileName+".tmp-*")); err == nil && !d.readOnly {
 		for _, t := range tmps {
 			os.Remove(t)
 		}
@@ -390,7 +398,9 @@ func (s *Store) load(d *disk, idx map[string]*slot) error {
 		if strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-") {
 			// A temporary file of a write that never finished: the real
 			// file still holds the state before it.
-			os.Remove(path)
+			if !d.readOnly {
+				os.Remove(path)
+			}
 			continue
 		}
 		id, ok := strings.CutSuffix(name, ".json")

@@ -431,8 +431,8 @@ func TestSemanticsD1_FailedWriteChangesNothing(t *testing.T) {
 	file := filepath.Join(dir, orgsDirName, org+".json")
 	before, _ := os.ReadFile(file)
 	rev := s.Snapshot(org).Revision()
-	good := s.disk.orgs
-	s.disk.orgs = filepath.Join(dir, "missing") // every write now fails
+	good := s.b.(*disk).orgs
+	s.b.(*disk).orgs = filepath.Join(dir, "missing") // every write now fails
 	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
 	if err == nil {
 		t.Fatal("write to a missing directory succeeded")
@@ -445,7 +445,7 @@ func TestSemanticsD1_FailedWriteChangesNothing(t *testing.T) {
 	if err == nil {
 		t.Fatal("write to a missing directory succeeded")
 	}
-	s.disk.orgs = good
+	s.b.(*disk).orgs = good
 	if s.Snapshot(org).Revision() != rev || len(rulesOf(t, s, org)) != 1 {
 		t.Fatal("the failed mutation was published")
 	}

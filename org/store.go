@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -59,6 +60,17 @@ type Options struct {
 	// RoleLimit is the most impersonation roles one organization may hold; 0
 	// means DefaultRoleLimit (20, B5).
 	RoleLimit int
+	// ReadOnly opens the state directory Dir for reading only: no lock, no
+	// file created, removed or written, so that it works on a read-only mount
+	// and while another process holds the directory. Every mutation fails.
+	// Dir must exist; without keys.json the keys are random, for this
+	// process only.
+	ReadOnly bool
+	// Postgres, when set, is the connection URL (postgres://…, as pgx
+	// parses it) of a PostgreSQL database that holds the state, shared with
+	// every other process that opens it (SEMANTICS G1–G4): see postgres.go.
+	// Dir must then be "".
+	Postgres string
 }
 
 // Store holds organizations and answers the WorkMail operations on them.
@@ -90,7 +102,9 @@ type Store struct {
 	rand                 io.Reader // locked
 	ruleLimit, roleLimit int
 
-	disk *disk // nil in memory
+	b backend // nil in memory
+
+	sync syncState // a shared backend's change feed (postgres_feed.go)
 
 	// Writer-only state, under mu.
 	deleted      map[string]*record     // tombstones of deleted organizations
@@ -152,27 +166,49 @@ func Open(opts Options) (*Store, error) {
 		s.roleLimit = DefaultRoleLimit
 	}
 	idx := map[string]*slot{}
-	if opts.Dir == "" {
+	var b backend
+	switch {
+	case opts.Postgres != "" && opts.Dir != "":
+		return nil, errors.New("org: Options.Dir and Options.Postgres are exclusive")
+	case opts.Postgres != "":
+		pb, err := openPostgres(context.Background(), opts.Postgres, opts.ReadOnly)
+		if err != nil {
+			return nil, err
+		}
+		b = pb
+	case opts.Dir != "" && opts.ReadOnly:
+		d, err := openDiskReadOnly(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		b = d
+	case opts.Dir != "":
+		d, err := openDisk(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		b = d
+	}
+	if b == nil {
 		k, err := s.newKeys()
 		if err != nil {
 			return nil, err
 		}
 		s.keys, s.pageKey = k.keys, k.pageKey
 	} else {
-		d, err := openDisk(opts.Dir)
-		if err != nil {
+		if err := b.load(context.Background(), s, idx); err != nil {
+			b.close()
 			return nil, err
 		}
-		if err := s.load(d, idx); err != nil {
-			d.close()
-			return nil, err
-		}
-		s.disk = d
+		s.b = b
 	}
 	s.index.Store(newOrgTable(idx))
 	if err := s.initTokens(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if sb := s.sharedBackend(); sb != nil {
+		sb.follow(s)
 	}
 	return s, nil
 }
@@ -186,8 +222,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.disk != nil {
-		return s.disk.close()
+	if s.b != nil {
+		return s.b.close()
 	}
 	return nil
 }
@@ -542,6 +578,9 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 	if err := checkOrgID(orgID); err != nil {
 		return err
 	}
+	if sb := s.sharedBackend(); sb != nil {
+		return s.mutateShared(context.Background(), sb, orgID, f)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -561,7 +600,7 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 	if err != nil {
 		return err
 	}
-	if err := s.write(rec); err != nil {
+	if err := s.write(rec, prev.rec.Revision); err != nil {
 		if errors.Is(err, ErrDurabilityUncertain) {
 			sl.snap.Store(snap) // the new file is in place: memory follows it
 		}
@@ -571,12 +610,12 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 	return nil
 }
 
-// write persists rec (a no-op in memory).
-func (s *Store) write(rec *record) error {
-	if s.disk == nil {
+// write persists rec, which replaces revision prev (a no-op in memory).
+func (s *Store) write(rec *record, prev uint64) error {
+	if s.b == nil {
 		return nil
 	}
-	return s.disk.writeOrg(rec)
+	return s.b.commit(context.Background(), rec, prev)
 }
 
 // randomHex returns n random bytes in lowercase hex.
