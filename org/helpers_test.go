@@ -42,11 +42,16 @@ func newSeeded(seed byte) seeded {
 }
 
 // testStore opens a store with a fake clock at 2026-01-02 03:04:05 UTC and a
-// deterministic random source, in memory when dir is "".
+// deterministic random source, in memory when dir is "" (over a fresh
+// PostgreSQL schema instead when TestPostgresSuite runs the tests: pgMode).
 func testStore(t testing.TB, dir string) (*Store, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s, err := Open(Options{Dir: dir, Clock: clk.Now, Rand: newSeeded(1)})
+	var pg string
+	if dir == "" {
+		pg = pgStoreURL(t)
+	}
+	s, err := Open(Options{Dir: dir, Postgres: pg, Clock: clk.Now, Rand: newSeeded(1)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,7 @@ type machine struct {
 	m model
 
 	state string // the state directory, "" in memory
+	pg    string // the PostgreSQL URL in pgMode, else ""
 	seed  byte
 	opens int
 }
@@ -113,7 +114,7 @@ func (mc *machine) reopen(t *rapid.T) {
 		t.Fatal(err)
 	}
 	mc.opens++
-	s, err := Open(Options{Dir: mc.state, RoleLimit: smRoleLimit, RuleLimit: smRuleLimit, Rand: newSeeded(mc.seed + byte(mc.opens))})
+	s, err := Open(Options{Dir: mc.state, Postgres: mc.pg, RoleLimit: smRoleLimit, RuleLimit: smRuleLimit, Rand: newSeeded(mc.seed + byte(mc.opens))})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -775,11 +776,15 @@ func TestStateMachineDurable(t *testing.T) {
 
 func runMachine(t *rapid.T, state string) {
 	seed := byte(rapid.IntRange(0, 255).Draw(t, "seed"))
-	s, err := Open(Options{Dir: state, RoleLimit: smRoleLimit, RuleLimit: smRuleLimit, Rand: newSeeded(seed)})
+	var pg string
+	if state == "" {
+		pg = pgStoreURL(t) // TestPostgresSuite: the same machine over PostgreSQL
+	}
+	s, err := Open(Options{Dir: state, Postgres: pg, RoleLimit: smRoleLimit, RuleLimit: smRuleLimit, Rand: newSeeded(seed)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := &machine{s: s, m: model{live: map[string]*modelOrg{}, deleted: map[string]bool{}}, state: state, seed: seed}
+	mc := &machine{s: s, m: model{live: map[string]*modelOrg{}, deleted: map[string]bool{}}, state: state, pg: pg, seed: seed}
 	defer func() { mc.s.Close() }()
 	mc.createOrg(t)
 	actions := map[string]func(*rapid.T){
@@ -798,7 +803,7 @@ func runMachine(t *rapid.T, state string) {
 		"ExportImport":            mc.exportImport,
 		"":                        mc.check,
 	}
-	if state != "" {
+	if state != "" || pg != "" {
 		actions["Reopen"] = mc.reopen
 	}
 	t.Repeat(actions)

@@ -217,11 +217,14 @@ func Open(opts Options) (*Store, error) {
 // reads keep answering from the last snapshots. Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	s.mu.Unlock()
+	// Without the lock: a shared backend's feed may be waiting for it to
+	// publish a change, and closing waits for the feed to stop.
 	if s.b != nil {
 		return s.b.close()
 	}
