@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,6 +52,11 @@ type pgBackend struct {
 	cfg      *pgxpool.Config
 	schema   string // current_schema() of the connections
 	readOnly bool
+
+	// Test hooks: feedFault, when set, fails every feed connection attempt
+	// with its error; feedPID is the server PID of the feed's connection.
+	feedFault atomic.Pointer[func() error]
+	feedPID   atomic.Uint32
 
 	stop context.CancelFunc // stops the feed
 	ctx  context.Context

@@ -118,11 +118,19 @@ func (p *pgBackend) run(s *Store) {
 // the connection fails; fresh reports that it got as far as fresh.
 func (p *pgBackend) session(s *Store) (fresh bool, err error) {
 	ctx := p.ctx
-	conn, err := pgx.ConnectConfig(ctx, p.cfg.ConnConfig.Copy())
+	if f := p.feedFault.Load(); f != nil {
+		if err := (*f)(); err != nil {
+			return false, fmt.Errorf("org: postgres feed: %w", err)
+		}
+	}
+	cc := p.cfg.ConnConfig.Copy()
+	cc.RuntimeParams["application_name"] = "wmpolicy feed"
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return false, fmt.Errorf("org: postgres feed: %w", err)
 	}
 	defer conn.Close(context.Background())
+	p.feedPID.Store(conn.PgConn().PID())
 	if _, err := conn.Exec(ctx, "LISTEN "+pgChannel); err != nil {
 		return false, fmt.Errorf("org: postgres feed: %w", err)
 	}
