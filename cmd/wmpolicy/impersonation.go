@@ -50,6 +50,7 @@ func cmdImpersonationEffect(args []string, stdin io.Reader, stdout, stderr io.Wr
 	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org and --role-id, instead of --role and --users")
 	orgID := fs.String("org", "", "the organization `ID` in --state")
 	roleID := fs.String("role-id", "", "the `ROLE_ID` of a role in --state")
+	storeFlag(fs, stateDir)
 	if !parseFlagsOnly(fs, args, name, stderr) {
 		return exitInvalid
 	}

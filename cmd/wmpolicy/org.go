@@ -18,7 +18,7 @@ import (
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
-const orgUsage = `Usage: wmpolicy org VERB --state DIR [flags] [FILE]
+const orgUsage = `Usage: wmpolicy org VERB (--state DIR | --store postgres://…) [flags] [FILE]
 
 Organizations:
   create        --alias ALIAS [--directory-id d-…] [--domain NAME]... [--kms-key-arn ARN] [--interoperability] [--client-token T]
@@ -46,7 +46,11 @@ Moving an organization in and out (the AWS CLI's own output files):
                                            list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)
   import        INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)
 
-DIR is the state directory (created by the first 'create'); FILE "-" or no
+DIR is the state directory (created by the first 'create'); --store also
+takes a PostgreSQL URL, a store shared by many processes (docs/postgres.md).
+Verbs that change nothing (list, describe, list-*, get-role, assume) open a
+directory without its lock, so they run next to 'wmpolicy serve' and on a
+read-only mount. FILE "-" or no
 FILE reads standard input. Answers are the AWS JSON shapes. Errors are
 printed as CODE: Path: Message. Exit status: 0 success, 3 an API error
 (invalid input, unknown organization, limit, …) or bad usage, 1 any other
@@ -257,23 +261,32 @@ func decodeFor(file []byte, v any, orgField *string, orgID string) error {
 	return nil
 }
 
-// openState opens the state directory of a CLI call. Without create, a
+// openState opens the store of a CLI call: a state directory, or a
+// PostgreSQL database when dir is a postgres:// URL. Without create, a
 // directory that holds no state is an error rather than a new empty state.
-func openState(dir string, create bool) (*org.Store, *problem) {
-	return openStateAt(dir, create, nil)
+// readOnly opens it for reading only (no lock on a directory).
+func openState(dir string, create, readOnly bool) (*org.Store, *problem) {
+	return openStateAt(dir, create, readOnly, nil)
 }
 
 // openStateAt is openState with the store's clock (nil: the system clock).
-func openStateAt(dir string, create bool, clock func() time.Time) (*org.Store, *problem) {
+func openStateAt(dir string, create, readOnly bool, clock func() time.Time) (*org.Store, *problem) {
 	if dir == "" {
-		return nil, &problem{err: errors.New("--state DIR is required"), code: exitInvalid}
+		return nil, &problem{err: errors.New("--state DIR (or --store postgres://…) is required"), code: exitInvalid}
+	}
+	if isStoreURL(dir) {
+		s, err := org.Open(org.Options{Postgres: dir, ReadOnly: readOnly, Clock: clock})
+		if err != nil {
+			return nil, &problem{err: err, code: exitFailure}
+		}
+		return s, nil
 	}
 	if !create {
 		if _, err := os.Stat(filepath.Join(dir, "keys.json")); err != nil {
 			return nil, &problem{err: fmt.Errorf("no organization state in %s (create one with 'wmpolicy org create --state %s --alias …')", dir, dir), code: exitFailure}
 		}
 	}
-	s, err := org.Open(org.Options{Dir: dir, Clock: clock})
+	s, err := org.Open(org.Options{Dir: dir, ReadOnly: readOnly, Clock: clock})
 	if err != nil {
 		return nil, &problem{err: err, code: exitFailure}
 	}
@@ -302,6 +315,7 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	prefix := "wmpolicy org " + name
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required)")
+	storeFlag(fs, state)
 	orgID := fs.String("org", "", "the organization `ID` (m-…)")
 	call := verb.flags(fs)
 	pos, err := parseInterspersed(fs, args[1:])
@@ -328,7 +342,7 @@ func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return prob.exit(stderr)
 		}
 	}
-	s, prob := openState(*state, verb.create)
+	s, prob := openState(*state, verb.create, readOnlyVerbs[name])
 	if prob != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prefix, prob.err)
 		return prob.code
@@ -404,7 +418,7 @@ func loadStateSnapshot(dir, orgID string) (*org.Snapshot, *problem) {
 	if orgID == "" {
 		return nil, &problem{err: errors.New("--org is required with --state"), code: exitInvalid}
 	}
-	s, prob := openState(dir, false)
+	s, prob := openState(dir, false, true)
 	if prob != nil {
 		return nil, prob
 	}

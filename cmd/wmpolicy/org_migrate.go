@@ -29,6 +29,7 @@ func cmdOrgExport(args []string, stdout, stderr io.Writer) int {
 	const prefix = "wmpolicy org export"
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required)")
+	storeFlag(fs, state)
 	orgID := fs.String("org", "", "the organization `ID` (m-…, required)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -43,7 +44,7 @@ func cmdOrgExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %s is not empty: export into a new or empty directory\n", prefix, out)
 		return exitInvalid
 	}
-	s, prob := openState(*state, false)
+	s, prob := openState(*state, false, true)
 	if prob != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prefix, prob.err)
 		return prob.code
@@ -82,6 +83,7 @@ func cmdOrgImport(args []string, stdout, stderr io.Writer) int {
 	const prefix = "wmpolicy org import"
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required; created when missing)")
+	storeFlag(fs, state)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -122,7 +124,7 @@ func cmdOrgImport(args []string, stdout, stderr io.Writer) int {
 		printAPIError(stderr, prefix, err)
 		return exitInvalid
 	}
-	s, prob := openState(*state, true)
+	s, prob := openState(*state, true, false)
 	if prob != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prefix, prob.err)
 		return prob.code

@@ -19,7 +19,12 @@ func orgCLI(t *testing.T, want int, stdin string, args ...string) string {
 }
 
 func TestOrgCLIFlow(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "state")
+	orgCLIFlow(t, filepath.Join(t.TempDir(), "state"))
+}
+
+// orgCLIFlow runs every verb on the store dir: a state directory, or a
+// PostgreSQL URL (TestOrgCLIFlowPostgres).
+func orgCLIFlow(t *testing.T, dir string) {
 	var created struct{ OrganizationId string }
 	out := orgCLI(t, 0, "", "create", "--state", dir, "--alias", "example", "--domain", "example.com")
 	if err := json.Unmarshal([]byte(out), &created); err != nil || created.OrganizationId == "" {

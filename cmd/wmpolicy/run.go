@@ -306,6 +306,7 @@ func cmdEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	output := fs.String("output", "text", "`text` or json")
 	stateDir := fs.String("state", "", "`DIR`: an organization state (wmpolicy org); with --org, instead of --rules and --users")
 	orgID := fs.String("org", "", "the organization `ID` in --state")
+	storeFlag(fs, stateDir)
 	if !parseFlagsOnly(fs, args, "wmpolicy eval", stderr) {
 		return exitInvalid
 	}

@@ -37,6 +37,9 @@ Sources of rules (exactly one):
   --rules RULES.json --users USERS.json   list-access-control-rules and list-users output, hot-reloaded
   --state DIR [--org ID]                  a 'wmpolicy org' state directory; --org names the organization
                                           whose rules the enforcement points follow
+  --store postgres://… [--org ID]         the same from PostgreSQL, shared by every serve on it; changes
+                                          arrive by LISTEN/NOTIFY (docs/postgres.md); --health ADDR
+                                          serves its freshness as JSON
 
 Listeners (each takes an address such as 127.0.0.1:9000; port 0 picks one, and
 the "listening" log line says which):
@@ -110,6 +113,7 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 	usersFile := fs.String("users", "", "`USERS.json`: list-users output (with --rules)")
 	poll := fs.Duration("poll", time.Second, "how often --rules and --users are checked for changes")
 	stateDir := fs.String("state", "", "a 'wmpolicy org' state `DIR`")
+	storeFlag(fs, stateDir)
 	orgID := fs.String("org", "", "the organization `ID` (m-…) whose rules the enforcement points follow (with --state)")
 	logFormat := fs.String("log", "text", "log format: text or json (one record per decision or request, on stderr)")
 	drain := fs.Duration("drain", 10*time.Second, "on SIGINT/SIGTERM, how long requests in flight may take to finish")
@@ -188,7 +192,11 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 		env.source = files
 		go files.Watch(ctx, *poll)
 	} else {
-		s, err := org.Open(org.Options{Dir: *stateDir})
+		opts := org.Options{Dir: *stateDir}
+		if isStoreURL(*stateDir) {
+			opts = org.Options{Postgres: *stateDir}
+		}
+		s, err := org.Open(opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "serve: %v\n", err)
 			return exitFailure

@@ -163,6 +163,7 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("token issue", stderr)
 	keyName := fs.String("key", "", "`KEYFILE`: the key file (this or --state)")
 	stateDir := fs.String("state", "", "`DIR`: use the keys and roles of this 'wmpolicy org' state (this or --key)")
+	storeFlag(fs, stateDir)
 	org := fs.String("org", "", "organization `ID` (m- and 32 hex digits; required)")
 	role := fs.String("role", "", "impersonation role `ID` (required)")
 	now := fs.String("now", "", "issue at this `RFC3339` time instead of now")
@@ -188,7 +189,7 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	if *stateDir != "" {
-		s, prob := openStateAt(*stateDir, false, clock)
+		s, prob := openStateAt(*stateDir, false, true, clock)
 		if prob != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, prob.err)
 			return prob.code
@@ -253,6 +254,7 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	fs := newVerbFlags("token verify", stderr)
 	keyName := fs.String("key", "", "`KEYFILE`: the key file (this or --state)")
 	stateDir := fs.String("state", "", "`DIR`: verify with the keys and live roles of this 'wmpolicy org' state (this or --key)")
+	storeFlag(fs, stateDir)
 	org := fs.String("org", "", "organization `ID` the token must be for (required)")
 	var roles stringList
 	fs.Var(&roles, "role-exists", "a role `ID` that exists (repeatable); without it, every role exists")
@@ -308,7 +310,7 @@ func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	}
 	var verify func(token, org string) (impersonation.TokenClaims, error)
 	if *stateDir != "" {
-		s, prob := openStateAt(*stateDir, false, clock)
+		s, prob := openStateAt(*stateDir, false, true, clock)
 		if prob != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, prob.err)
 			return prob.code
