@@ -53,7 +53,8 @@
 //   - a Handle (Store.Handle) skips the lookup: each Handle.Evaluate is one
 //     atomic load on top of the compiled evaluator.
 //
-// Writers are serialized by one mutex per store.
+// Writers are serialized by one mutex per store (over PostgreSQL, by the
+// database's revision check instead: see below).
 //
 // # Durable state
 //
@@ -95,8 +96,25 @@
 // pagination tokens live apart, in DIR/keys.json (mode 0600, refused when
 // group or others may read it), generated on first Open. DIR/LOCK is locked
 // while the store is open, so that two processes never write one directory.
-// With Options.Dir empty the store lives in memory only, with fresh random
-// keys.
+// Options.ReadOnly opens a directory without the lock and without writing
+// anything (for reading next to the process that holds it, or on a
+// read-only mount). With Options.Dir empty the store lives in memory only,
+// with fresh random keys.
+//
+// # Shared state on PostgreSQL
+//
+// With Options.Postgres set (a pgx connection URL) the same records live in
+// PostgreSQL and any number of processes share them (SEMANTICS G1–G4): each
+// mutation is one statement that replaces its organization's row only if it
+// still holds the revision the mutation started from (else the organization
+// is reloaded and the mutation runs again), CreateOrganization checks its
+// ClientToken, alias and directory in the database, and the token keys and
+// page secret are one shared row. Every process keeps its own compiled
+// snapshots and follows the others' commits through LISTEN/NOTIFY: it
+// listens first, resynchronizes, then reports itself fresh; when
+// disconnected it keeps answering from its snapshots and reconnects with
+// backoff. Store.SyncStatus reports its freshness. Open creates and migrates
+// the schema (embedded, versioned). docs/postgres.md has the details.
 //
 // # Pagination
 //

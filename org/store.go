@@ -76,7 +76,8 @@ type Options struct {
 // Store holds organizations and answers the WorkMail operations on them.
 //
 // Concurrency: every method is safe for concurrent use. Mutations are
-// serialized by one mutex per store; each successful mutation publishes a new
+// serialized by one mutex per store (over PostgreSQL they run concurrently
+// and the database's revision check orders them: see mutateShared); each successful mutation publishes a new
 // immutable Snapshot of the organization it touched through an atomic pointer,
 // after its durable write. Reads (Snapshot, Evaluate, Get…, List…) never take
 // the lock and always see one whole snapshot: never a half-applied change.

@@ -15,11 +15,11 @@ import (
 type healthStatus struct {
 	Source     string    `json:"Source"` // "files", "directory" or "postgres"
 	Fresh      bool      `json:"Fresh"`
-	Revision   uint64    `json:"Revision"`             // the store-wide change number last applied (postgres)
-	LastSync   time.Time `json:"LastSync,omitzero"`    // when the store last knew itself current (postgres)
-	Reconnects int       `json:"Reconnects"`           // of the change feed (postgres)
-	Error      string    `json:"Error,omitempty"`      // the feed's last error while stale
-	OrgRev     uint64    `json:"OrgRevision,omitzero"` // the revision of --org's snapshot
+	Revision   uint64    `json:"Revision"`                      // the store-wide change number last applied (postgres)
+	LastSync   time.Time `json:"LastSync,omitzero"`             // when the store last knew itself current (postgres)
+	Reconnects int       `json:"Reconnects"`                    // of the change feed (postgres)
+	Error      string    `json:"Error,omitempty"`               // the feed's last error while stale
+	OrgRev     uint64    `json:"OrganizationRevision,omitzero"` // the revision of --org's snapshot
 }
 
 func init() {
