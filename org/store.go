@@ -145,6 +145,13 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 //
 // Cost: reading and compiling every organization once.
 func Open(opts Options) (*Store, error) {
+	return OpenContext(context.Background(), opts)
+}
+
+// OpenContext is Open with a context that bounds its I/O: connecting to
+// PostgreSQL, migrating the schema and loading every organization. The
+// store's change feed outlives ctx (Close stops it).
+func OpenContext(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		clock:        opts.Clock,
 		ruleLimit:    opts.RuleLimit,
@@ -172,7 +179,7 @@ func Open(opts Options) (*Store, error) {
 	case opts.Postgres != "" && opts.Dir != "":
 		return nil, errors.New("org: Options.Dir and Options.Postgres are exclusive")
 	case opts.Postgres != "":
-		pb, err := openPostgres(context.Background(), opts.Postgres, opts.ReadOnly)
+		pb, err := openPostgres(ctx, opts.Postgres, opts.ReadOnly)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +204,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		s.keys, s.pageKey = k.keys, k.pageKey
 	} else {
-		if err := b.load(context.Background(), s, idx); err != nil {
+		if err := b.load(ctx, s, idx); err != nil {
 			b.close()
 			return nil, err
 		}
