@@ -29,6 +29,7 @@ const (
 	mpOrgsEnv  = "WMPOLICY_MP_ORGS"  // the organizations, comma-separated
 	mpLogEnv   = "WMPOLICY_MP_LOG"   // the file the child appends its lines to
 	mpEndEnv   = "WMPOLICY_MP_END"   // end of writing, Unix nanoseconds
+	mpHangEnv  = "WMPOLICY_MP_HANG"  // when to hang inside a transaction, Unix nanoseconds
 )
 
 const (
@@ -64,7 +65,26 @@ func TestMultiProcessChild(t *testing.T) {
 	req := accessctl.Request{IP: netip.MustParseAddr("127.0.0.9"), Action: accessctl.IMAP, UserID: alice.Id}
 	lastRev := map[string]uint64{}
 	staleAnswers, answers := 0, 0
+	var hangAt time.Time
+	if h, _ := strconv.ParseInt(os.Getenv(mpHangEnv), 10, 64); h != 0 {
+		hangAt = time.Unix(0, h)
+	}
 	for n := 0; time.Now().Before(end); n++ {
+		if !hangAt.IsZero() && time.Now().After(hangAt) {
+			// The writer to be SIGKILLed: in the middle of a transaction
+			// that has overwritten an organization's row with garbage and
+			// holds its lock, it hangs until the kill.
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, os.Getenv(mpURLEnv))
+			if err == nil {
+				var tx pgx.Tx
+				if tx, err = conn.Begin(ctx); err == nil {
+					_, err = tx.Exec(ctx, "UPDATE wmpolicy_orgs SET body = 'garbage', revision = revision + 1 WHERE id = $1", orgs[0])
+				}
+			}
+			logf("HANG %v", err)
+			time.Sleep(time.Minute)
+		}
 		org := orgs[n%len(orgs)]
 		if n%5 == 4 {
 			k := (n / 5) % mpRoleKeys
@@ -135,7 +155,8 @@ func errKind(err error) string {
 // re-executed) write and read the same two organizations for 4 seconds
 // while the test terminates every connection (pg_terminate_backend), then
 // restarts the server (when .ci/postgres.sh says how), then SIGKILLs one
-// writer. Afterwards the database holds exactly the acknowledged writes
+// writer in the middle of a transaction (it has overwritten a row with
+// garbage and holds its lock, the other writers waiting on it). Afterwards the database holds exactly the acknowledged writes
 // (plus writes whose connection failed mid-commit, which may or may not
 // have committed, never an unattempted or duplicated one), each role
 // ClientToken made one role whose ID every acknowledgement carries, the
@@ -159,12 +180,18 @@ func TestSemanticsG1_ProcessesOneDatabase(t *testing.T) {
 	setup.Close()
 
 	dir := t.TempDir()
-	end := time.Now().Add(4 * time.Second)
+	start := time.Now()
+	end := start.Add(4 * time.Second)
+	const killed = 2
+	hangAt := start.Add(2800 * time.Millisecond)
 	var cmds []*exec.Cmd
 	for i := range 3 {
 		cmd := exec.Command(os.Args[0], "-test.run", "^TestMultiProcessChild$", "-test.count=1", "-test.timeout=60s")
 		cmd.Env = append(os.Environ(), mpChildEnv+"="+strconv.Itoa(i), mpURLEnv+"="+url, mpOrgsEnv+"="+strings.Join(orgs, ","),
 			mpLogEnv+"="+filepath.Join(dir, fmt.Sprintf("child%d.log", i)), mpEndEnv+"="+strconv.FormatInt(end.UnixNano(), 10))
+		if i == killed {
+			cmd.Env = append(cmd.Env, mpHangEnv+"="+strconv.FormatInt(hangAt.UnixNano(), 10))
+		}
 		out := new(strings.Builder)
 		cmd.Stdout, cmd.Stderr = out, out
 		mustOK(t, cmd.Start())
@@ -181,8 +208,19 @@ func TestSemanticsG1_ProcessesOneDatabase(t *testing.T) {
 	terminateAll(t, base)
 	time.Sleep(700 * time.Millisecond)
 	restarted := restartServer(t)
-	time.Sleep(500 * time.Millisecond)
-	killed := 2
+	// Child 2 hangs mid-transaction (holding a row lock the others wait
+	// for, over a garbage row) until it is killed.
+	killLog := filepath.Join(dir, fmt.Sprintf("child%d.log", killed))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(killLog)
+		if strings.Contains(string(b), "HANG <nil>") {
+			break
+		}
+		if strings.Contains(string(b), "HANG ") || time.Now().After(deadline) {
+			t.Fatalf("child %d did not hang in a transaction: %s", killed, b[max(0, len(b)-300):])
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the others queue on the row lock
 	mustOK(t, cmds[killed].Process.Signal(syscall.SIGKILL))
 	for i, cmd := range cmds {
 		err := cmd.Wait()
@@ -206,6 +244,7 @@ func TestSemanticsG1_ProcessesOneDatabase(t *testing.T) {
 			switch {
 			case w[0] == "BAD":
 				t.Errorf("child %d: %s", i, sc.Text())
+			case w[0] == "HANG":
 			case w[0] == "END":
 				n, _ := strconv.Atoi(w[4])
 				stale += n
