@@ -60,16 +60,20 @@ type Options struct {
 	// RoleLimit is the most impersonation roles one organization may hold; 0
 	// means DefaultRoleLimit (20, B5).
 	RoleLimit int
-	// ReadOnly opens the state directory Dir for reading only: no lock, no
-	// file created, removed or written, so that it works on a read-only mount
-	// and while another process holds the directory. Every mutation fails.
-	// Dir must exist; without keys.json the keys are random, for this
-	// process only.
+	// ReadOnly opens the store for reading only, and every mutation fails.
+	// A state directory Dir is opened without its lock and nothing in it is
+	// created, removed or written, so that it works on a read-only mount and
+	// while another process holds the directory; Dir must exist, and without
+	// keys.json the keys are random, for this process only. A PostgreSQL
+	// database is neither migrated nor given keys (a writer must have
+	// opened it once). ReadOnly has no effect on an in-memory store.
 	ReadOnly bool
-	// Postgres, when set, is the connection URL (postgres://…, as pgx
-	// parses it) of a PostgreSQL database that holds the state, shared with
-	// every other process that opens it (SEMANTICS G1–G4): see postgres.go.
-	// Dir must then be "".
+	// Postgres, when set, is the connection URL (postgres://… or a DSN, as
+	// github.com/jackc/pgx/v5 parses it; search_path=SCHEMA selects a
+	// schema) of a PostgreSQL database that holds the state, shared with
+	// every other process that opens it (SEMANTICS G1–G4; docs/postgres.md).
+	// Open creates or migrates the schema, and the store follows other
+	// processes' changes until Close. Dir must then be "".
 	Postgres string
 }
 
@@ -135,8 +139,10 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 	return l.r.Read(p)
 }
 
-// Open opens the store described by opts: in memory when opts.Dir is "",
-// else the state directory opts.Dir, which it creates when missing and loads
+// Open opens the store described by opts: in memory when opts.Dir and
+// opts.Postgres are "", the PostgreSQL database opts.Postgres (connecting,
+// migrating the schema and loading every organization, validated as files
+// are), else the state directory opts.Dir, which it creates when missing and loads
 // otherwise. Loading validates every file fully (schema version, checksum,
 // every field as the operations would, uniqueness of aliases and directories);
 // a file that is empty, truncated, corrupt or from a newer schema is refused
@@ -221,8 +227,9 @@ func OpenContext(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the state directory's lock. Afterwards every mutation fails;
-// reads keep answering from the last snapshots. Close is idempotent.
+// Close releases the state directory's lock, or stops the change feed and
+// closes the database connections. Afterwards every mutation fails; reads
+// keep answering from the last snapshots. Close is idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
