@@ -21,7 +21,7 @@ func TestPostgresSuite(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^(TestSemantics.*|TestStateMachine|TestConcurrentReadersSeeWholeSnapshots|TestEvaluateNoAllocs)$",
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^(TestSemantics.*|TestStateMachine|TestConcurrentReadersSeeWholeSnapshots|TestEvaluateNoAllocs|TestImportAWSCLIOutput)$",
 		"-test.count=1", "-test.timeout=170s", "-rapid.checks=50")
 	cmd.Env = append(os.Environ(), pgBackendEnv+"=postgres")
 	out, err := cmd.CombinedOutput()
