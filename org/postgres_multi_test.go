@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/pgtest"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -168,6 +169,9 @@ func TestSemanticsG1_ProcessesOneDatabase(t *testing.T) {
 	if os.Getenv(mpChildEnv) != "" {
 		t.Skip("a child")
 	}
+	// This test terminates every connection and restarts the server: no
+	// other test (of any package) may use the server meanwhile.
+	pgtest.Exclusive(t, base)
 	url := freshSchema(t, base)
 	setup, err := Open(Options{Postgres: url, RuleLimit: mpLimit, RoleLimit: mpLimit})
 	mustOK(t, err)

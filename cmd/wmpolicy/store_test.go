@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/wmpolicy/wmpolicy/internal/pgtest"
 	"github.com/wmpolicy/wmpolicy/org"
 )
 
@@ -20,42 +15,7 @@ import (
 // without the server it skips, naming the script (fails under CI).
 func pgSchemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("WMPOLICY_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("WMPOLICY_TEST_POSTGRES is not set: CI must run the PostgreSQL tests (.ci/postgres.sh)")
-		}
-		t.Skip("no PostgreSQL: run .ci/postgres.sh go test ./cmd/wmpolicy/ (it starts a throwaway cluster)")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "wmc_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.FreshSchema(t, pgtest.URL(t))
 }
 
 // Every 'wmpolicy org' verb, eval and impersonation-effect over --store
