@@ -1,10 +1,17 @@
 package org
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,4 +225,106 @@ func BenchmarkPostgresMutations(b *testing.B) {
 			})
 		}
 	}
+}
+
+// convChildEnv, set by BenchmarkPostgresConvergenceProcesses in the test
+// binary it starts, makes TestConvergenceChild follow an organization.
+const convChildEnv = "WMPOLICY_CONV_CHILD" // "URL ORG REVISION OUTFILE"
+
+// TestConvergenceChild is the other process of
+// BenchmarkPostgresConvergenceProcesses: it opens the store, says READY,
+// then spins on the organization's snapshot and records, for every
+// revision up to the last, the wall-clock time it first answered from it;
+// then writes them to the out file.
+func TestConvergenceChild(t *testing.T) {
+	arg := os.Getenv(convChildEnv)
+	if arg == "" {
+		t.Skip("run by BenchmarkPostgresConvergenceProcesses")
+	}
+	f := strings.Fields(arg)
+	last, _ := strconv.ParseUint(f[2], 10, 64)
+	s, err := Open(Options{Postgres: f[0], RuleLimit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	seen := make([]int64, last+1)
+	cur := s.Snapshot(f[1]).Revision()
+	fmt.Println("READY")
+	deadline := time.Now().Add(60 * time.Second)
+	for cur < last && time.Now().Before(deadline) {
+		rev := s.Snapshot(f[1]).Revision()
+		if rev > cur {
+			now := time.Now().UnixNano()
+			for r := cur + 1; r <= rev; r++ {
+				seen[r] = now
+			}
+			cur = rev
+		}
+		runtime.Gosched()
+	}
+	var b strings.Builder
+	for r, ts := range seen {
+		fmt.Fprintf(&b, "%d %d\n", r, ts)
+	}
+	if err := os.WriteFile(f[3], []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkPostgresConvergenceProcesses is BenchmarkPostgresConvergence
+// across two OS processes: this one commits 1,000 writes, one every 2 ms,
+// and records when each was acknowledged; the other (this test binary,
+// re-executed) records when it first answered from each revision. Both
+// read the same wall clock (one machine). Reports p50, p99 and max of
+// answered − acknowledged. Run with -benchtime 1x.
+func BenchmarkPostgresConvergenceProcesses(b *testing.B) {
+	url := freshSchema(b, pgURL(b))
+	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	w := openPG(b, url, clk, 1)
+	org := mustCreate(b, w, "conv")
+	const writes = 1000
+	first := w.Snapshot(org).Revision()
+	last := first + writes
+	out := filepath.Join(b.TempDir(), "seen")
+	var lat []time.Duration
+	for range b.N {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestConvergenceChild$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d %s", convChildEnv, url, org, last, out))
+		stdout, err := cmd.StdoutPipe()
+		mustOK(b, err)
+		mustOK(b, cmd.Start())
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() && sc.Text() != "READY" {
+		}
+		go io.Copy(io.Discard, stdout)
+		acked := make([]int64, last+1)
+		for i := range writes {
+			_, err := w.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
+				Description: fmt.Sprint(i), Actions: []string{"EWS"}})
+			mustOK(b, err)
+			acked[w.Snapshot(org).Revision()] = time.Now().UnixNano()
+			time.Sleep(2 * time.Millisecond)
+		}
+		mustOK(b, cmd.Wait())
+		data, err := os.ReadFile(out)
+		mustOK(b, err)
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var r uint64
+			var ts int64
+			fmt.Sscanf(line, "%d %d", &r, &ts)
+			if r > first && r <= last {
+				if ts == 0 {
+					b.Fatalf("revision %d never answered in the other process", r)
+				}
+				lat = append(lat, time.Duration(ts-acked[r]))
+			}
+		}
+		// The next round continues from the new last revision.
+		first, last = last, last+writes
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-us")
 }
