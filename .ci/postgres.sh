@@ -51,6 +51,8 @@ CONF
   { cat "$tmp/server.log" >&2; exit 1; }
 
 export WMPOLICY_TEST_POSTGRES="postgres://wmpolicy@127.0.0.1:$port/postgres?sslmode=disable"
+# The tests' lock (internal/pgtest: the fault test holds it exclusively).
+export WMPOLICY_TEST_POSTGRES_LOCK="$tmp/tests.lock"
 # The tests restart the server (fault injection) through these.
 export WMPOLICY_TEST_POSTGRES_CTL="${run_as[*]} $PGBIN/pg_ctl -D $tmp/data -l $tmp/server.log"
 echo "postgres.sh: $WMPOLICY_TEST_POSTGRES" >&2

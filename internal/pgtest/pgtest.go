@@ -89,8 +89,16 @@ var (
 	exclusive int // Exclusive locks this process holds
 )
 
+// EnvLock names the variable that holds the lock file's path
+// (.ci/postgres.sh puts it in the cluster's directory, removed with it);
+// without it the lock file is in os.TempDir, named after the server's URL.
+const EnvLock = "WMPOLICY_TEST_POSTGRES_LOCK"
+
 // lockPath is the lock file of server base, shared by every test process.
 func lockPath(base string) string {
+	if p := os.Getenv(EnvLock); p != "" {
+		return p
+	}
 	h := sha256.Sum256([]byte(base))
 	return filepath.Join(os.TempDir(), "wmpolicy-pgtest-"+hex.EncodeToString(h[:8])+".lock")
 }
