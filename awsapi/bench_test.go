@@ -36,19 +36,19 @@ func benchOrg(b *testing.B) (*org.Store, []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out, err := s.CreateOrganization(org.CreateOrganizationInput{Alias: "bench"})
+	out, err := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	id := out.OrganizationId
 	for i := 0; i < 100; i++ {
-		if _, err := s.PutUser(org.PutUserInput{OrganizationId: id, User: org.User{Id: fmt.Sprintf("S-1-1-11-1111111111-2222222222-3333333333-%04d", i),
+		if _, err := s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: org.User{Id: fmt.Sprintf("S-1-1-11-1111111111-2222222222-3333333333-%04d", i),
 			Email: fmt.Sprintf("u%d@bench.awsapps.com", i), Name: fmt.Sprintf("u%d", i), State: "ENABLED"}}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for i := 0; i < 9; i++ {
-		if _, err := s.PutAccessControlRule(org.PutAccessControlRuleInput{OrganizationId: id, Name: fmt.Sprintf("r%d", i), Effect: policy.Deny,
+		if _, err := s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{OrganizationId: id, Name: fmt.Sprintf("r%d", i), Effect: policy.Deny,
 			Description: "bench", Actions: []string{"IMAP"}, IpRanges: []string{fmt.Sprintf("10.%d.0.0/16", i)}, NotUserIds: []string{"u1@bench.awsapps.com"}}); err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -20,7 +21,7 @@ func FuzzRequestDecoder(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer s.Close()
-	out, err := s.CreateOrganization(org.CreateOrganizationInput{Alias: "fuzz"})
+	out, err := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "fuzz"})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -239,7 +239,7 @@ func (h *Handler) serve(r *http.Request, oc *outcome) (any, error) {
 		}
 		return nil
 	}
-	return op.run(h, key, body, allow)
+	return op.run(r.Context(), h, key, body, allow)
 }
 
 func tooLarge(max int64) *apiError {

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -323,7 +324,7 @@ func TestSemanticsF3_Signatures(t *testing.T) {
 	}
 	// A limited key lists only its organizations.
 	var lo org.ListOrganizationsOutput
-	other, _ := e.store.CreateOrganization(org.CreateOrganizationInput{Alias: "zz"})
+	other, _ := e.store.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "zz"})
 	st, _, b := e.do(e.request(testOrgKeyID, testSecret, "ListOrganizations", []byte(`{}`)))
 	json.Unmarshal(b, &lo)
 	if st != 200 || len(lo.OrganizationSummaries) != 1 || lo.OrganizationSummaries[0].OrganizationId != e.org {

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -41,7 +42,7 @@ func newTestEnv(t testing.TB, orgKeyOrg func(*org.Store) string) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	out, err := s.CreateOrganization(org.CreateOrganizationInput{Alias: "corp", Domains: []org.Domain{{DomainName: "corp.example"}}})
+	out, err := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "corp", Domains: []org.Domain{{DomainName: "corp.example"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"context"
 	"reflect"
 	"sort"
 
@@ -14,13 +15,13 @@ import (
 type operation struct {
 	write bool
 	in    reflect.Type // the request shape (nil: see run)
-	run   func(h *Handler, key *Key, body []byte, allow func(orgID string) error) (any, error)
+	run   func(ctx context.Context, h *Handler, key *Key, body []byte, allow func(orgID string) error) (any, error)
 }
 
 // op builds an operation from a store method: decode the body into In
 // (strictly), check the key's grant on the organization orgOf names, call.
-func op[In, Out any](write bool, call func(*org.Store, In) (Out, error), orgOf func(*In) string) operation {
-	return operation{write: write, in: reflect.TypeFor[In](), run: func(h *Handler, _ *Key, body []byte, allow func(string) error) (any, error) {
+func op[In, Out any](write bool, call func(*org.Store, context.Context, In) (Out, error), orgOf func(*In) string) operation {
+	return operation{write: write, in: reflect.TypeFor[In](), run: func(ctx context.Context, h *Handler, _ *Key, body []byte, allow func(string) error) (any, error) {
 		var in In
 		if err := decodeBody(body, &in); err != nil {
 			return nil, err
@@ -28,7 +29,7 @@ func op[In, Out any](write bool, call func(*org.Store, In) (Out, error), orgOf f
 		if err := allow(orgOf(&in)); err != nil {
 			return nil, err
 		}
-		return call(h.store, in)
+		return call(h.store, ctx, in)
 	}}
 }
 
@@ -76,12 +77,12 @@ func Operations() []string {
 // listOrganizations is ListOrganizations; for a key limited to some
 // organizations, the pages hold only those [decided] (a page may then be
 // shorter than MaxResults and still carry a NextToken).
-func listOrganizations(h *Handler, key *Key, body []byte, allow func(string) error) (any, error) {
+func listOrganizations(ctx context.Context, h *Handler, key *Key, body []byte, allow func(string) error) (any, error) {
 	var in org.ListOrganizationsInput
 	if err := decodeBody(body, &in); err != nil {
 		return nil, err
 	}
-	out, err := h.store.ListOrganizations(in)
+	out, err := h.store.ListOrganizations(ctx, in)
 	if err != nil || key == nil || key.Organizations == nil {
 		return out, err
 	}

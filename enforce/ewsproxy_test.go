@@ -2,6 +2,7 @@ package enforce
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -81,7 +82,7 @@ func newEWSFixture(t testing.TB, limit int) *ewsFixture {
 	}
 	t.Cleanup(func() { s.Close() })
 	f.store = s
-	f.orgID = must(s.CreateOrganization(org.CreateOrganizationInput{Alias: "example"})).OrganizationId
+	f.orgID = must(s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "example"})).OrganizationId
 	var users org.ImportUsersInput
 	data, err := os.ReadFile(exampleUsers)
 	if err != nil {
@@ -91,34 +92,34 @@ func newEWSFixture(t testing.TB, limit int) *ewsFixture {
 		t.Fatal(err)
 	}
 	users.OrganizationId = f.orgID
-	must(s.ImportUsers(users))
-	f.archiver = must(s.CreateImpersonationRole(org.CreateImpersonationRoleInput{
+	must(s.ImportUsers(context.Background(), users))
+	f.archiver = must(s.CreateImpersonationRole(context.Background(), org.CreateImpersonationRoleInput{
 		OrganizationId: f.orgID, Name: "archiver", Type: impersonation.ReadOnly,
 		Rules: []impersonation.Rule{
 			{ImpersonationRuleId: "allow-all-users", Effect: policy.Allow},
 			{ImpersonationRuleId: "deny-admin", Effect: policy.Deny, TargetUsers: []string{"alice@example.com"}},
 		},
 	})).ImpersonationRoleId
-	f.migrator = must(s.CreateImpersonationRole(org.CreateImpersonationRoleInput{
+	f.migrator = must(s.CreateImpersonationRole(context.Background(), org.CreateImpersonationRoleInput{
 		OrganizationId: f.orgID, Name: "migrator", Type: impersonation.FullAccess,
 		Rules: []impersonation.Rule{{ImpersonationRuleId: "all", Effect: policy.Allow}},
 	})).ImpersonationRoleId
-	must(s.PutAccessControlRule(org.PutAccessControlRuleInput{
+	must(s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{
 		OrganizationId: f.orgID, Name: "archiver-from-datacenter", Effect: policy.Deny,
 		NotIpRanges: []string{"10.20.0.0/16"}, ImpersonationRoleIds: []string{f.archiver},
 	}))
-	must(s.PutAccessControlRule(org.PutAccessControlRuleInput{
+	must(s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{
 		OrganizationId: f.orgID, Name: "contractors-webmail-only", Effect: policy.Deny,
 		NotActions: []string{"WebMail"}, UserIds: []string{"carol.contractor@example.com"},
 	}))
-	f.tokArchiver = must(s.AssumeImpersonationRole(org.AssumeImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.archiver})).Token
-	f.tokMigrator = must(s.AssumeImpersonationRole(org.AssumeImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.migrator})).Token
-	other := must(s.CreateOrganization(org.CreateOrganizationInput{Alias: "other"})).OrganizationId
-	otherRole := must(s.CreateImpersonationRole(org.CreateImpersonationRoleInput{
+	f.tokArchiver = must(s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.archiver})).Token
+	f.tokMigrator = must(s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.migrator})).Token
+	other := must(s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "other"})).OrganizationId
+	otherRole := must(s.CreateImpersonationRole(context.Background(), org.CreateImpersonationRoleInput{
 		OrganizationId: other, Name: "migrator", Type: impersonation.FullAccess,
 		Rules: []impersonation.Rule{{ImpersonationRuleId: "all", Effect: policy.Allow}},
 	})).ImpersonationRoleId
-	f.tokForeign = must(s.AssumeImpersonationRole(org.AssumeImpersonationRoleInput{OrganizationId: other, ImpersonationRoleId: otherRole})).Token
+	f.tokForeign = must(s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: other, ImpersonationRoleId: otherRole})).Token
 
 	f.upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -366,13 +367,13 @@ func TestSemanticsB9_EWSProxyFollowsStore(t *testing.T) {
 	if code, _ := f.post(t, "127.0.1.5", bearer(f.tokMigrator), find); code != 200 {
 		t.Fatalf("before: status %d", code)
 	}
-	must(f.store.PutAccessControlRule(org.PutAccessControlRuleInput{
+	must(f.store.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{
 		OrganizationId: f.orgID, Name: "no-migration", Effect: policy.Deny, ImpersonationRoleIds: []string{f.migrator},
 	}))
 	if code, _ := f.post(t, "127.0.1.5", bearer(f.tokMigrator), find); code != 403 {
 		t.Errorf("after a DENY rule: status %d, want 403", code)
 	}
-	must(f.store.DeleteImpersonationRole(org.DeleteImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.migrator}))
+	must(f.store.DeleteImpersonationRole(context.Background(), org.DeleteImpersonationRoleInput{OrganizationId: f.orgID, ImpersonationRoleId: f.migrator}))
 	if code, _ := f.post(t, "127.0.1.5", bearer(f.tokMigrator), find); code != 401 {
 		t.Errorf("after deleting the role: status %d, want 401", code)
 	}

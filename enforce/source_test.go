@@ -149,7 +149,7 @@ func TestOrgSourceFollowsStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	out, err := s.CreateOrganization(org.CreateOrganizationInput{Alias: "enforce-test"})
+	out, err := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "enforce-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestOrgSourceFollowsStore(t *testing.T) {
 	if a := ask(); a.Outcome != UnknownUser {
 		t.Fatalf("empty organization: %+v", a)
 	}
-	if _, err := s.PutUser(org.PutUserInput{OrganizationId: id, User: org.User{Id: bobID, Name: "bob", Email: "bob@example.com", State: "ENABLED"}}); err != nil {
+	if _, err := s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: org.User{Id: bobID, Name: "bob", Email: "bob@example.com", State: "ENABLED"}}); err != nil {
 		t.Fatal(err)
 	}
 	a := ask()
@@ -178,7 +178,7 @@ func TestOrgSourceFollowsStore(t *testing.T) {
 		t.Fatalf("after PutUser: %+v, want allowed by the organization's default rule", a)
 	}
 	rev := a.Revision
-	if _, err := s.PutAccessControlRule(org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-imap", Effect: policy.Deny,
+	if _, err := s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-imap", Effect: policy.Deny,
 		Description: "no IMAP", Actions: []string{"IMAP"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestOrgSourceFollowsStore(t *testing.T) {
 		t.Fatalf("after PutAccessControlRule: %+v, want an explicit deny at a revision above %d", a, rev)
 	}
 	del := true
-	if _, err := s.DeleteOrganization(org.DeleteOrganizationInput{OrganizationId: id, DeleteDirectory: &del, ForceDelete: true}); err != nil {
+	if _, err := s.DeleteOrganization(context.Background(), org.DeleteOrganizationInput{OrganizationId: id, DeleteDirectory: &del, ForceDelete: true}); err != nil {
 		t.Fatal(err)
 	}
 	if a := ask(); a.Allow || a.Outcome != NoSnapshot {

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -71,16 +72,16 @@ func BenchmarkGetAccessControlEffect(b *testing.B) {
 	}
 	var org string
 	for i := 0; i < 1000; i++ {
-		out, err := s.CreateOrganization(CreateOrganizationInput{Alias: fmt.Sprintf("org%d", i)})
+		out, err := s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: fmt.Sprintf("org%d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		org = out.OrganizationId
-		if _, err := s.PutUser(PutUserInput{OrganizationId: org, User: alice}); err != nil {
+		if _, err := s.PutUser(context.Background(), PutUserInput{OrganizationId: org, User: alice}); err != nil {
 			b.Fatal(err)
 		}
 		for _, r := range benchRules()[1:] {
-			if _, err := s.PutAccessControlRule(PutRuleInput(org, r)); err != nil {
+			if _, err := s.PutAccessControlRule(context.Background(), PutRuleInput(org, r)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -127,7 +128,7 @@ func BenchmarkGetAccessControlEffect(b *testing.B) {
 	b.Run("wire", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			out, _ := s.GetAccessControlEffect(in)
+			out, _ := s.GetAccessControlEffect(context.Background(), in)
 			sinkEffect = out.Effect
 		}
 	})
@@ -152,7 +153,7 @@ func BenchmarkPutRule1024Ranges(b *testing.B) {
 	var times []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if _, err := s.PutAccessControlRule(in); err != nil {
+		if _, err := s.PutAccessControlRule(context.Background(), in); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -48,7 +49,7 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 	for i, id := range policytest.UserIDs {
 		users[i] = policy.UserJSON{Id: id, State: "ENABLED"}
 	}
-	_, err := s.ImportUsers(ImportUsersInput{OrganizationId: org, Users: users})
+	_, err := s.ImportUsers(context.Background(), ImportUsersInput{OrganizationId: org, Users: users})
 	mustOK(t, err)
 	dir := s.Snapshot(org).Directory()
 
@@ -85,27 +86,27 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 				if r.IntN(2) == 0 {
 					rule.Actions = []string{"EWS", "IMAP"}
 				}
-				_, err := s.PutAccessControlRule(PutRuleInput(org, rule))
+				_, err := s.PutAccessControlRule(context.Background(), PutRuleInput(org, rule))
 				if err != nil && policy.CodeOf(err) != policy.LimitExceededException {
 					t.Error(err)
 				}
 			case 2:
-				_, err := s.DeleteAccessControlRule(DeleteAccessControlRuleInput{OrganizationId: org, Name: fmt.Sprintf("r%d", r.IntN(6))})
+				_, err := s.DeleteAccessControlRule(context.Background(), DeleteAccessControlRuleInput{OrganizationId: org, Name: fmt.Sprintf("r%d", r.IntN(6))})
 				mustOK(t, err)
 			case 3:
 				snap := s.Snapshot(org)
 				roles := snap.Roles()
 				if len(roles) > 0 && r.IntN(2) == 0 {
-					_, err := s.UpdateImpersonationRole(UpdateImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[0].ImpersonationRoleId,
+					_, err := s.UpdateImpersonationRole(context.Background(), UpdateImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[0].ImpersonationRoleId,
 						Name: roles[0].Name, Type: impersonation.ReadOnly,
 						Rules: []impersonation.Rule{{ImpersonationRuleId: "x", Effect: policy.Effect(1 + r.IntN(2)),
 							TargetUsers: []string{policytest.UserIDs[r.IntN(len(policytest.UserIDs))]}}}})
 					mustOK(t, err)
 				} else if len(roles) > 3 {
-					_, err := s.DeleteImpersonationRole(DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[r.IntN(len(roles))].ImpersonationRoleId})
+					_, err := s.DeleteImpersonationRole(context.Background(), DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[r.IntN(len(roles))].ImpersonationRoleId})
 					mustOK(t, err)
 				} else {
-					_, err := s.CreateImpersonationRole(simpleRole(org, fmt.Sprintf("role-%d-%d", seed, i),
+					_, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, fmt.Sprintf("role-%d-%d", seed, i),
 						impersonation.Rule{ImpersonationRuleId: "a", Effect: policy.Allow}))
 					mustOK(t, err)
 				}

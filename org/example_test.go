@@ -1,6 +1,7 @@
 package org_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/netip"
@@ -19,18 +20,18 @@ func Example() {
 	}
 	defer s.Close()
 
-	created, err := s.CreateOrganization(org.CreateOrganizationInput{Alias: "example"})
+	created, err := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "example"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	id := created.OrganizationId
-	_, err = s.PutUser(org.PutUserInput{OrganizationId: id, User: org.User{
+	_, err = s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: org.User{
 		Id: "S-1-1-11-1234567890-1234567890-1234567890-1001", Email: "alice@example.com", Name: "alice", State: "ENABLED"}})
 	if err != nil {
 		log.Fatal(err)
 	}
 	// Only the office network may use IMAP.
-	_, err = s.PutAccessControlRule(org.PutAccessControlRuleInput{
+	_, err = s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{
 		OrganizationId: id, Name: "imap-office-only", Effect: policy.Deny,
 		Description: "IMAP from the office only",
 		Actions:     []string{"IMAP"}, NotIpRanges: []string{"192.0.2.0/24"},
@@ -38,13 +39,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rules, _ := s.ListAccessControlRules(org.ListAccessControlRulesInput{OrganizationId: id})
+	rules, _ := s.ListAccessControlRules(context.Background(), org.ListAccessControlRulesInput{OrganizationId: id})
 	for _, r := range rules.Rules {
 		fmt.Println("rule:", r.Name, r.Effect)
 	}
 
 	// The wire shape, as the API answers it.
-	out, err := s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{
+	out, err := s.GetAccessControlEffect(context.Background(), accessctl.GetAccessControlEffectInput{
 		OrganizationId: id, IpAddress: "203.0.113.9", Action: "IMAP", UserId: "alice@example.com"})
 	fmt.Println(out.Effect, out.MatchedRules, err)
 
@@ -54,7 +55,7 @@ func Example() {
 	fmt.Println(eff, matched, rev, err)
 
 	// A missing organization is OrganizationNotFoundException.
-	_, err = s.DescribeOrganization(org.DescribeOrganizationInput{OrganizationId: "m-00000000000000000000000000000000"})
+	_, err = s.DescribeOrganization(context.Background(), org.DescribeOrganizationInput{OrganizationId: "m-00000000000000000000000000000000"})
 	fmt.Println(policy.CodeOf(err))
 	// Output:
 	// rule: default ALLOW
@@ -77,9 +78,9 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	created, _ := s.CreateOrganization(org.CreateOrganizationInput{Alias: "durable"})
+	created, _ := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "durable"})
 	id := created.OrganizationId
-	s.PutAccessControlRule(org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-smtp", Effect: policy.Deny, Actions: []string{"SMTP"}})
+	s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-smtp", Effect: policy.Deny, Actions: []string{"SMTP"}})
 	s.Close()
 
 	s, err = org.Open(org.Options{Dir: dir})
@@ -102,16 +103,16 @@ func ExampleOpen() {
 // every evaluation sees the latest rules.
 func ExampleHandle() {
 	s, _ := org.Open(org.Options{})
-	created, _ := s.CreateOrganization(org.CreateOrganizationInput{Alias: "hot"})
+	created, _ := s.CreateOrganization(context.Background(), org.CreateOrganizationInput{Alias: "hot"})
 	id := created.OrganizationId
-	s.PutUser(org.PutUserInput{OrganizationId: id, User: org.User{Id: "S-1-1-11-1234567890-1234567890-1234567890-1001", Name: "alice", State: "ENABLED"}})
+	s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: org.User{Id: "S-1-1-11-1234567890-1234567890-1234567890-1001", Name: "alice", State: "ENABLED"}})
 	h, _ := s.Handle(id)
 	req := accessctl.Request{IP: netip.MustParseAddr("203.0.113.9"), Action: accessctl.EWS, UserID: "alice"}
 	buf := make([]string, 0, 10)
 
 	eff, matched, rev, _ := h.Evaluate(req, buf[:0])
 	fmt.Println(rev, eff, matched)
-	s.PutAccessControlRule(org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-ews", Effect: policy.Deny, Actions: []string{"EWS"}})
+	s.PutAccessControlRule(context.Background(), org.PutAccessControlRuleInput{OrganizationId: id, Name: "no-ews", Effect: policy.Deny, Actions: []string{"EWS"}})
 	eff, matched, rev, _ = h.Evaluate(req, buf[:0])
 	fmt.Println(rev, eff, matched)
 	// Output:

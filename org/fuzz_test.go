@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -57,20 +58,20 @@ func FuzzPageToken(f *testing.F) {
 	org := mustCreate(f, s, "acme")
 	for _, n := range []string{"a", "b", "c"} {
 		mustCreate(f, s, n)
-		if _, err := s.CreateImpersonationRole(simpleRole(org, n)); err != nil {
+		if _, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, n)); err != nil {
 			f.Fatal(err)
 		}
 	}
-	orgs, _ := s.ListOrganizations(ListOrganizationsInput{MaxResults: ptr[int32](1)})
-	roles, _ := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](1)})
+	orgs, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{MaxResults: ptr[int32](1)})
+	roles, _ := s.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](1)})
 	f.Add(orgs.NextToken)
 	f.Add(roles.NextToken)
 	f.Add("")
 	f.Add("AQE")
 	f.Add("not base64 at all")
 	f.Fuzz(func(t *testing.T, tok string) {
-		_, err1 := s.ListOrganizations(ListOrganizationsInput{NextToken: tok})
-		_, err2 := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok})
+		_, err1 := s.ListOrganizations(context.Background(), ListOrganizationsInput{NextToken: tok})
+		_, err2 := s.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, NextToken: tok})
 		// Decoding is strict (SEMANTICS B7): no string but the issued one
 		// decodes to an issued token, and a new MAC cannot be forged, so
 		// every other non-empty token is refused.

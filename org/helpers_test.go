@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -61,7 +62,7 @@ func testStore(t testing.TB, dir string) (*Store, *fakeClock) {
 
 func mustCreate(t fataler, s *Store, alias string) string {
 	t.Helper()
-	out, err := s.CreateOrganization(CreateOrganizationInput{Alias: alias})
+	out, err := s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: alias})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ var (
 func addUsers(t fataler, s *Store, org string, us ...User) {
 	t.Helper()
 	for _, u := range us {
-		if _, err := s.PutUser(PutUserInput{OrganizationId: org, User: u}); err != nil {
+		if _, err := s.PutUser(context.Background(), PutUserInput{OrganizationId: org, User: u}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +107,7 @@ func addUsers(t fataler, s *Store, org string, us ...User) {
 
 func rulesOf(t fataler, s *Store, org string) []accessctl.Rule {
 	t.Helper()
-	out, err := s.ListAccessControlRules(ListAccessControlRulesInput{OrganizationId: org})
+	out, err := s.ListAccessControlRules(context.Background(), ListAccessControlRulesInput{OrganizationId: org})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func allRoles(t fataler, s *Store, org string, page int32) []impersonation.RoleS
 		mr = &page
 	}
 	for {
-		out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: mr})
+		out, err := s.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: mr})
 		if err != nil {
 			t.Fatal(err)
 		}

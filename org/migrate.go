@@ -254,7 +254,7 @@ type ImportOrganizationOutput struct {
 // limits LimitExceededException; a rule or role naming a user the directory
 // does not have EntityNotFoundException. Only an Active organization can be
 // imported. A failed import changes nothing.
-func (s *Store) ImportOrganization(e *Export) (ImportOrganizationOutput, error) {
+func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrganizationOutput, error) {
 	o := e.Organization
 	id := o.OrganizationId
 	if err := checkOrgID(id); err != nil {
@@ -316,7 +316,7 @@ func (s *Store) ImportOrganization(e *Export) (ImportOrganizationOutput, error) 
 	if sb := s.sharedBackend(); sb != nil {
 		// The database checks the ID, the alias and the directory in the
 		// insert's transaction (G1).
-		_, err := sb.createOrg(context.Background(), rec, s.now())
+		_, err := sb.createOrg(ctx, rec, s.now())
 		if errors.Is(err, errConflict) {
 			return ImportOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "OrganizationId", fmt.Sprintf("the organization %s already exists here (live or deleted)", id))
 		}
@@ -348,7 +348,7 @@ func (s *Store) ImportOrganization(e *Export) (ImportOrganizationOutput, error) 
 			}
 		}
 	}
-	werr := s.write(rec, 0)
+	werr := s.write(ctx, rec, 0)
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return ImportOrganizationOutput{}, werr
 	}

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func TestImportAWSCLIOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := testStore(t, "")
-	out, err := s.ImportOrganization(e)
+	out, err := s.ImportOrganization(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,21 +49,21 @@ func TestImportAWSCLIOutput(t *testing.T) {
 	if out.OrganizationId != id {
 		t.Fatalf("imported as %s", out.OrganizationId)
 	}
-	d, err := s.DescribeOrganization(DescribeOrganizationInput{OrganizationId: id})
+	d, err := s.DescribeOrganization(context.Background(), DescribeOrganizationInput{OrganizationId: id})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Alias != "site" || d.DirectoryId != "d-1234567890" || d.CompletedDate != policy.Timestamp(1581628428012000000) {
 		t.Fatalf("DescribeOrganization: %+v", d)
 	}
-	u, err := s.DescribeUser(DescribeUserInput{OrganizationId: id, UserId: "exampleUser1"})
+	u, err := s.DescribeUser(context.Background(), DescribeUserInput{OrganizationId: id, UserId: "exampleUser1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.UserId != "S-1-1-11-1111111111-2222222222-3333333333-3333" || u.EnabledDate != policy.Timestamp(1532459261827000000) || u.UserRole != "USER" {
 		t.Fatalf("DescribeUser: %+v", u)
 	}
-	role, err := s.GetImpersonationRole(GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: "13f6f9b9-2c88-4d4f-a11d-2e2b0c5e2f77"})
+	role, err := s.GetImpersonationRole(context.Background(), GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: "13f6f9b9-2c88-4d4f-a11d-2e2b0c5e2f77"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +74,12 @@ func TestImportAWSCLIOutput(t *testing.T) {
 	if len(rules) != 2 || rules[1].Name != "myRule" || rules[1].DateCreated != policy.Timestamp(1581635628000000000) {
 		t.Fatalf("rules: %+v", rules)
 	}
-	eff, err := s.GetAccessControlEffect(accessctl.GetAccessControlEffectInput{OrganizationId: id, IpAddress: "192.0.2.1", Action: "IMAP", UserId: "exampleUser1@site.awsapps.com"})
+	eff, err := s.GetAccessControlEffect(context.Background(), accessctl.GetAccessControlEffectInput{OrganizationId: id, IpAddress: "192.0.2.1", Action: "IMAP", UserId: "exampleUser1@site.awsapps.com"})
 	if err != nil || eff.Effect != policy.Deny {
 		t.Fatalf("effect: %+v %v", eff, err)
 	}
 	// RegisterToWorkMail knows the imported domains.
-	if _, err := s.RegisterToWorkMail(RegisterToWorkMailInput{OrganizationId: id, EntityId: "exampleGuestUser", Email: "guest@example.com"}); err != nil {
+	if _, err := s.RegisterToWorkMail(context.Background(), RegisterToWorkMailInput{OrganizationId: id, EntityId: "exampleGuestUser", Email: "guest@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -99,7 +100,7 @@ func TestImportAWSCLIOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2, _ := testStore(t, t.TempDir())
-	if _, err := s2.ImportOrganization(e2); err != nil {
+	if _, err := s2.ImportOrganization(context.Background(), e2); err != nil {
 		t.Fatal(err)
 	}
 	ex2, _ := s2.Export(id)
@@ -108,11 +109,11 @@ func TestImportAWSCLIOutput(t *testing.T) {
 		t.Fatalf("export → import → export: %s", diff)
 	}
 	// Importing twice is refused, and so is the same alias under another ID.
-	if _, err := s2.ImportOrganization(e2); policy.CodeOf(err) != policy.NameAvailabilityException {
+	if _, err := s2.ImportOrganization(context.Background(), e2); policy.CodeOf(err) != policy.NameAvailabilityException {
 		t.Fatalf("second import: %v", err)
 	}
 	e2.Organization.OrganizationId = "m-0123456789abcdef0123456789abcde0"
-	if _, err := s2.ImportOrganization(e2); policy.CodeOf(err) != policy.NameAvailabilityException {
+	if _, err := s2.ImportOrganization(context.Background(), e2); policy.CodeOf(err) != policy.NameAvailabilityException {
 		t.Fatalf("alias in use: %v", err)
 	}
 }

@@ -161,12 +161,12 @@ func (in *CreateOrganizationInput) validate() error {
 // organization uses (when both apply, NameAvailabilityException: the alias is
 // checked first). A repeat with the same ClientToken and parameters within
 // 24 hours returns the first call's ID and creates nothing.
-func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizationOutput, error) {
+func (s *Store) CreateOrganization(ctx context.Context, in CreateOrganizationInput) (CreateOrganizationOutput, error) {
 	if err := in.validate(); err != nil {
 		return CreateOrganizationOutput{}, err
 	}
 	if sb := s.sharedBackend(); sb != nil {
-		return s.createShared(context.Background(), sb, in)
+		return s.createShared(ctx, sb, in)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,7 +225,7 @@ func (s *Store) CreateOrganization(in CreateOrganizationInput) (CreateOrganizati
 	if err != nil {
 		return CreateOrganizationOutput{}, err
 	}
-	werr := s.write(rec, 0)
+	werr := s.write(ctx, rec, 0)
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return CreateOrganizationOutput{}, werr
 	}
@@ -278,7 +278,7 @@ func newOrgRecord(in CreateOrganizationInput, id, hash string, now policy.Timest
 // OrganizationNotFoundException. The deleted organization is gone from
 // listings and every other operation on it is OrganizationNotFoundException;
 // its alias and directory become free.
-func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizationOutput, error) {
+func (s *Store) DeleteOrganization(ctx context.Context, in DeleteOrganizationInput) (DeleteOrganizationOutput, error) {
 	var errs policy.ErrorList
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		errs = append(errs, policy.Errors(err)...)
@@ -296,7 +296,7 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 	}
 	out := DeleteOrganizationOutput{OrganizationId: in.OrganizationId, State: StateDeleted}
 	if sb := s.sharedBackend(); sb != nil {
-		return out, s.deleteShared(context.Background(), sb, in)
+		return out, s.deleteShared(ctx, sb, in)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -316,7 +316,7 @@ func (s *Store) DeleteOrganization(in DeleteOrganizationInput) (DeleteOrganizati
 		return DeleteOrganizationOutput{}, err
 	}
 	tomb := tombstone(prev)
-	werr := s.write(tomb, prev.Revision)
+	werr := s.write(ctx, tomb, prev.Revision)
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return DeleteOrganizationOutput{}, werr
 	}
@@ -363,7 +363,7 @@ func enabledUserError(prev *record, force bool) error {
 }
 
 // DescribeOrganization returns an organization's description (C2, C4).
-func (s *Store) DescribeOrganization(in DescribeOrganizationInput) (DescribeOrganizationOutput, error) {
+func (s *Store) DescribeOrganization(ctx context.Context, in DescribeOrganizationInput) (DescribeOrganizationOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return DescribeOrganizationOutput{}, err
@@ -387,7 +387,7 @@ func lessKey(a, b [2]string) bool {
 // previous page even if organizations were created or deleted since; a token
 // not issued by this store for this listing is InvalidParameterException.
 // Cost: O(n log n) for n organizations.
-func (s *Store) ListOrganizations(in ListOrganizationsInput) (ListOrganizationsOutput, error) {
+func (s *Store) ListOrganizations(ctx context.Context, in ListOrganizationsInput) (ListOrganizationsOutput, error) {
 	max, err := checkMaxResults(in.MaxResults, DefaultOrganizationsPage)
 	if err != nil {
 		return ListOrganizationsOutput{}, err

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -23,7 +24,7 @@ func TestPaginationConcatenation(t *testing.T) {
 		nroles := rapid.IntRange(0, 40).Draw(t, "roles")
 		for i := 0; i < nroles; i++ {
 			name := rapid.SampledFrom([]string{"a", "b", "B", "c", "é", "z"}).Draw(t, "name") + fmt.Sprint(i)
-			if _, err := s.CreateImpersonationRole(simpleRole(org, name)); err != nil {
+			if _, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, name)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -32,18 +33,18 @@ func TestPaginationConcatenation(t *testing.T) {
 			mustCreate(t, s, fmt.Sprintf("%s%d", rapid.SampledFrom([]string{"x", "X", "y"}).Draw(t, "alias"), i))
 		}
 		page := int32(rapid.IntRange(1, 10).Draw(t, "page"))
-		full, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](100)})
+		full, err := s.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, MaxResults: ptr[int32](100)})
 		if err != nil || full.NextToken != "" {
 			t.Fatal(err, full.NextToken)
 		}
 		if got := allRoles(t, s, org, page); !slices.Equal(got, full.Roles) {
 			t.Fatalf("pages %v\nfull %v", got, full.Roles)
 		}
-		fullOrgs, _ := s.ListOrganizations(ListOrganizationsInput{})
+		fullOrgs, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{})
 		var got []OrganizationSummary
 		tok := ""
 		for {
-			out, err := s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
+			out, err := s.ListOrganizations(context.Background(), ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +75,7 @@ func TestPaginationSurvivesMutations(t *testing.T) {
 		n := 0
 		create := func() {
 			n++
-			if _, err := s.CreateImpersonationRole(simpleRole(org, fmt.Sprintf("%s%03d", names.Draw(t, "name"), n))); err != nil {
+			if _, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, fmt.Sprintf("%s%03d", names.Draw(t, "name"), n))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -90,7 +91,7 @@ func TestPaginationSurvivesMutations(t *testing.T) {
 		var got []impersonation.RoleSummary
 		tok := ""
 		for {
-			out, err := s.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: ptr[int32](page)})
+			out, err := s.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, NextToken: tok, MaxResults: ptr[int32](page)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestPaginationSurvivesMutations(t *testing.T) {
 				if len(roles) > 0 && rapid.Bool().Draw(t, "delete?") {
 					r := roles[rapid.IntRange(0, len(roles)-1).Draw(t, "victim")]
 					deleted[r.ImpersonationRoleId] = true
-					if _, err := s.DeleteImpersonationRole(DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: r.ImpersonationRoleId}); err != nil {
+					if _, err := s.DeleteImpersonationRole(context.Background(), DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: r.ImpersonationRoleId}); err != nil {
 						t.Fatal(err)
 					}
 				} else {
@@ -134,12 +135,12 @@ func TestEvaluateNoAllocs(t *testing.T) {
 	s, _ := testStore(t, "")
 	org := mustCreate(t, s, "acme")
 	addUsers(t, s, org, alice)
-	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "d", Effect: 1, IpRanges: []string{"10.0.0.0/8"}})
+	_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "d", Effect: 1, IpRanges: []string{"10.0.0.0/8"}})
 	mustOK(t, err)
 	req := accessctl.Request{IP: netip.MustParseAddr("10.1.2.3"), Action: accessctl.IMAP, UserID: alice.Id}
-	role, err := s.CreateImpersonationRole(simpleRole(org, "r"))
+	role, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, "r"))
 	mustOK(t, err)
-	_, err = s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "r", Effect: 1, ImpersonationRoleIds: []string{role.ImpersonationRoleId}})
+	_, err = s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "r", Effect: 1, ImpersonationRoleIds: []string{role.ImpersonationRoleId}})
 	mustOK(t, err)
 	roleReq := accessctl.Request{IP: netip.MustParseAddr("192.0.2.1"), Action: accessctl.EWS, ImpersonationRoleID: role.ImpersonationRoleId}
 	buf := make([]string, 0, 10)

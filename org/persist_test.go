@@ -3,6 +3,7 @@ package org
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,14 +28,14 @@ func populated(t *testing.T, dir string) string {
 	s, _ := testStore(t, dir)
 	org := mustCreate(t, s, "acme")
 	addUsers(t, s, org, alice, bob, carol)
-	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "office", Effect: policy.Deny,
+	_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "office", Effect: policy.Deny,
 		Description: "only the office", NotIpRanges: []string{"10.0.0.1/8"}, NotUserIds: []string{"alice@example.com"}})
 	mustOK(t, err)
-	_, err = s.CreateImpersonationRole(CreateImpersonationRoleInput{OrganizationId: org, Name: "archiver", Type: impersonation.ReadOnly,
+	_, err = s.CreateImpersonationRole(context.Background(), CreateImpersonationRoleInput{OrganizationId: org, Name: "archiver", Type: impersonation.ReadOnly,
 		ClientToken: "tok", Rules: []impersonation.Rule{{ImpersonationRuleId: "r1", Effect: policy.Allow, NotTargetUsers: []string{"bob"}}}})
 	mustOK(t, err)
 	gone := mustCreate(t, s, "gone")
-	_, err = s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
+	_, err = s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
 	mustOK(t, err)
 	mustOK(t, s.Close())
 	return org
@@ -55,19 +56,19 @@ func TestReopenRestoresEverything(t *testing.T) {
 		t.Fatal("users or roles lost")
 	}
 	// The deleted organization stays deleted, idempotently.
-	list, _ := s.ListOrganizations(ListOrganizationsInput{})
+	list, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{})
 	if len(list.OrganizationSummaries) != 1 {
 		t.Fatal(list)
 	}
 	// ClientTokens survive.
-	out, err := s.CreateImpersonationRole(CreateImpersonationRoleInput{OrganizationId: org, Name: "archiver", Type: impersonation.ReadOnly,
+	out, err := s.CreateImpersonationRole(context.Background(), CreateImpersonationRoleInput{OrganizationId: org, Name: "archiver", Type: impersonation.ReadOnly,
 		ClientToken: "tok", Rules: []impersonation.Rule{{ImpersonationRuleId: "r1", Effect: policy.Allow, NotTargetUsers: []string{"bob"}}}})
 	mustOK(t, err)
 	if out.ImpersonationRoleId != snap.Roles()[0].ImpersonationRoleId {
 		t.Fatal("ClientToken forgotten")
 	}
 	// Tokens issued before a restart verify after it (the keys persist).
-	tok, err := s.AssumeImpersonationRole(AssumeImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: out.ImpersonationRoleId})
+	tok, err := s.AssumeImpersonationRole(context.Background(), AssumeImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: out.ImpersonationRoleId})
 	mustOK(t, err)
 	s.Close()
 	s2, _ := testStore(t, dir)
@@ -99,7 +100,7 @@ func TestOpenLocksDirectory(t *testing.T) {
 	s2, err := Open(Options{Dir: dir})
 	mustOK(t, err)
 	s2.Close()
-	if _, err := s2.CreateOrganization(CreateOrganizationInput{Alias: "x"}); err == nil {
+	if _, err := s2.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "x"}); err == nil {
 		t.Fatal("mutation after Close")
 	}
 }
@@ -235,7 +236,7 @@ func TestCrashChild(t *testing.T) {
 		os.Exit(3)
 	}
 	for {
-		list, err := s.ListOrganizations(ListOrganizationsInput{})
+		list, err := s.ListOrganizations(context.Background(), ListOrganizationsInput{})
 		if err != nil {
 			fail(err)
 		}
@@ -243,7 +244,7 @@ func TestCrashChild(t *testing.T) {
 		case op == 0 && len(list.OrganizationSummaries) < 6:
 			alias := fmt.Sprintf("c%d", r.Uint32())
 			fmt.Println("begin create", alias)
-			out, err := s.CreateOrganization(CreateOrganizationInput{Alias: alias})
+			out, err := s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: alias})
 			if err != nil {
 				fail(err)
 			}
@@ -254,7 +255,7 @@ func TestCrashChild(t *testing.T) {
 				continue
 			}
 			fmt.Println("begin delete", victim)
-			if _, err := s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: victim, DeleteDirectory: ptr(true)}); err != nil {
+			if _, err := s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: victim, DeleteDirectory: ptr(true)}); err != nil {
 				fail(err)
 			}
 			fmt.Println("done delete", victim)
@@ -265,7 +266,7 @@ func TestCrashChild(t *testing.T) {
 				ranges[i] = fmt.Sprintf("10.%d.%d.0/24", i/256, i%256)
 			}
 			fmt.Println("begin put", rev)
-			_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "crash", Effect: policy.Deny,
+			_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "crash", Effect: policy.Deny,
 				Description: fmt.Sprintf("rev %d", rev), IpRanges: ranges})
 			if err != nil {
 				fail(err)
@@ -338,7 +339,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("iteration %d: reopen after kill: %v", iterations, err)
 		}
 		got := crashState{rev: s.Snapshot(org).Revision(), live: map[string]bool{}}
-		list, _ := s.ListOrganizations(ListOrganizationsInput{})
+		list, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{})
 		for _, o := range list.OrganizationSummaries {
 			if o.OrganizationId != org {
 				got.live[o.OrganizationId] = true
@@ -433,15 +434,15 @@ func TestSemanticsD1_FailedWriteChangesNothing(t *testing.T) {
 	rev := s.Snapshot(org).Revision()
 	good := s.b.(*disk).orgs
 	s.b.(*disk).orgs = filepath.Join(dir, "missing") // every write now fails
-	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
+	_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
 	if err == nil {
 		t.Fatal("write to a missing directory succeeded")
 	}
-	_, err = s.CreateOrganization(CreateOrganizationInput{Alias: "other"})
+	_, err = s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "other"})
 	if err == nil {
 		t.Fatal("write to a missing directory succeeded")
 	}
-	_, err = s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: org, DeleteDirectory: ptr(true)})
+	_, err = s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: org, DeleteDirectory: ptr(true)})
 	if err == nil {
 		t.Fatal("write to a missing directory succeeded")
 	}
@@ -449,7 +450,7 @@ func TestSemanticsD1_FailedWriteChangesNothing(t *testing.T) {
 	if s.Snapshot(org).Revision() != rev || len(rulesOf(t, s, org)) != 1 {
 		t.Fatal("the failed mutation was published")
 	}
-	if list, _ := s.ListOrganizations(ListOrganizationsInput{}); len(list.OrganizationSummaries) != 1 {
+	if list, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{}); len(list.OrganizationSummaries) != 1 {
 		t.Fatal("the failed create or delete was published")
 	}
 	after, _ := os.ReadFile(file)
@@ -467,10 +468,10 @@ func TestSemanticsB5_ClientTokenEmptyRules(t *testing.T) {
 	org := mustCreate(t, s, "acme")
 	in := simpleRole(org, "r")
 	in.ClientToken = "t"
-	a, err := s.CreateImpersonationRole(in)
+	a, err := s.CreateImpersonationRole(context.Background(), in)
 	mustOK(t, err)
 	in.Rules = []impersonation.Rule{}
-	b, err := s.CreateImpersonationRole(in)
+	b, err := s.CreateImpersonationRole(context.Background(), in)
 	mustOK(t, err)
 	if a != b {
 		t.Fatal("replay with [] created another role")
@@ -527,39 +528,39 @@ func TestSemanticsD1_DirSyncFailureAppliesChange(t *testing.T) {
 		}
 	}
 	rev := s.Snapshot(org).Revision()
-	_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
+	_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny})
 	uncertain("PutAccessControlRule", err)
 	if s.Snapshot(org).Revision() != rev+1 || len(rulesOf(t, s, org)) != 2 {
 		t.Fatal("the rule whose file is in place was not published")
 	}
-	role, err := s.CreateImpersonationRole(simpleRole(org, "r"))
+	role, err := s.CreateImpersonationRole(context.Background(), simpleRole(org, "r"))
 	uncertain("CreateImpersonationRole", err)
 	if role.ImpersonationRoleId == "" {
 		t.Fatal("CreateImpersonationRole did not return the ID of the role it created")
 	}
-	_, err = s.GetImpersonationRole(GetImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: role.ImpersonationRoleId})
+	_, err = s.GetImpersonationRole(context.Background(), GetImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: role.ImpersonationRoleId})
 	mustOK(t, err)
-	created, err := s.CreateOrganization(CreateOrganizationInput{Alias: "new"})
+	created, err := s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "new"})
 	uncertain("CreateOrganization", err)
 	if s.Snapshot(created.OrganizationId) == nil {
 		t.Fatal("the created organization was not published")
 	}
-	del, err := s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
+	del, err := s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
 	uncertain("DeleteOrganization", err)
 	if del.State != StateDeleted || s.Snapshot(gone) != nil {
 		t.Fatalf("the deletion was not published: %+v", del)
 	}
 	syncDirFault = nil
 	// Repeating the delete answers as for a deleted organization.
-	_, err = s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
+	_, err = s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: gone, DeleteDirectory: ptr(true)})
 	mustOK(t, err)
-	wantList, err := s.ListOrganizations(ListOrganizationsInput{})
+	wantList, err := s.ListOrganizations(context.Background(), ListOrganizationsInput{})
 	mustOK(t, err)
 	wantRules, wantRoles := rulesOf(t, s, org), allRoles(t, s, org, 0)
 	mustOK(t, s.Close())
 
 	s2, _ := testStore(t, dir)
-	gotList, err := s2.ListOrganizations(ListOrganizationsInput{})
+	gotList, err := s2.ListOrganizations(context.Background(), ListOrganizationsInput{})
 	mustOK(t, err)
 	if diff := cmp.Diff(wantList, gotList); diff != "" {
 		t.Fatalf("reopened organizations differ from the published ones: %s", diff)

@@ -2,6 +2,7 @@ package org
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -29,7 +30,7 @@ func fedOrg(tb testing.TB, w, r *Store, alias string) string {
 	org := mustCreate(tb.(fataler), w, alias)
 	addUsers(tb.(fataler), w, org, alice, bob)
 	for _, rule := range benchRules()[1:] {
-		_, err := w.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: rule.Name, Effect: rule.Effect,
+		_, err := w.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: rule.Name, Effect: rule.Effect,
 			Actions: rule.Actions, IpRanges: rule.IpRanges, NotIpRanges: rule.NotIpRanges, UserIds: rule.UserIds})
 		mustOK(tb.(fataler), err)
 	}
@@ -80,7 +81,7 @@ func BenchmarkEvaluateBackends(b *testing.B) {
 	dirOrg := mustCreate(b, dirStore, "fed")
 	addUsers(b, dirStore, dirOrg, alice, bob)
 	for _, rule := range benchRules()[1:] {
-		_, err := dirStore.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: dirOrg, Name: rule.Name, Effect: rule.Effect,
+		_, err := dirStore.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: dirOrg, Name: rule.Name, Effect: rule.Effect,
 			Actions: rule.Actions, IpRanges: rule.IpRanges, NotIpRanges: rule.NotIpRanges, UserIds: rule.UserIds})
 		mustOK(b, err)
 	}
@@ -146,7 +147,7 @@ func BenchmarkPostgresConvergence(b *testing.B) {
 	for range b.N {
 		lat = lat[:0]
 		for i := range writes {
-			_, err := w.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
+			_, err := w.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
 				Description: fmt.Sprint(i), Actions: []string{"EWS"}})
 			if err != nil {
 				b.Fatal(err)
@@ -210,7 +211,7 @@ func BenchmarkPostgresMutations(b *testing.B) {
 					go func() {
 						defer wg.Done()
 						for k := range n {
-							_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: orgs[i], Name: fmt.Sprintf("w%d", i),
+							_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: orgs[i], Name: fmt.Sprintf("w%d", i),
 								Effect: policy.Deny, Description: fmt.Sprint(k), Actions: []string{"EWS"}})
 							if err != nil {
 								b.Error(err)
@@ -300,7 +301,7 @@ func BenchmarkPostgresConvergenceProcesses(b *testing.B) {
 		go io.Copy(io.Discard, stdout)
 		acked := make([]int64, last+1)
 		for i := range writes {
-			_, err := w.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
+			_, err := w.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
 				Description: fmt.Sprint(i), Actions: []string{"EWS"}})
 			mustOK(b, err)
 			acked[w.Snapshot(org).Revision()] = time.Now().UnixNano()

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -20,11 +21,12 @@ func TestSemanticsG4_SnapshotIsOneRevision(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	w, r := openPG(t, url, clk, 1), openPG(t, url, clk, 2)
 	org := mustCreate(t, w, "g4")
+	ctx := context.Background()
 	done := make(chan error, 1)
 	go func() {
 		for range 300 {
 			next := w.Snapshot(org).Revision() + 1
-			_, err := w.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
+			_, err := w.PutAccessControlRule(ctx, PutAccessControlRuleInput{OrganizationId: org, Name: "moving", Effect: policy.Deny,
 				Description: strconv.FormatUint(next, 10), Actions: []string{"EWS"}})
 			if err != nil {
 				done <- err

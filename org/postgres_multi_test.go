@@ -90,7 +90,7 @@ func TestMultiProcessChild(t *testing.T) {
 		if n%5 == 4 {
 			k := (n / 5) % mpRoleKeys
 			logf("TRY role %s %d", org, k)
-			out, err := s.CreateImpersonationRole(CreateImpersonationRoleInput{OrganizationId: org, Name: fmt.Sprintf("role-%d", k),
+			out, err := s.CreateImpersonationRole(context.Background(), CreateImpersonationRoleInput{OrganizationId: org, Name: fmt.Sprintf("role-%d", k),
 				Type: impersonation.ReadOnly, ClientToken: fmt.Sprintf("ct-%d", k)})
 			if err != nil {
 				logf("ERR role %s %d %s", org, k, errKind(err))
@@ -100,7 +100,7 @@ func TestMultiProcessChild(t *testing.T) {
 		} else {
 			name := fmt.Sprintf("p%s-%d", child, n)
 			logf("TRY put %s %s", org, name)
-			_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: name, Effect: policy.Allow, Actions: []string{"EWS"}})
+			_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: name, Effect: policy.Allow, Actions: []string{"EWS"}})
 			if err != nil {
 				logf("ERR put %s %s %s", org, name, errKind(err))
 			} else {

@@ -46,27 +46,27 @@ func TestSemanticsG2_TokensAcrossStores(t *testing.T) {
 	addUsers(t, a, org, alice, bob)
 	var last string
 	for _, name := range []string{"r1", "r2", "r3", "r4", "r5"} {
-		out, err := a.CreateImpersonationRole(simpleRole(org, name, impersonation.Rule{ImpersonationRuleId: "all", Name: "all", Effect: policy.Allow, TargetUsers: []string{alice.Id}}))
+		out, err := a.CreateImpersonationRole(context.Background(), simpleRole(org, name, impersonation.Rule{ImpersonationRuleId: "all", Name: "all", Effect: policy.Allow, TargetUsers: []string{alice.Id}}))
 		mustOK(t, err)
 		last = out.ImpersonationRoleId
 	}
 	waitFor(t, 5*time.Second, "b sees the roles", func() bool { return b.Snapshot(org) != nil && b.Snapshot(org).Role(last) != nil })
-	tok, err := a.AssumeImpersonationRole(AssumeImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: last})
+	tok, err := a.AssumeImpersonationRole(context.Background(), AssumeImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: last})
 	mustOK(t, err)
 	if _, err := b.VerifyToken(tok.Token, org); err != nil {
 		t.Fatalf("a token of a does not verify in b: %v", err)
 	}
 	page := int32(2)
-	p1, err := a.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: &page})
+	p1, err := a.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, MaxResults: &page})
 	mustOK(t, err)
-	p2, err := b.ListImpersonationRoles(ListImpersonationRolesInput{OrganizationId: org, MaxResults: &page, NextToken: p1.NextToken})
+	p2, err := b.ListImpersonationRoles(context.Background(), ListImpersonationRolesInput{OrganizationId: org, MaxResults: &page, NextToken: p1.NextToken})
 	mustOK(t, err)
 	if len(p2.Roles) != 2 || p2.Roles[0].Name != "r3" {
 		t.Fatalf("b continued a's listing with %+v", p2.Roles)
 	}
-	orgs, err := b.ListOrganizations(ListOrganizationsInput{MaxResults: ptr(int32(1))})
+	orgs, err := b.ListOrganizations(context.Background(), ListOrganizationsInput{MaxResults: ptr(int32(1))})
 	mustOK(t, err)
-	if _, err := a.ListOrganizations(ListOrganizationsInput{NextToken: orgs.NextToken + "x"}); err == nil {
+	if _, err := a.ListOrganizations(context.Background(), ListOrganizationsInput{NextToken: orgs.NextToken + "x"}); err == nil {
 		t.Fatal("an altered NextToken was accepted")
 	}
 }
@@ -78,23 +78,23 @@ func TestSemanticsG1_ClientTokensAndConflictsAcrossStores(t *testing.T) {
 	url := freshSchema(t, pgURL(t))
 	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	a, b := openPG(t, url, clk, 1), openPG(t, url, clk, 2)
-	o1, err := a.CreateOrganization(CreateOrganizationInput{Alias: "acme", DirectoryId: "d-0123456789", ClientToken: "tok"})
+	o1, err := a.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "acme", DirectoryId: "d-0123456789", ClientToken: "tok"})
 	mustOK(t, err)
-	o2, err := b.CreateOrganization(CreateOrganizationInput{Alias: "acme", DirectoryId: "d-0123456789", ClientToken: "tok"})
+	o2, err := b.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "acme", DirectoryId: "d-0123456789", ClientToken: "tok"})
 	mustOK(t, err)
 	if o1.OrganizationId != o2.OrganizationId {
 		t.Fatalf("replay through b created %s, want %s", o2.OrganizationId, o1.OrganizationId)
 	}
-	_, err = b.CreateOrganization(CreateOrganizationInput{Alias: "other", ClientToken: "tok"})
+	_, err = b.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "other", ClientToken: "tok"})
 	wantCode(t, err, policy.InvalidParameterException)
-	_, err = b.CreateOrganization(CreateOrganizationInput{Alias: "ACME"})
+	_, err = b.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "ACME"})
 	wantCode(t, err, policy.NameAvailabilityException)
-	_, err = b.CreateOrganization(CreateOrganizationInput{Alias: "x", DirectoryId: "d-0123456789"})
+	_, err = b.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "x", DirectoryId: "d-0123456789"})
 	wantCode(t, err, policy.DirectoryInUseException)
 	org := o1.OrganizationId
-	r1, err := a.CreateImpersonationRole(CreateImpersonationRoleInput{OrganizationId: org, Name: "r", Type: impersonation.ReadOnly, ClientToken: "rt"})
+	r1, err := a.CreateImpersonationRole(context.Background(), CreateImpersonationRoleInput{OrganizationId: org, Name: "r", Type: impersonation.ReadOnly, ClientToken: "rt"})
 	mustOK(t, err)
-	r2, err := b.CreateImpersonationRole(CreateImpersonationRoleInput{OrganizationId: org, Name: "r", Type: impersonation.ReadOnly, ClientToken: "rt"})
+	r2, err := b.CreateImpersonationRole(context.Background(), CreateImpersonationRoleInput{OrganizationId: org, Name: "r", Type: impersonation.ReadOnly, ClientToken: "rt"})
 	mustOK(t, err)
 	if r1 != r2 {
 		t.Fatalf("role replay through b: %v, want %v", r2, r1)
@@ -104,7 +104,7 @@ func TestSemanticsG1_ClientTokensAndConflictsAcrossStores(t *testing.T) {
 	for i, s := range []*Store{a, b} {
 		go func() {
 			for n := range 40 {
-				_, err := s.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: string(rune('a'+i)) + itoa(n), Effect: policy.Deny, Actions: []string{"EWS"}})
+				_, err := s.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: string(rune('a'+i)) + itoa(n), Effect: policy.Deny, Actions: []string{"EWS"}})
 				if err != nil {
 					done <- err
 					return
@@ -117,9 +117,9 @@ func TestSemanticsG1_ClientTokensAndConflictsAcrossStores(t *testing.T) {
 	mustOK(t, <-done)
 	// Deleting through b frees the alias for a (after b's commit, a's create
 	// is checked by the database, not by a's possibly older snapshot).
-	_, err = b.DeleteOrganization(DeleteOrganizationInput{OrganizationId: org, DeleteDirectory: ptr(true)})
+	_, err = b.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: org, DeleteDirectory: ptr(true)})
 	mustOK(t, err)
-	if _, err := a.CreateOrganization(CreateOrganizationInput{Alias: "acme"}); err != nil {
+	if _, err := a.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: "acme"}); err != nil {
 		t.Fatalf("alias still taken after delete through the other store: %v", err)
 	}
 	// A fresh store reads everything back: 40 + 40 rules and the default on
@@ -154,7 +154,7 @@ func TestSemanticsG3_FeedStaleAndResync(t *testing.T) {
 	org := mustCreate(t, a, "acme")
 	waitFor(t, 5*time.Second, "b sees the new organization", func() bool { return b.Snapshot(org) != nil })
 	addUsers(t, a, org, alice)
-	_, err := a.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "deny-ews", Effect: policy.Deny, Actions: []string{"EWS"}})
+	_, err := a.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "deny-ews", Effect: policy.Deny, Actions: []string{"EWS"}})
 	mustOK(t, err)
 	waitFor(t, 5*time.Second, "b sees revision 3", func() bool { return b.Snapshot(org).Revision() == 3 })
 	waitFor(t, 5*time.Second, "b fresh", func() bool { return b.SyncStatus().Fresh })
@@ -171,7 +171,7 @@ func TestSemanticsG3_FeedStaleAndResync(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "b reports itself stale", func() bool { st := b.SyncStatus(); return !st.Fresh && st.Err != nil })
 	stale := b.SyncStatus()
-	_, err = a.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "deny-imap", Effect: policy.Deny, Actions: []string{"IMAP"}})
+	_, err = a.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "deny-imap", Effect: policy.Deny, Actions: []string{"IMAP"}})
 	mustOK(t, err)
 	req := accessctl.Request{Action: accessctl.EWS, IP: netip.MustParseAddr("127.0.0.1"), UserID: alice.Id}
 	for range 100 { // still answering, from revision 3

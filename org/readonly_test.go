@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func TestReadOnlyDirectory(t *testing.T) {
 	if _, err := os.Stat(tmp); err != nil {
 		t.Fatalf("the read-only open removed a temporary file: %v", err)
 	}
-	if _, err := r.PutAccessControlRule(PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny}); !errors.Is(err, errReadOnly) {
+	if _, err := r.PutAccessControlRule(context.Background(), PutAccessControlRuleInput{OrganizationId: org, Name: "x", Effect: policy.Deny}); !errors.Is(err, errReadOnly) {
 		t.Fatalf("mutation of a read-only store: %v", err)
 	}
 	if s := r.Snapshot(org); s.Revision() != 2 {

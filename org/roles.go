@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ type roleParams struct {
 // LimitExceededException when the organization already has RoleLimit roles (20
 // by default). A repeat with the same ClientToken and parameters within 24
 // hours returns the first call's ID and creates nothing.
-func (s *Store) CreateImpersonationRole(in CreateImpersonationRoleInput) (CreateImpersonationRoleOutput, error) {
+func (s *Store) CreateImpersonationRole(ctx context.Context, in CreateImpersonationRoleInput) (CreateImpersonationRoleOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return CreateImpersonationRoleOutput{}, err
 	}
@@ -70,7 +71,7 @@ func (s *Store) CreateImpersonationRole(in CreateImpersonationRoleInput) (Create
 		return CreateImpersonationRoleOutput{}, err
 	}
 	var out CreateImpersonationRoleOutput
-	err := s.mutate(in.OrganizationId, func(snap *Snapshot) (*record, error) {
+	err := s.mutate(ctx, in.OrganizationId, func(snap *Snapshot) (*record, error) {
 		prev := snap.rec
 		now := s.now()
 		var hash string
@@ -142,7 +143,7 @@ func (s *Store) CreateImpersonationRole(in CreateImpersonationRoleInput) (Create
 
 // GetImpersonationRole returns a copy of a role (the model's
 // GetImpersonationRoleResponse); an unknown role is ResourceNotFoundException.
-func (s *Store) GetImpersonationRole(in GetImpersonationRoleInput) (impersonation.Role, error) {
+func (s *Store) GetImpersonationRole(ctx context.Context, in GetImpersonationRoleInput) (impersonation.Role, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return impersonation.Role{}, err
@@ -161,7 +162,7 @@ func (s *Store) GetImpersonationRole(in GetImpersonationRoleInput) (impersonatio
 // clears it) and Rules whole, keeps DateCreated and sets DateModified to now
 // (SEMANTICS B6). An unknown role is ResourceNotFoundException; other errors
 // are those of CreateImpersonationRole.
-func (s *Store) UpdateImpersonationRole(in UpdateImpersonationRoleInput) (UpdateImpersonationRoleOutput, error) {
+func (s *Store) UpdateImpersonationRole(ctx context.Context, in UpdateImpersonationRoleInput) (UpdateImpersonationRoleOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return UpdateImpersonationRoleOutput{}, err
 	}
@@ -172,7 +173,7 @@ func (s *Store) UpdateImpersonationRole(in UpdateImpersonationRoleInput) (Update
 	if err := impersonation.ValidateRole(role); err != nil {
 		return UpdateImpersonationRoleOutput{}, err
 	}
-	err := s.mutate(in.OrganizationId, func(snap *Snapshot) (*record, error) {
+	err := s.mutate(ctx, in.OrganizationId, func(snap *Snapshot) (*record, error) {
 		prev := snap.rec
 		old := snap.roleIndex(in.ImpersonationRoleId)
 		if old == nil {
@@ -207,14 +208,14 @@ func (s *Store) UpdateImpersonationRole(in UpdateImpersonationRoleInput) (Update
 // DeleteImpersonationRole deletes a role; an unknown role succeeds and changes
 // nothing (B6). Access-control rules naming the role stay; the ID simply never
 // matches again. Tokens of the role stop verifying (B8).
-func (s *Store) DeleteImpersonationRole(in DeleteImpersonationRoleInput) (DeleteImpersonationRoleOutput, error) {
+func (s *Store) DeleteImpersonationRole(ctx context.Context, in DeleteImpersonationRoleInput) (DeleteImpersonationRoleOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return DeleteImpersonationRoleOutput{}, err
 	}
 	if err := checkRoleID(in.ImpersonationRoleId); err != nil {
 		return DeleteImpersonationRoleOutput{}, err
 	}
-	err := s.mutate(in.OrganizationId, func(snap *Snapshot) (*record, error) {
+	err := s.mutate(ctx, in.OrganizationId, func(snap *Snapshot) (*record, error) {
 		prev := snap.rec
 		for i, r := range prev.Roles {
 			if r.ImpersonationRoleId == in.ImpersonationRoleId {
@@ -234,7 +235,7 @@ func (s *Store) DeleteImpersonationRole(in DeleteImpersonationRoleInput) (Delete
 // continues after the last role of the previous page even if roles were added
 // or removed since; a token not issued by this store for this organization's
 // role listing is InvalidParameterException.
-func (s *Store) ListImpersonationRoles(in ListImpersonationRolesInput) (impersonation.ListImpersonationRolesOutput, error) {
+func (s *Store) ListImpersonationRoles(ctx context.Context, in ListImpersonationRolesInput) (impersonation.ListImpersonationRolesOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return impersonation.ListImpersonationRolesOutput{}, err
@@ -272,7 +273,7 @@ func (s *Store) ListImpersonationRoles(in ListImpersonationRolesInput) (imperson
 // is checked (ValidationException, every problem), an unknown role is
 // ResourceNotFoundException, an unknown target EntityNotFoundException and a
 // target not ENABLED EntityStateException.
-func (s *Store) GetImpersonationRoleEffect(in impersonation.GetImpersonationRoleEffectInput) (impersonation.GetImpersonationRoleEffectOutput, error) {
+func (s *Store) GetImpersonationRoleEffect(ctx context.Context, in impersonation.GetImpersonationRoleEffectInput) (impersonation.GetImpersonationRoleEffectOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return impersonation.GetImpersonationRoleEffectOutput{}, err
@@ -295,7 +296,7 @@ func (s *Store) GetImpersonationRoleEffect(in impersonation.GetImpersonationRole
 // store's current key, verifiable offline with Store.VerifyToken (or an
 // impersonation.Verifier over the same keys). An unknown role is
 // ResourceNotFoundException.
-func (s *Store) AssumeImpersonationRole(in AssumeImpersonationRoleInput) (impersonation.AssumeImpersonationRoleOutput, error) {
+func (s *Store) AssumeImpersonationRole(ctx context.Context, in AssumeImpersonationRoleInput) (impersonation.AssumeImpersonationRoleOutput, error) {
 	if _, err := s.live(in.OrganizationId); err != nil {
 		return impersonation.AssumeImpersonationRoleOutput{}, err
 	}

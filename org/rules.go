@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,7 +20,7 @@ import (
 // impersonation role ID (A18); LimitExceededException for a new name when the
 // organization already holds RuleLimit rules (10 by default, default rule
 // included); OrganizationNotFoundException (C4).
-func (s *Store) PutAccessControlRule(in PutAccessControlRuleInput) (PutAccessControlRuleOutput, error) {
+func (s *Store) PutAccessControlRule(ctx context.Context, in PutAccessControlRuleInput) (PutAccessControlRuleOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return PutAccessControlRuleOutput{}, err
 	}
@@ -27,7 +28,7 @@ func (s *Store) PutAccessControlRule(in PutAccessControlRuleInput) (PutAccessCon
 	if err := accessctl.ValidateRule(&rule); err != nil {
 		return PutAccessControlRuleOutput{}, err
 	}
-	err := s.mutate(in.OrganizationId, func(snap *Snapshot) (*record, error) {
+	err := s.mutate(ctx, in.OrganizationId, func(snap *Snapshot) (*record, error) {
 		prev := snap.rec
 		roles := make(accessctl.RoleIDs, len(snap.roles))
 		for id := range snap.roles {
@@ -82,7 +83,7 @@ func stripRulePrefix(err error) error {
 // DeleteAccessControlRule deletes the rule with the given Name; a name the
 // organization does not have succeeds and changes nothing (A15). A malformed
 // Name is ValidationException.
-func (s *Store) DeleteAccessControlRule(in DeleteAccessControlRuleInput) (DeleteAccessControlRuleOutput, error) {
+func (s *Store) DeleteAccessControlRule(ctx context.Context, in DeleteAccessControlRuleInput) (DeleteAccessControlRuleOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return DeleteAccessControlRuleOutput{}, err
 	}
@@ -90,7 +91,7 @@ func (s *Store) DeleteAccessControlRule(in DeleteAccessControlRuleInput) (Delete
 	if err := accessctl.ValidateRule(&probe); err != nil {
 		return DeleteAccessControlRuleOutput{}, err
 	}
-	err := s.mutate(in.OrganizationId, func(snap *Snapshot) (*record, error) {
+	err := s.mutate(ctx, in.OrganizationId, func(snap *Snapshot) (*record, error) {
 		prev := snap.rec
 		for i, r := range prev.Rules {
 			if r.Name == in.Name {
@@ -106,7 +107,7 @@ func (s *Store) DeleteAccessControlRule(in DeleteAccessControlRuleInput) (Delete
 
 // ListAccessControlRules returns copies of every rule of the organization, in
 // ascending byte order of Name (A16).
-func (s *Store) ListAccessControlRules(in ListAccessControlRulesInput) (accessctl.ListAccessControlRulesOutput, error) {
+func (s *Store) ListAccessControlRules(ctx context.Context, in ListAccessControlRulesInput) (accessctl.ListAccessControlRulesOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return accessctl.ListAccessControlRulesOutput{}, err
@@ -126,7 +127,7 @@ func (s *Store) ListAccessControlRules(in ListAccessControlRulesInput) (accessct
 // rules that still name a deleted role stay, but its ID never matches (B6).
 // It allocates the answer's MatchedRules; use Store.Evaluate or Handle.Evaluate
 // on hot paths.
-func (s *Store) GetAccessControlEffect(in accessctl.GetAccessControlEffectInput) (accessctl.GetAccessControlEffectOutput, error) {
+func (s *Store) GetAccessControlEffect(ctx context.Context, in accessctl.GetAccessControlEffectInput) (accessctl.GetAccessControlEffectOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return accessctl.GetAccessControlEffectOutput{}, err

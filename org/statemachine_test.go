@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -174,7 +175,7 @@ func (mc *machine) createOrg(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	out, err := mc.s.CreateOrganization(CreateOrganizationInput{Alias: alias})
+	out, err := mc.s.CreateOrganization(context.Background(), CreateOrganizationInput{Alias: alias})
 	expect(t, "CreateOrganization", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -182,7 +183,7 @@ func (mc *machine) createOrg(t *rapid.T) {
 		}
 		return
 	}
-	_, err = mc.s.ImportUsers(ImportUsersInput{OrganizationId: out.OrganizationId, Users: smUsers})
+	_, err = mc.s.ImportUsers(context.Background(), ImportUsersInput{OrganizationId: out.OrganizationId, Users: smUsers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func (mc *machine) deleteOrg(t *rapid.T) {
 	} else if want == "" && mc.m.live[id].enabled() && !force {
 		want = policy.OrganizationStateException
 	}
-	_, err := mc.s.DeleteOrganization(DeleteOrganizationInput{OrganizationId: id, DeleteDirectory: ptr(true), ForceDelete: force})
+	_, err := mc.s.DeleteOrganization(context.Background(), DeleteOrganizationInput{OrganizationId: id, DeleteDirectory: ptr(true), ForceDelete: force})
 	expect(t, "DeleteOrganization", err, want)
 	if err == nil {
 		delete(mc.m.live, id)
@@ -247,7 +248,7 @@ func (mc *machine) putRule(t *rapid.T) {
 		want = policy.InvalidParameterException // the rule is checked before the organization is looked up
 	}
 	before := mc.revs()
-	_, err := mc.s.PutAccessControlRule(PutRuleInput(id, rule))
+	_, err := mc.s.PutAccessControlRule(context.Background(), PutRuleInput(id, rule))
 	expect(t, "PutAccessControlRule", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -261,7 +262,7 @@ func (mc *machine) putRule(t *rapid.T) {
 func (mc *machine) deleteRule(t *rapid.T) {
 	id := mc.pickOrg(t)
 	name := rapid.SampledFrom(smRuleNames).Draw(t, "name")
-	_, err := mc.s.DeleteAccessControlRule(DeleteAccessControlRuleInput{OrganizationId: id, Name: name})
+	_, err := mc.s.DeleteAccessControlRule(context.Background(), DeleteAccessControlRuleInput{OrganizationId: id, Name: name})
 	expect(t, "DeleteAccessControlRule", err, mc.orgErr(id))
 	if err == nil {
 		delete(mc.m.live[id].rules, name)
@@ -307,7 +308,7 @@ func (mc *machine) putUser(t *rapid.T) {
 	u := smUser(rapid.SampledFrom(smUserPool).Draw(t, "user"))
 	u.State = rapid.SampledFrom([]string{"ENABLED", "DISABLED"}).Draw(t, "state")
 	before := mc.revs()
-	_, err := mc.s.PutUser(PutUserInput{OrganizationId: id, User: User{Id: u.Id, Email: u.Email, State: u.State}})
+	_, err := mc.s.PutUser(context.Background(), PutUserInput{OrganizationId: id, User: User{Id: u.Id, Email: u.Email, State: u.State}})
 	expect(t, "PutUser", err, mc.orgErr(id))
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -382,7 +383,7 @@ func (mc *machine) deleteUser(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	_, err := mc.s.DeleteUser(DeleteUserInput{OrganizationId: id, UserId: ident})
+	_, err := mc.s.DeleteUser(context.Background(), DeleteUserInput{OrganizationId: id, UserId: ident})
 	expect(t, "DeleteUser", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -407,7 +408,7 @@ func (mc *machine) createUser(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	out, err := mc.s.CreateUser(CreateUserInput{OrganizationId: id, Name: name, DisplayName: "User " + name, Password: "not kept"})
+	out, err := mc.s.CreateUser(context.Background(), CreateUserInput{OrganizationId: id, Name: name, DisplayName: "User " + name, Password: "not kept"})
 	expect(t, "CreateUser", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -447,7 +448,7 @@ func (mc *machine) register(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	_, err := mc.s.RegisterToWorkMail(RegisterToWorkMailInput{OrganizationId: id, EntityId: ident, Email: email})
+	_, err := mc.s.RegisterToWorkMail(context.Background(), RegisterToWorkMailInput{OrganizationId: id, EntityId: ident, Email: email})
 	expect(t, "RegisterToWorkMail", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -477,7 +478,7 @@ func (mc *machine) deregister(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	_, err := mc.s.DeregisterFromWorkMail(DeregisterFromWorkMailInput{OrganizationId: id, EntityId: ident})
+	_, err := mc.s.DeregisterFromWorkMail(context.Background(), DeregisterFromWorkMailInput{OrganizationId: id, EntityId: ident})
 	expect(t, "DeregisterFromWorkMail", err, want)
 	if err != nil {
 		if !cmp.Equal(before, mc.revs()) {
@@ -515,7 +516,7 @@ func (mc *machine) exportImport(t *rapid.T) {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	if _, err := fresh.ImportOrganization(parsed); err != nil {
+	if _, err := fresh.ImportOrganization(context.Background(), parsed); err != nil {
 		t.Fatalf("ImportOrganization: %v", err)
 	}
 	e2, err := fresh.Export(id)
@@ -540,7 +541,7 @@ func (mc *machine) exportImport(t *rapid.T) {
 		t.Fatalf("imported users: %s", diff)
 	}
 	// Importing it again here is refused and changes nothing.
-	if _, err := mc.s.ImportOrganization(parsed); policy.CodeOf(err) != policy.NameAvailabilityException {
+	if _, err := mc.s.ImportOrganization(context.Background(), parsed); policy.CodeOf(err) != policy.NameAvailabilityException {
 		t.Fatalf("import over the live organization: %v", err)
 	}
 }
@@ -566,7 +567,7 @@ func (mc *machine) checkUsers(t *rapid.T, id string, o *modelOrg) {
 	page := int32(rapid.IntRange(1, 4).Draw(t, "user page"))
 	tok := ""
 	for {
-		out, err := mc.s.ListUsers(ListUsersInput{OrganizationId: id, NextToken: tok, MaxResults: &page})
+		out, err := mc.s.ListUsers(context.Background(), ListUsersInput{OrganizationId: id, NextToken: tok, MaxResults: &page})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -585,7 +586,7 @@ func (mc *machine) checkUsers(t *rapid.T, id string, o *modelOrg) {
 		t.Fatalf("ListUsers of %s: %s", id, diff)
 	}
 	for _, u := range want {
-		d, err := mc.s.DescribeUser(DescribeUserInput{OrganizationId: id, UserId: u.Id})
+		d, err := mc.s.DescribeUser(context.Background(), DescribeUserInput{OrganizationId: id, UserId: u.Id})
 		if err != nil || d.UserId != u.Id || d.Email != u.Email || d.State != u.State || d.Name != u.Name {
 			t.Fatalf("DescribeUser %s: %+v %v, want %+v", u.Id, d, err, u)
 		}
@@ -609,7 +610,7 @@ func (mc *machine) createRole(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	out, err := mc.s.CreateImpersonationRole(in)
+	out, err := mc.s.CreateImpersonationRole(context.Background(), in)
 	expect(t, "CreateImpersonationRole", err, want)
 	if err != nil && !cmp.Equal(before, mc.revs()) {
 		t.Fatal("failed CreateImpersonationRole changed revisions")
@@ -637,7 +638,7 @@ func (mc *machine) updateRole(t *rapid.T) {
 		}
 	}
 	before := mc.revs()
-	_, err := mc.s.UpdateImpersonationRole(in)
+	_, err := mc.s.UpdateImpersonationRole(context.Background(), in)
 	expect(t, "UpdateImpersonationRole", err, want)
 	if err != nil && !cmp.Equal(before, mc.revs()) {
 		t.Fatal("failed UpdateImpersonationRole changed revisions")
@@ -650,7 +651,7 @@ func (mc *machine) updateRole(t *rapid.T) {
 func (mc *machine) deleteRole(t *rapid.T) {
 	id := mc.pickOrg(t)
 	rid := rapid.SampledFrom(mc.roleIDs(id)).Draw(t, "role")
-	_, err := mc.s.DeleteImpersonationRole(DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: rid})
+	_, err := mc.s.DeleteImpersonationRole(context.Background(), DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: rid})
 	expect(t, "DeleteImpersonationRole", err, mc.orgErr(id))
 	if err == nil {
 		delete(mc.m.live[id].roles, rid)
@@ -678,7 +679,7 @@ func (mc *machine) check(t *rapid.T) {
 	tok := ""
 	page := int32(rapid.IntRange(1, 3).Draw(t, "org page"))
 	for {
-		out, err := mc.s.ListOrganizations(ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
+		out, err := mc.s.ListOrganizations(context.Background(), ListOrganizationsInput{NextToken: tok, MaxResults: ptr[int32](page)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -739,7 +740,7 @@ func (mc *machine) check(t *rapid.T) {
 		}
 		for rid, r := range o.roles {
 			target := rapid.SampledFrom(smUserPool).Draw(t, "target")
-			got, err := mc.s.GetImpersonationRoleEffect(impersonation.GetImpersonationRoleEffectInput{OrganizationId: id, ImpersonationRoleId: rid, TargetUser: target})
+			got, err := mc.s.GetImpersonationRoleEffect(context.Background(), impersonation.GetImpersonationRoleEffectInput{OrganizationId: id, ImpersonationRoleId: rid, TargetUser: target})
 			ref, rerr := reference.EvaluateImpersonation(r, target, odir)
 			if policy.CodeOf(err) != policy.CodeOf(rerr) || (err == nil && (got.Effect != ref.Effect || got.Type != ref.Type ||
 				!slices.Equal(got.MatchedRules, ref.MatchedRules))) {

@@ -99,6 +99,12 @@ type Options struct {
 // Listing organizations is O(n log n); everything else is O(size of the
 // organization).
 //
+// Every WorkMail operation (and ImportOrganization) takes a
+// context.Context: over PostgreSQL a mutation stops waiting for the database
+// when ctx is done (a commit already sent may still land, as any commit
+// whose connection fails); reads answer from the snapshots in memory and
+// never block.
+//
 // The zero Store is not usable; build one with Open.
 type Store struct {
 	mu                   sync.Mutex               // serializes writers
@@ -592,12 +598,12 @@ var errClosed = errors.New("org: the store is closed")
 // error leaves everything as it was, except ErrDurabilityUncertain (the new
 // file is in place), after which the new snapshot is published too and the
 // error returned.
-func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) error {
+func (s *Store) mutate(ctx context.Context, orgID string, f func(snap *Snapshot) (*record, error)) error {
 	if err := checkOrgID(orgID); err != nil {
 		return err
 	}
 	if sb := s.sharedBackend(); sb != nil {
-		return s.mutateShared(context.Background(), sb, orgID, f)
+		return s.mutateShared(ctx, sb, orgID, f)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -618,7 +624,7 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 	if err != nil {
 		return err
 	}
-	if err := s.write(rec, prev.rec.Revision); err != nil {
+	if err := s.write(ctx, rec, prev.rec.Revision); err != nil {
 		if errors.Is(err, ErrDurabilityUncertain) {
 			sl.snap.Store(snap) // the new file is in place: memory follows it
 		}
@@ -629,11 +635,11 @@ func (s *Store) mutate(orgID string, f func(snap *Snapshot) (*record, error)) er
 }
 
 // write persists rec, which replaces revision prev (a no-op in memory).
-func (s *Store) write(rec *record, prev uint64) error {
+func (s *Store) write(ctx context.Context, rec *record, prev uint64) error {
 	if s.b == nil {
 		return nil
 	}
-	return s.b.commit(context.Background(), rec, prev)
+	return s.b.commit(ctx, rec, prev)
 }
 
 // randomHex returns n random bytes in lowercase hex.

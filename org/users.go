@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -15,12 +16,12 @@ import (
 // directory (A18, B2): if one of them would then name a user the directory
 // no longer knows, the import is refused with that EntityNotFoundException and
 // nothing changes.
-func (s *Store) ImportUsers(in ImportUsersInput) (ImportUsersOutput, error) {
+func (s *Store) ImportUsers(ctx context.Context, in ImportUsersInput) (ImportUsersOutput, error) {
 	users := make([]User, len(in.Users))
 	for i, u := range in.Users {
 		users[i] = User{Id: u.Id, Email: u.Email, Name: u.Name, DisplayName: u.DisplayName, State: u.State}
 	}
-	return ImportUsersOutput{}, s.setUsers(in.OrganizationId, func([]User) ([]User, error) { return users, nil })
+	return ImportUsersOutput{}, s.setUsers(ctx, in.OrganizationId, func([]User) ([]User, error) { return users, nil })
 }
 
 // PutUser adds a user to an organization's directory, or replaces the user
@@ -28,13 +29,13 @@ func (s *Store) ImportUsers(in ImportUsersInput) (ImportUsersOutput, error) {
 // name two users; State is ENABLED, DISABLED or DELETED), and a change that
 // would leave a rule or role naming an unknown user is refused, as for
 // ImportUsers.
-func (s *Store) PutUser(in PutUserInput) (PutUserOutput, error) {
+func (s *Store) PutUser(ctx context.Context, in PutUserInput) (PutUserOutput, error) {
 	u := in.User.clone()
 	if u.Id == "" {
 		return PutUserOutput{}, policy.Errorf(policy.ValidationException, "Id", "user ID is required")
 	}
 	var last string
-	err := s.setUsers(in.OrganizationId, func(old []User) ([]User, error) {
+	err := s.setUsers(ctx, in.OrganizationId, func(old []User) ([]User, error) {
 		users := make([]User, 0, len(old)+1)
 		for _, o := range old {
 			if o.Id != u.Id {
@@ -60,8 +61,8 @@ func (s *Store) PutUser(in PutUserInput) (PutUserOutput, error) {
 }
 
 // setUsers replaces the users of an organization with f's answer.
-func (s *Store) setUsers(orgID string, f func(old []User) ([]User, error)) error {
-	return s.mutate(orgID, func(snap *Snapshot) (*record, error) {
+func (s *Store) setUsers(ctx context.Context, orgID string, f func(old []User) ([]User, error)) error {
+	return s.mutate(ctx, orgID, func(snap *Snapshot) (*record, error) {
 		users, err := f(snap.rec.Users)
 		if err != nil {
 			return nil, err

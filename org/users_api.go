@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -235,8 +236,8 @@ func findUser(snap *Snapshot, path, id string) (int, error) {
 // changeUsers replaces the users of an organization with f's answer, which
 // must keep the order by Id (the directory and the rules and roles naming
 // users are checked by the new snapshot's compilation).
-func (s *Store) changeUsers(orgID string, f func(snap *Snapshot) ([]User, error)) error {
-	return s.mutate(orgID, func(snap *Snapshot) (*record, error) {
+func (s *Store) changeUsers(ctx context.Context, orgID string, f func(snap *Snapshot) ([]User, error)) error {
+	return s.mutate(ctx, orgID, func(snap *Snapshot) (*record, error) {
 		users, err := f(snap)
 		if err != nil || users == nil {
 			return nil, err
@@ -284,7 +285,7 @@ func withUser(users []User, i int, u User) []User {
 // SYSTEM_USER (the model: they cannot be passed); NameAvailabilityException
 // when Name already names a user of the organization (its ID, user name,
 // email or alias, case-insensitively). The Password is checked and dropped.
-func (s *Store) CreateUser(in CreateUserInput) (CreateUserOutput, error) {
+func (s *Store) CreateUser(ctx context.Context, in CreateUserInput) (CreateUserOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return CreateUserOutput{}, err
 	}
@@ -292,7 +293,7 @@ func (s *Store) CreateUser(in CreateUserInput) (CreateUserOutput, error) {
 		return CreateUserOutput{}, err
 	}
 	var id string
-	err := s.changeUsers(in.OrganizationId, func(snap *Snapshot) ([]User, error) {
+	err := s.changeUsers(ctx, in.OrganizationId, func(snap *Snapshot) ([]User, error) {
 		if owner(snap.rec.Users, in.Name) >= 0 {
 			return nil, policy.Errorf(policy.NameAvailabilityException, "Name", fmt.Sprintf("the name %q is already in use", in.Name))
 		}
@@ -331,7 +332,7 @@ func (s *Store) CreateUser(in CreateUserInput) (CreateUserOutput, error) {
 // the email already names another user. A rule or role naming the user's
 // previous email no longer resolves, so such a change is refused as
 // PutUser's is.
-func (s *Store) RegisterToWorkMail(in RegisterToWorkMailInput) (RegisterToWorkMailOutput, error) {
+func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInput) (RegisterToWorkMailOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return RegisterToWorkMailOutput{}, err
 	}
@@ -347,7 +348,7 @@ func (s *Store) RegisterToWorkMail(in RegisterToWorkMailInput) (RegisterToWorkMa
 	if err := errs.Err(); err != nil {
 		return RegisterToWorkMailOutput{}, err
 	}
-	err := s.changeUsers(in.OrganizationId, func(snap *Snapshot) ([]User, error) {
+	err := s.changeUsers(ctx, in.OrganizationId, func(snap *Snapshot) ([]User, error) {
 		i, err := findUser(snap, "EntityId", in.EntityId)
 		if err != nil {
 			return nil, err
@@ -381,14 +382,14 @@ func (s *Store) RegisterToWorkMail(in RegisterToWorkMailInput) (RegisterToWorkMa
 // roles naming it by email keep resolving (A18, B2), and an enforcement point
 // refuses it as not ENABLED (E2). Errors: EntityNotFoundException when
 // EntityId names no user; EntityStateException when the user is not ENABLED.
-func (s *Store) DeregisterFromWorkMail(in DeregisterFromWorkMailInput) (DeregisterFromWorkMailOutput, error) {
+func (s *Store) DeregisterFromWorkMail(ctx context.Context, in DeregisterFromWorkMailInput) (DeregisterFromWorkMailOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return DeregisterFromWorkMailOutput{}, err
 	}
 	if err := checkEntityID("EntityId", in.EntityId); err != nil {
 		return DeregisterFromWorkMailOutput{}, err
 	}
-	err := s.changeUsers(in.OrganizationId, func(snap *Snapshot) ([]User, error) {
+	err := s.changeUsers(ctx, in.OrganizationId, func(snap *Snapshot) ([]User, error) {
 		i, err := findUser(snap, "EntityId", in.EntityId)
 		if err != nil {
 			return nil, err
@@ -406,7 +407,7 @@ func (s *Store) DeregisterFromWorkMail(in DeregisterFromWorkMailInput) (Deregist
 // DescribeUser describes one user, named by ID, user name or email (SEMANTICS
 // F4). An unknown user is EntityNotFoundException. It reads the latest
 // snapshot and never locks.
-func (s *Store) DescribeUser(in DescribeUserInput) (DescribeUserOutput, error) {
+func (s *Store) DescribeUser(ctx context.Context, in DescribeUserInput) (DescribeUserOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return DescribeUserOutput{}, err
@@ -480,7 +481,7 @@ func (f *ListUsersFilters) validate() error {
 // the users whose user name, display name or email starts with the prefix
 // (case-insensitively), whose state is State, or whose identity-provider ID
 // starts with the prefix. Cost: O(users) on the latest snapshot; never locks.
-func (s *Store) ListUsers(in ListUsersInput) (ListUsersOutput, error) {
+func (s *Store) ListUsers(ctx context.Context, in ListUsersInput) (ListUsersOutput, error) {
 	snap, err := s.live(in.OrganizationId)
 	if err != nil {
 		return ListUsersOutput{}, err
@@ -526,14 +527,14 @@ func (s *Store) ListUsers(in ListUsersInput) (ListUsersOutput, error) {
 // error for it; a silent success would hide a typo); EntityStateException for
 // an ENABLED user (deregister it first); and, as for ImportUsers, a user that
 // a rule or role still names is refused.
-func (s *Store) DeleteUser(in DeleteUserInput) (DeleteUserOutput, error) {
+func (s *Store) DeleteUser(ctx context.Context, in DeleteUserInput) (DeleteUserOutput, error) {
 	if err := checkOrgID(in.OrganizationId); err != nil {
 		return DeleteUserOutput{}, err
 	}
 	if in.UserId == "" {
 		return DeleteUserOutput{}, policy.Errorf(policy.ValidationException, "UserId", "UserId is required")
 	}
-	return DeleteUserOutput{}, s.changeUsers(in.OrganizationId, func(snap *Snapshot) ([]User, error) {
+	return DeleteUserOutput{}, s.changeUsers(ctx, in.OrganizationId, func(snap *Snapshot) ([]User, error) {
 		i, err := findUser(snap, "UserId", in.UserId)
 		if err != nil {
 			return nil, err

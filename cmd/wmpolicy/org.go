@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,7 +91,7 @@ var orgVerbs = map[string]orgVerb{
 			for _, d := range domains {
 				in.Domains = append(in.Domains, org.Domain{DomainName: d})
 			}
-			return s.CreateOrganization(in)
+			return s.CreateOrganization(context.Background(), in)
 		}
 	}},
 	"list": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -98,12 +99,12 @@ var orgVerbs = map[string]orgVerb{
 		fs.Var(&max, "max-results", "page size `N` (1-100; default 100)")
 		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, _ string, _ []byte) (any, error) {
-			return s.ListOrganizations(org.ListOrganizationsInput{MaxResults: max.p, NextToken: *next})
+			return s.ListOrganizations(context.Background(), org.ListOrganizationsInput{MaxResults: max.p, NextToken: *next})
 		}
 	}},
 	"describe": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DescribeOrganization(org.DescribeOrganizationInput{OrganizationId: id})
+			return s.DescribeOrganization(context.Background(), org.DescribeOrganizationInput{OrganizationId: id})
 		}
 	}},
 	"delete": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -111,7 +112,7 @@ var orgVerbs = map[string]orgVerb{
 		delDir := fs.Bool("delete-directory", true, "DeleteDirectory")
 		token := fs.String("client-token", "", "idempotency `TOKEN`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteOrganization(org.DeleteOrganizationInput{OrganizationId: id, ForceDelete: *force, DeleteDirectory: delDir, ClientToken: *token})
+			return s.DeleteOrganization(context.Background(), org.DeleteOrganizationInput{OrganizationId: id, ForceDelete: *force, DeleteDirectory: delDir, ClientToken: *token})
 		}
 	}},
 	"put-rule": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -120,18 +121,18 @@ var orgVerbs = map[string]orgVerb{
 			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
 				return nil, err
 			}
-			return s.PutAccessControlRule(in)
+			return s.PutAccessControlRule(context.Background(), in)
 		}
 	}},
 	"delete-rule": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		name := fs.String("name", "", "the rule's `NAME`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteAccessControlRule(org.DeleteAccessControlRuleInput{OrganizationId: id, Name: *name})
+			return s.DeleteAccessControlRule(context.Background(), org.DeleteAccessControlRuleInput{OrganizationId: id, Name: *name})
 		}
 	}},
 	"list-rules": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListAccessControlRules(org.ListAccessControlRulesInput{OrganizationId: id})
+			return s.ListAccessControlRules(context.Background(), org.ListAccessControlRulesInput{OrganizationId: id})
 		}
 	}},
 	"create-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -140,13 +141,13 @@ var orgVerbs = map[string]orgVerb{
 			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
 				return nil, err
 			}
-			return s.CreateImpersonationRole(in)
+			return s.CreateImpersonationRole(context.Background(), in)
 		}
 	}},
 	"get-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		role := fs.String("role", "", "the `ROLE_ID`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.GetImpersonationRole(org.GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			return s.GetImpersonationRole(context.Background(), org.GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
 		}
 	}},
 	"update-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -160,13 +161,13 @@ var orgVerbs = map[string]orgVerb{
 				return nil, policy.Errorf(policy.InvalidParameterException, "ImpersonationRoleId", "the file names another role than --role")
 			}
 			in.ImpersonationRoleId = *role
-			return s.UpdateImpersonationRole(in)
+			return s.UpdateImpersonationRole(context.Background(), in)
 		}
 	}},
 	"delete-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		role := fs.String("role", "", "the `ROLE_ID`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteImpersonationRole(org.DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			return s.DeleteImpersonationRole(context.Background(), org.DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
 		}
 	}},
 	"list-roles": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -174,13 +175,13 @@ var orgVerbs = map[string]orgVerb{
 		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
 		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListImpersonationRoles(org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
+			return s.ListImpersonationRoles(context.Background(), org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 		}
 	}},
 	"assume": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		role := fs.String("role", "", "the `ROLE_ID`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.AssumeImpersonationRole(org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			return s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
 		}
 	}},
 	"import-users": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -189,7 +190,7 @@ var orgVerbs = map[string]orgVerb{
 			if err != nil {
 				return nil, err
 			}
-			return s.ImportUsers(org.ImportUsersInput{OrganizationId: id, Users: out.Users})
+			return s.ImportUsers(context.Background(), org.ImportUsersInput{OrganizationId: id, Users: out.Users})
 		}
 	}},
 	"put-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -203,13 +204,13 @@ var orgVerbs = map[string]orgVerb{
 		fs.StringVar(&u.State, "user-state", "ENABLED", "the user's state: ENABLED, DISABLED or DELETED")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
 			u.Aliases = aliases
-			return s.PutUser(org.PutUserInput{OrganizationId: id, User: u})
+			return s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: u})
 		}
 	}},
 	"delete-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 		user := fs.String("id", "", "the user's `ID`")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteUser(org.DeleteUserInput{OrganizationId: id, UserId: *user})
+			return s.DeleteUser(context.Background(), org.DeleteUserInput{OrganizationId: id, UserId: *user})
 		}
 	}},
 	"list-users": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
@@ -217,7 +218,7 @@ var orgVerbs = map[string]orgVerb{
 		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
 		next := fs.String("next-token", "", "continue a listing")
 		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListUsers(org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
+			return s.ListUsers(context.Background(), org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 		}
 	}},
 }

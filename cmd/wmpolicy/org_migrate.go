@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -130,7 +131,7 @@ func cmdOrgImport(args []string, stdout, stderr io.Writer) int {
 		return prob.code
 	}
 	defer s.Close()
-	out, err := s.ImportOrganization(e)
+	out, err := s.ImportOrganization(context.Background(), e)
 	if err != nil {
 		printAPIError(stderr, prefix, err)
 		if policy.CodeOf(err) != "" {

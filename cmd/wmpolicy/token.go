@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -195,7 +196,7 @@ func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
 			return prob.code
 		}
 		defer s.Close()
-		out, err := s.AssumeImpersonationRole(orgpkg.AssumeImpersonationRoleInput{OrganizationId: *org, ImpersonationRoleId: *role})
+		out, err := s.AssumeImpersonationRole(context.Background(), orgpkg.AssumeImpersonationRoleInput{OrganizationId: *org, ImpersonationRoleId: *role})
 		return printIssued(name, out, err, stdout, stderr)
 	}
 	ring, prob := loadKeyRing(*keyName, stderr)
