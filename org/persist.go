@@ -354,8 +354,15 @@ func (s *Store) loadKeys(d *disk) error {
 	if err := openEnvelope(name, data, &f, func() json.RawMessage { return f.Keys }, func() string { return f.Sha256 }); err != nil {
 		return err
 	}
+	return s.setKeys(name, f.Keys)
+}
+
+// setKeys decodes and checks the body of the keys (the state directory's
+// keys.json, or PostgreSQL's keys row, named name in errors) and installs
+// them.
+func (s *Store) setKeys(name string, raw []byte) error {
 	var body keysBody
-	if err := policy.DecodeStrict(f.Keys, &body); err != nil {
+	if err := policy.DecodeStrict(raw, &body); err != nil {
 		return &FileError{File: name, Problem: "invalid content", Err: err}
 	}
 	if len(body.Keys) == 0 {

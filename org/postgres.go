@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/wmpolicy/wmpolicy/impersonation"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -198,25 +197,7 @@ func (p *pgBackend) loadKeys(ctx context.Context, s *Store) error {
 		return fmt.Errorf("org: postgres: reading the keys: %w", err)
 	}
 	name := "postgres:" + p.schema + ".wmpolicy_keys"
-	var body keysBody
-	if err := policy.DecodeStrict(b, &body); err != nil {
-		return &FileError{File: name, Problem: "invalid content", Err: err}
-	}
-	if len(body.Keys) == 0 {
-		return &FileError{File: name, Problem: "no keys"}
-	}
-	if len(body.PageSecret) < 32 {
-		return &FileError{File: name, Problem: "PageSecret is shorter than 32 bytes"}
-	}
-	keys := make([]impersonation.Key, len(body.Keys))
-	for i, k := range body.Keys {
-		keys[i] = impersonation.Key{ID: k.Id, Secret: k.Secret}
-	}
-	if _, err := impersonation.NewKeyRing(keys[0], keys[1:]...); err != nil {
-		return &FileError{File: name, Problem: "invalid keys", Err: err}
-	}
-	s.keys, s.pageKey = keys, body.PageSecret
-	return nil
+	return s.setKeys(name, b)
 }
 
 // querier is a pool, a connection or a transaction.
