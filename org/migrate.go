@@ -352,14 +352,7 @@ func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrgani
 	if werr != nil && !errors.Is(werr, ErrDurabilityUncertain) {
 		return ImportOrganizationOutput{}, werr
 	}
-	nidx := make(map[string]*slot, len(idx)+1)
-	for k, v := range idx {
-		nidx[k] = v
-	}
-	sl := &slot{}
-	sl.snap.Store(snap)
-	nidx[id] = sl
-	s.index.Store(newOrgTable(nidx))
+	s.publishNew(idx, id, snap)
 	return ImportOrganizationOutput{OrganizationId: id}, werr
 }
 

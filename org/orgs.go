@@ -230,14 +230,7 @@ func (s *Store) CreateOrganization(ctx context.Context, in CreateOrganizationInp
 		return CreateOrganizationOutput{}, werr
 	}
 	// Written (or in place with uncertain durability): publish.
-	nidx := make(map[string]*slot, len(idx)+1)
-	for k, v := range idx {
-		nidx[k] = v
-	}
-	sl := &slot{}
-	sl.snap.Store(snap)
-	nidx[id] = sl
-	s.index.Store(newOrgTable(nidx))
+	s.publishNew(idx, id, snap)
 	if rec.CreateToken != nil {
 		s.createTokens[in.ClientToken] = *rec.CreateToken
 	}
@@ -437,4 +430,18 @@ func checkMaxResults(p *int32, def int) (int, error) {
 		return 0, policy.Errorf(policy.ValidationException, "MaxResults", fmt.Sprintf("MaxResults %d is out of range: want 1-%d", n, MaxResults))
 	}
 	return int(n), nil
+}
+
+// publishNew adds the first snapshot of a new organization id to the read
+// index idx (the current one, read under the writer lock) and publishes the
+// new index.
+func (s *Store) publishNew(idx map[string]*slot, id string, snap *Snapshot) {
+	nidx := make(map[string]*slot, len(idx)+1)
+	for k, v := range idx {
+		nidx[k] = v
+	}
+	sl := &slot{}
+	sl.snap.Store(snap)
+	nidx[id] = sl
+	s.index.Store(newOrgTable(nidx))
 }
