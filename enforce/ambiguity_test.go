@@ -1,0 +1,67 @@
+package enforce
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"testing"
+)
+
+// SEMANTICS E7, E8: a request with two Authorization headers is refused.
+// Deciding on the first (Basic, a user the rules allow) while the server
+// behind reads another (a Bearer token that no one checked) would let an
+// impersonation through without its B9 decision, and two user headers are
+// as ambiguous.
+func TestSemanticsE7_TwoAuthorizationHeadersRefused(t *testing.T) {
+	h := &HTTPAuthz{Decider: &Decider{Source: exampleFileSource(t), Log: quietLog()}, UserHeader: "X-Remote-User"}
+	for _, tc := range []struct {
+		name string
+		hdr  map[string][]string
+		want int
+	}{
+		{"control: bob Basic", map[string][]string{"Authorization": {basic("bob")}}, 200},
+		{"Basic then Bearer", map[string][]string{"Authorization": {basic("bob"), "Bearer v1.x.y"}}, 403},
+		{"Basic twice", map[string][]string{"Authorization": {basic("bob"), basic("carol")}}, 403},
+		{"control: user header", map[string][]string{"X-Remote-User": {"bob"}}, 200},
+		{"two user headers", map[string][]string{"X-Remote-User": {"bob", "carol"}}, 403},
+	} {
+		r := httptest.NewRequest("GET", "/EWS/Exchange.asmx", nil)
+		r.RemoteAddr = "127.0.1.5:40000"
+		for k, vs := range tc.hdr {
+			for _, v := range vs {
+				r.Header.Add(k, v)
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, w.Code, tc.want)
+		}
+	}
+}
+
+// SEMANTICS E8: the EWS proxy never forwards a request with two
+// Authorization headers, whatever their order.
+func TestSemanticsE8_EWSProxyTwoAuthorizationHeaders(t *testing.T) {
+	f := newEWSFixture(t, 0)
+	find := readEWS(t, "finditem.xml")
+	for _, auths := range [][]string{
+		{basic("bob"), bearer(f.tokMigrator)},
+		{bearer(f.tokMigrator), basic("bob")},
+		{basic("bob"), basic("bob")},
+	} {
+		r := httptest.NewRequest("POST", "/EWS/Exchange.asmx", bytes.NewReader(find))
+		r.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		for _, a := range auths {
+			r.Header.Add("Authorization", a)
+		}
+		r.RemoteAddr = "127.0.1.5:50000"
+		w := httptest.NewRecorder()
+		f.proxy.ServeHTTP(w, r)
+		f.mu.Lock()
+		n := len(f.seen)
+		f.mu.Unlock()
+		if w.Code != 403 || n != 0 {
+			t.Errorf("%q: status %d, upstream called %d times; want 403 and never", auths, w.Code, n)
+		}
+	}
+}
