@@ -65,3 +65,43 @@ func TestSemanticsE8_EWSProxyTwoAuthorizationHeaders(t *testing.T) {
 		}
 	}
 }
+
+// SEMANTICS E8, E7: a Bearer request whose path is EWS only because '\' is
+// read as '/' is not deferred. nginx's location (and Envoy's route) does not
+// read '\' as '/', so it would send the request to the mail server, past the
+// EWS proxy that the deferral counts on.
+func TestSemanticsE8_DeferEWSBearerBackslash(t *testing.T) {
+	h := &HTTPAuthz{Decider: &Decider{Source: exampleFileSource(t), Log: quietLog()}, DeferEWSBearer: true, Front: FrontNginx}
+	for _, tc := range []struct {
+		uri  string
+		want int
+	}{
+		{"/EWS/Exchange.asmx", 200},
+		{`/owa\..\EWS\Exchange.asmx`, 403},
+		{`/owa%5c..%5cEWS%5CExchange.asmx`, 403},
+		{`/EWS\Exchange.asmx`, 403},
+		{`/EWS/Exchange.asmx?x=\`, 200},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "127.0.1.5:40000"
+		r.Header.Set("X-Original-Uri", tc.uri)
+		r.Header.Set("X-Original-Method", "POST")
+		r.Header.Set("Authorization", "Bearer v1.x.y")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.uri, w.Code, tc.want)
+		}
+	}
+	// Basic credentials on such a path are decided as the mail server
+	// routes it (EWS), as before.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "127.0.1.5:40000"
+	r.Header.Set("X-Original-Uri", `/owa\..\EWS\Exchange.asmx`)
+	r.Header.Set("Authorization", basic("carol"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 403 {
+		t.Errorf("carol (WebMail only) on a backslash EWS path: status %d, want 403", w.Code)
+	}
+}

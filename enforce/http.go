@@ -64,7 +64,10 @@ type HTTPAuthz struct {
 	UserHeader string
 	// DeferEWSBearer lets a Bearer-token request on an EWS path through with
 	// 200 and X-Wmpolicy-Deferred: ews-impersonation, because an EWSProxy
-	// decides it (E8). Without it such requests get 403.
+	// decides it (E8). Without it such requests get 403. A path holding a
+	// backslash is never deferred (403): it is EWS only because CleanPath
+	// reads '\' as '/', which the front end's routing does not, so the
+	// request would reach the mail server without passing the EWSProxy.
 	DeferEWSBearer bool
 	// Realm is the Basic realm of 401 answers; "" means "wmpolicy".
 	Realm string
@@ -298,6 +301,13 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 			h.refuse(ctx, r, q, p, method, "impersonation token: decided only by the EWS proxy")
 			return q, http.StatusForbidden, ""
 		}
+		if hasBackslash(uri) {
+			// CleanPath reads '\' as '/' (as IIS does); nginx and Envoy
+			// route without doing so, so this request would not reach the
+			// EWS proxy that the deferral counts on.
+			h.refuse(ctx, r, q, p, method, "impersonation token on a path with a backslash: the front end may not route it to the EWS proxy")
+			return q, http.StatusForbidden, ""
+		}
 		h.logger().LogAttrs(ctx, slog.LevelInfo, "deferred",
 			slog.String("protocol", "http"), slog.String("client", client.String()),
 			slog.String("method", method), slog.String("path", p),
@@ -359,4 +369,22 @@ func actionName(a accessctl.Action) string {
 // clientOf is TrustedProxies.ClientAddr for a request.
 func (h *HTTPAuthz) clientOf(r *http.Request) (netip.Addr, error) {
 	return h.Proxies.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+}
+
+// hasBackslash reports whether the path of a request URI holds a backslash,
+// literal or percent-encoded (%5C).
+func hasBackslash(uri string) bool {
+	for i := 0; i < len(uri); i++ {
+		switch uri[i] {
+		case '?', '#':
+			return false
+		case '\\':
+			return true
+		case '%':
+			if i+2 < len(uri) && uri[i+1] == '5' && (uri[i+2] == 'c' || uri[i+2] == 'C') {
+				return true
+			}
+		}
+	}
+	return false
 }
