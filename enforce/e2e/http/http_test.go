@@ -215,6 +215,10 @@ func TestNginxHTTP(t *testing.T) {
 		{name: "archiver FindItem alice (role)", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok, body: bytes.ReplaceAll(find, []byte("bob@"), []byte("alice@")), want: 403},
 		{name: "archiver CreateItem (READ_ONLY)", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok, body: create, want: 403},
 		{name: "forged token", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok[:len(tok)-2] + "AA", body: find, want: 401},
+		// SEMANTICS E8: nginx's EWS location does not read '\' as '/', so
+		// this request would go to the mail server past the EWS proxy;
+		// wmpolicy must not defer it.
+		{name: "archiver CreateItem via backslashes (READ_ONLY)", from: datacenter, path: "/owa%5C..%5CEWS%5CExchange.asmx", bearer: tok, body: create, want: 403},
 	} {
 		_, n0 := be.last()
 		do(t, base, r)
