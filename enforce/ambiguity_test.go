@@ -1,9 +1,14 @@
 package enforce
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // SEMANTICS E7, E8: a request with two Authorization headers is refused.
@@ -103,5 +108,68 @@ func TestSemanticsE8_DeferEWSBearerBackslash(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 403 {
 		t.Errorf("carol (WebMail only) on a backslash EWS path: status %d, want 403", w.Code)
+	}
+}
+
+// SEMANTICS E8, D5: a Bearer request whose SOAP header is withheld is
+// refused once SOAPHeaderTimeout has passed, instead of holding the
+// connection for as long as the client likes (the EWS proxy's listener has
+// no read timeout: allowed bodies stream).
+func TestSemanticsE8_EWSProxySOAPHeaderTimeout(t *testing.T) {
+	f := newEWSFixture(t, 0)
+	opts := f.proxy.opts
+	opts.SOAPHeaderTimeout = 200 * time.Millisecond
+	p, err := NewEWSProxy(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail\r\nAuthorization: Bearer %s\r\nContent-Type: text/xml\r\nContent-Length: 5000\r\n\r\n%s<s:Header>", f.tokMigrator, envOpen)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer while the SOAP header was withheld: %v", err)
+	}
+	resp.Body.Close()
+	f.mu.Lock()
+	n := len(f.seen)
+	f.mu.Unlock()
+	if resp.StatusCode != http.StatusBadRequest || n != 0 {
+		t.Errorf("status %d, upstream called %d times; want 400 and never", resp.StatusCode, n)
+	}
+
+	// A refusal decided from a SOAP header read whole (here READ_ONLY
+	// CreateItem, the read limit reached) is answered at once, though the
+	// rest of the body is withheld, and so is a refusal without a token.
+	create := readEWS(t, "createitem.xml")
+	opts.MaxSOAPHeader, opts.SOAPHeaderTimeout = len(create), time.Minute
+	p2, err := NewEWSProxy(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(p2)
+	defer srv2.Close()
+	for _, auth := range []string{"Bearer " + f.tokArchiver, basic("carol")} {
+		c, err := net.Dial("tcp", srv2.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail\r\nAuthorization: %s\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n%s", auth, len(create)+5000, create)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%.10s: no answer to a refused request whose body is withheld: %v", auth, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%.10s: status %d, want 403", auth, resp.StatusCode)
+		}
 	}
 }
