@@ -42,7 +42,9 @@ var (
 	// definitions are never expanded).
 	ErrSOAPDTD = errors.New("enforce: a SOAP request with a DTD")
 	// ErrSOAPAmbiguous: two ExchangeImpersonation headers, two
-	// ConnectingSIDs, or a ConnectingSID naming two mailboxes; a proxy and a
+	// ConnectingSIDs, a ConnectingSID naming two mailboxes, or another
+	// header by which the server acts for another identity
+	// (OpenAsAdminOrSystemService, SerializedSecurityContext); a proxy and a
 	// server could read different targets from it.
 	ErrSOAPAmbiguous = errors.New("enforce: ambiguous ExchangeImpersonation header")
 )
@@ -50,6 +52,12 @@ var (
 // maxSOAPTokens bounds the XML tokens ParseEWSRequest reads, whatever the
 // limit, so that a prefix of many tiny tokens costs bounded time.
 const maxSOAPTokens = 1 << 14
+
+// identityHeaders are the SOAP headers other than ExchangeImpersonation by
+// which Exchange acts for another identity: OpenAsAdminOrSystemService (a
+// ConnectingSID of its own) and SerializedSecurityContext (a user's SIDs).
+// An impersonated request carrying one is ambiguous (ErrSOAPAmbiguous).
+var identityHeaders = map[string]bool{"OpenAsAdminOrSystemService": true, "SerializedSecurityContext": true}
 
 // connectingSIDKinds are the children of ConnectingSID that name a mailbox.
 var connectingSIDKinds = [...]string{"PrimarySmtpAddress", "SmtpAddress", "PrincipalName", "SID"}
@@ -171,6 +179,12 @@ func ParseEWSRequest(prefix []byte, complete bool) (EWSRequest, error) {
 					return EWSRequest{}, ErrSOAPMalformed
 				}
 			case inHeader:
+				if identityHeaders[name] {
+					// Another header that names the mailbox or the
+					// identity the server acts as: the server could act
+					// for another than the ConnectingSID decided.
+					return EWSRequest{}, ErrSOAPAmbiguous
+				}
 				if name == "ExchangeImpersonation" {
 					if out.Impersonated {
 						return EWSRequest{}, ErrSOAPAmbiguous

@@ -76,6 +76,11 @@ func TestSemanticsE8_ParseEWSRequestRefusals(t *testing.T) {
 		{"two headers", envOpen + `<s:Header/><s:Header>` + imp + `</s:Header>` + body + envClose, ErrSOAPMalformed},
 		{"two impersonations", envOpen + `<s:Header>` + imp + imp + `</s:Header>` + body + envClose, ErrSOAPAmbiguous},
 		{"impersonation in another namespace too", envOpen + `<s:Header>` + imp + strings.ReplaceAll(imp, "t:", "x:") + `</s:Header>` + body + envClose, ErrSOAPAmbiguous},
+		// Exchange's other identity-switching headers: the server could act
+		// for bob while the proxy decided the ConnectingSID's mailbox.
+		{"OpenAsAdminOrSystemService too", envOpen + `<s:Header>` + imp + `<t:OpenAsAdminOrSystemService LogonType="SystemService"><t:ConnectingSID><t:PrimarySmtpAddress>carol@example.com</t:PrimarySmtpAddress></t:ConnectingSID></t:OpenAsAdminOrSystemService></s:Header>` + body + envClose, ErrSOAPAmbiguous},
+		{"OpenAsAdminOrSystemService first", envOpen + `<s:Header><t:OpenAsAdminOrSystemService LogonType="Admin"><t:ConnectingSID><t:SID>S-1-5-21-1</t:SID></t:ConnectingSID></t:OpenAsAdminOrSystemService>` + imp + `</s:Header>` + body + envClose, ErrSOAPAmbiguous},
+		{"SerializedSecurityContext too", envOpen + `<s:Header>` + imp + `<t:SerializedSecurityContext><t:UserSid>S-1-5-21-1</t:UserSid></t:SerializedSecurityContext></s:Header>` + body + envClose, ErrSOAPAmbiguous},
 		{"two ConnectingSIDs", envOpen + `<s:Header><t:ExchangeImpersonation><t:ConnectingSID><t:SID>a</t:SID></t:ConnectingSID><t:ConnectingSID><t:SID>b</t:SID></t:ConnectingSID></t:ExchangeImpersonation></s:Header>` + body + envClose, ErrSOAPAmbiguous},
 		{"two mailboxes", envOpen + `<s:Header><t:ExchangeImpersonation><t:ConnectingSID><t:SID>a</t:SID><t:SmtpAddress>b</t:SmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></s:Header>` + body + envClose, ErrSOAPAmbiguous},
 		{"no mailbox", envOpen + `<s:Header><t:ExchangeImpersonation><t:ConnectingSID/></t:ExchangeImpersonation></s:Header>` + body + envClose, ErrSOAPMalformed},

@@ -123,6 +123,9 @@ const (
 	MaxMaxSOAPHeader     = 1 << 20
 )
 
+// DefaultSOAPHeaderTimeout is EWSProxyOptions.SOAPHeaderTimeout when it is 0.
+const DefaultSOAPHeaderTimeout = 30 * time.Second
+
 // EWSProxyOptions configure NewEWSProxy.
 type EWSProxyOptions struct {
 	// Upstream is the EWS server (http or https URL; its path is prefixed to
@@ -138,6 +141,13 @@ type EWSProxyOptions struct {
 	// is decided: the SOAP header must end within it. 0 means
 	// DefaultMaxSOAPHeader (64 KiB); at most MaxMaxSOAPHeader (1 MiB).
 	MaxSOAPHeader int
+	// SOAPHeaderTimeout is how long the part of a Bearer request's body
+	// that is read before the decision may take to arrive; a client that
+	// withholds it is refused (400) instead of holding the connection. The
+	// rest of the body then streams without a deadline. 0 means
+	// DefaultSOAPHeaderTimeout (30 s). It needs a server whose
+	// ResponseWriter supports read deadlines (net/http's does).
+	SOAPHeaderTimeout time.Duration
 	// Transport carries requests upstream; nil means http.DefaultTransport.
 	Transport http.RoundTripper
 	// Log receives one record per impersonated decision; nil means
@@ -169,10 +179,11 @@ type EWSProxyOptions struct {
 // with a SOAP fault body for impersonated requests. An EWSProxy is safe for
 // concurrent use. Build one with NewEWSProxy.
 type EWSProxy struct {
-	opts  EWSProxyOptions
-	limit int
-	log   *slog.Logger
-	rp    *httputil.ReverseProxy
+	opts    EWSProxyOptions
+	limit   int
+	timeout time.Duration
+	log     *slog.Logger
+	rp      *httputil.ReverseProxy
 }
 
 // NewEWSProxy checks opts and builds the proxy.
@@ -184,10 +195,15 @@ func NewEWSProxy(opts EWSProxyOptions) (*EWSProxy, error) {
 		return nil, errors.New("EWS proxy: an HTTPAuthz is required for requests without a token")
 	case opts.MaxSOAPHeader < 0 || opts.MaxSOAPHeader > MaxMaxSOAPHeader:
 		return nil, fmt.Errorf("EWS proxy: the SOAP header limit must be 0 (default) to %d bytes", MaxMaxSOAPHeader)
+	case opts.SOAPHeaderTimeout < 0:
+		return nil, errors.New("EWS proxy: negative SOAP header timeout")
 	}
-	p := &EWSProxy{opts: opts, limit: opts.MaxSOAPHeader, log: opts.Log}
+	p := &EWSProxy{opts: opts, limit: opts.MaxSOAPHeader, timeout: opts.SOAPHeaderTimeout, log: opts.Log}
 	if p.limit == 0 {
 		p.limit = DefaultMaxSOAPHeader
+	}
+	if p.timeout == 0 {
+		p.timeout = DefaultSOAPHeaderTimeout
 	}
 	if p.log == nil {
 		p.log = slog.Default()
@@ -234,8 +250,10 @@ func (p *EWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.rp.ServeHTTP(w, r)
 		case http.StatusUnauthorized:
 			w.Header().Set("WWW-Authenticate", `Basic realm="`+p.opts.HTTP.realm()+`", charset="UTF-8"`)
+			w.Header().Set("Connection", "close") // see refuse
 			http.Error(w, "authentication required", status)
 		default:
+			w.Header().Set("Connection", "close")
 			http.Error(w, "access denied", http.StatusForbidden)
 		}
 		return
@@ -259,7 +277,15 @@ func (p *EWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.client = client
+	// The decision waits for the SOAP header: bound how long (the listener
+	// has no read timeout, since allowed bodies stream), then lift the
+	// deadline for the rest.
+	rc := http.NewResponseController(w)
+	deadline := rc.SetReadDeadline(time.Now().Add(p.timeout)) == nil
 	prefix, complete, err := readPrefix(r.Body, p.limit, r.ContentLength)
+	if deadline && err == nil {
+		rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		p.refuse(ctx, w, ev, http.StatusBadRequest, "reading the body: "+err.Error())
 		return
@@ -370,6 +396,10 @@ func (p *EWSProxy) refuse(ctx context.Context, w http.ResponseWriter, ev ewsEven
 	h := w.Header()
 	h.Set("Content-Type", "text/xml; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	// Close the connection after the refusal: net/http would otherwise
+	// read the rest of an unread body (up to 256 KiB) before answering,
+	// with no deadline, for as long as the client withholds it.
+	h.Set("Connection", "close")
 	w.WriteHeader(status)
 	io.WriteString(w, fault)
 }

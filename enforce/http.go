@@ -26,8 +26,10 @@ const maxLoginLen = 320
 //	401  no user could be determined (no Basic credentials, no user header);
 //	     with WWW-Authenticate: Basic
 //	403  denied: the rules, an unknown or disabled user, an IPv6 client,
-//	     a client address that cannot be determined, a malformed path, or a
-//	     Bearer token on a path that is not EWS (A12)
+//	     a client address that cannot be determined, a malformed path, a
+//	     Bearer token on a path that is not EWS (A12), or more than one
+//	     Authorization header (or user header): the server behind could
+//	     read another one than the one decided
 //
 // The original request: behind nginx, X-Original-URI and X-Original-Method
 // (the auth_request location sets them from $request_uri and
@@ -62,7 +64,10 @@ type HTTPAuthz struct {
 	UserHeader string
 	// DeferEWSBearer lets a Bearer-token request on an EWS path through with
 	// 200 and X-Wmpolicy-Deferred: ews-impersonation, because an EWSProxy
-	// decides it (E8). Without it such requests get 403.
+	// decides it (E8). Without it such requests get 403. A path holding a
+	// backslash is never deferred (403): it is EWS only because CleanPath
+	// reads '\' as '/', which the front end's routing does not, so the
+	// request would reach the mail server without passing the EWSProxy.
 	DeferEWSBearer bool
 	// Realm is the Basic realm of 401 answers; "" means "wmpolicy".
 	Realm string
@@ -189,23 +194,37 @@ func (h *HTTPAuthz) paths() *PathActions {
 type credKind uint8
 
 const (
-	credNone   credKind = iota
-	credBasic           // Authorization: Basic
-	credHeader          // the trusted upstream's user header
-	credBearer          // Authorization: Bearer (an impersonation token)
+	credNone      credKind = iota
+	credBasic              // Authorization: Basic
+	credHeader             // the trusted upstream's user header
+	credBearer             // Authorization: Bearer (an impersonation token)
+	credAmbiguous          // two Authorization headers, or two user headers
 )
 
 // credentials reads the request's credentials. A Bearer token wins over the
 // user header (A12 must see it); the user header wins over Basic. login is
-// the user (Basic, header) or the token (Bearer).
+// the user (Basic, header) or the token (Bearer). A request with more than
+// one Authorization header, or more than one user header, is credAmbiguous:
+// the server behind the proxy may read another of them than the first (a
+// Bearer token after the Basic credentials decided here), so it is refused.
 func credentials(hdr http.Header, userHeader string) (kind credKind, login string) {
-	auth := hdr.Get("Authorization")
+	auths := hdr["Authorization"]
+	if len(auths) > 1 {
+		return credAmbiguous, ""
+	}
+	var auth string
+	if len(auths) == 1 {
+		auth = auths[0]
+	}
 	if tok, ok := cutScheme(auth, "Bearer"); ok {
 		return credBearer, tok
 	}
 	if userHeader != "" {
-		if u := hdr.Get(userHeader); u != "" {
-			return credHeader, u
+		switch us := hdr.Values(userHeader); {
+		case len(us) > 1:
+			return credAmbiguous, ""
+		case len(us) == 1 && us[0] != "":
+			return credHeader, us[0]
 		}
 	}
 	if enc, ok := cutScheme(auth, "Basic"); ok {
@@ -270,6 +289,9 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 	case credNone:
 		h.refuse(ctx, r, q, p, method, "no user")
 		return q, http.StatusUnauthorized, ""
+	case credAmbiguous:
+		h.refuse(ctx, r, q, p, method, "more than one Authorization header (or user header)")
+		return q, http.StatusForbidden, ""
 	case credBearer:
 		if action != accessctl.EWS {
 			h.refuse(ctx, r, q, p, method, "impersonation token on a path that is not EWS (A12)")
@@ -277,6 +299,13 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 		}
 		if !h.DeferEWSBearer {
 			h.refuse(ctx, r, q, p, method, "impersonation token: decided only by the EWS proxy")
+			return q, http.StatusForbidden, ""
+		}
+		if hasBackslash(uri) {
+			// CleanPath reads '\' as '/' (as IIS does); nginx and Envoy
+			// route without doing so, so this request would not reach the
+			// EWS proxy that the deferral counts on.
+			h.refuse(ctx, r, q, p, method, "impersonation token on a path with a backslash: the front end may not route it to the EWS proxy")
 			return q, http.StatusForbidden, ""
 		}
 		h.logger().LogAttrs(ctx, slog.LevelInfo, "deferred",
@@ -340,4 +369,22 @@ func actionName(a accessctl.Action) string {
 // clientOf is TrustedProxies.ClientAddr for a request.
 func (h *HTTPAuthz) clientOf(r *http.Request) (netip.Addr, error) {
 	return h.Proxies.ClientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+}
+
+// hasBackslash reports whether the path of a request URI holds a backslash,
+// literal or percent-encoded (%5C).
+func hasBackslash(uri string) bool {
+	for i := 0; i < len(uri); i++ {
+		switch uri[i] {
+		case '?', '#':
+			return false
+		case '\\':
+			return true
+		case '%':
+			if i+2 < len(uri) && uri[i+1] == '5' && (uri[i+2] == 'c' || uri[i+2] == 'C') {
+				return true
+			}
+		}
+	}
+	return false
 }

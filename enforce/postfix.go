@@ -50,8 +50,9 @@ type PostfixOptions struct {
 // ALLOW is DUNNO, never OK, which would skip the restrictions after it. The
 // user is sasl_username, the client client_address, the action SMTP. A
 // malformed request (a line without '=', a request without
-// request=smtpd_access_policy, a line or request over the limits, a
-// connection ending mid-request) closes the connection without an answer:
+// request=smtpd_access_policy, request, sasl_username or client_address
+// given twice, a line or request over the limits, a connection ending
+// mid-request) closes the connection without an answer:
 // Postfix then applies its default_action (E3).
 //
 // A PostfixPolicy is safe for concurrent use: ServeConn serves one
@@ -209,6 +210,7 @@ func (h *PostfixPolicy) connError(ctx context.Context, c net.Conn, err error) {
 func (h *PostfixPolicy) readRequest(br *bufio.Reader, req *postfixRequest) error {
 	req.haveRequest = false
 	req.sasl, req.client = req.sasl[:0], req.client[:0]
+	haveSASL, haveClient := false, false
 	total := 0
 	for {
 		line, err := br.ReadSlice('\n')
@@ -235,15 +237,29 @@ func (h *PostfixPolicy) readRequest(br *bufio.Reader, req *postfixRequest) error
 		if !ok || len(name) == 0 {
 			return &postfixError{"a line is not name=value"}
 		}
+		// An attribute the decision reads must appear once: with two, the
+		// last would win, and "sasl_username=" after a user's name would
+		// turn a decided login into unchecked MX traffic.
 		switch string(name) {
 		case "request":
 			if string(value) != "smtpd_access_policy" {
 				return &postfixError{"request is not smtpd_access_policy"}
 			}
+			if req.haveRequest {
+				return &postfixError{"request appears twice"}
+			}
 			req.haveRequest = true
 		case "sasl_username":
+			if haveSASL {
+				return &postfixError{"sasl_username appears twice"}
+			}
+			haveSASL = true
 			req.sasl = append(req.sasl[:0], value...)
 		case "client_address":
+			if haveClient {
+				return &postfixError{"client_address appears twice"}
+			}
+			haveClient = true
 			req.client = append(req.client[:0], value...)
 		}
 	}

@@ -132,6 +132,11 @@ func TestSemanticsE5_PostfixMalformed(t *testing.T) {
 		{"line too long", "request=smtpd_access_policy\nsasl_username=" + strings.Repeat("b", 300) + "\n\n"},
 		{"request too long", "request=smtpd_access_policy\n" + strings.Repeat("x=yyyyyyyyyyyyyyyyyyyyyyyyyyy\n", 50) + "\n"},
 		{"empty request", "\n"},
+		// SEMANTICS E5: an attribute the decision reads, given twice, is
+		// malformed (the last would win: carol's login would be MX traffic).
+		{"sasl_username twice", "request=smtpd_access_policy\nsasl_username=carol\nclient_address=192.0.2.1\nsasl_username=\n\n"},
+		{"client_address twice", "request=smtpd_access_policy\nsasl_username=bob\nclient_address=198.51.100.1\nclient_address=192.0.2.1\n\n"},
+		{"request twice", "request=smtpd_access_policy\nrequest=smtpd_access_policy\nsasl_username=bob\n\n"},
 		{"closed mid-request", "request=smtpd_access_policy\nsasl_username=bob"},
 	} {
 		c, err := net.Dial("tcp", addr)

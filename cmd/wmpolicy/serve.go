@@ -60,11 +60,21 @@ type serveListener struct {
 // finish the request in flight, if any, and return.
 type serveUnit struct {
 	handler http.Handler
+	// streams says that the handler streams request bodies of any length
+	// (--ews-proxy): its requests are not bounded by serveReadTimeout.
+	streams bool
 	conn    func(ctx context.Context, c net.Conn)
 	// listen, when not nil, checks or wraps the listener once it is bound
 	// (the API's loopback-only rule, its TLS); an error stops serve.
 	listen func(net.Listener) (net.Listener, error)
 }
+
+// serveReadTimeout bounds how long one request (headers and body) may take
+// to arrive on an HTTP listener that reads bodies whole: a client that
+// withholds or trickles its body is cut off instead of holding a connection
+// and a goroutine for as long as it likes. Their bodies are small (1 MiB at
+// most), so a minute is generous. A variable for the tests.
+var serveReadTimeout = time.Minute
 
 // serveEnv is what listeners are built from.
 type serveEnv struct {
@@ -264,9 +274,14 @@ func cmdServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 	failed := make(chan error, len(units))
 	for _, u := range units {
 		if u.unit.handler != nil {
+			readTimeout := serveReadTimeout
+			if u.unit.streams {
+				readTimeout = 0
+			}
 			srv := &http.Server{
 				Handler:           u.unit.handler,
 				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       readTimeout,
 				IdleTimeout:       2 * time.Minute,
 				ErrorLog:          slog.NewLogLogger(handler.WithAttrs([]slog.Attr{slog.String("listener", u.name)}), slog.LevelWarn),
 				BaseContext:       func(net.Listener) context.Context { return ctx },

@@ -136,7 +136,8 @@ func ewsProxyFlags(fs *flag.FlagSet) func(*serveEnv) (*serveUnit, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &serveUnit{handler: p}, nil
+		// The proxy streams bodies (attachments) of any length upstream.
+		return &serveUnit{handler: p, streams: true}, nil
 	}
 }
 

@@ -71,7 +71,10 @@ func TestNginxMail(t *testing.T) {
 // office is allowed and proxied; from elsewhere it gets 535 5.7.8.
 func TestNginxMailSMTP(t *testing.T) {
 	realserver.RequireRoot(t, "postfix")
-	backend := realserver.StartPostfix(t, realserver.PostfixConfig{})
+	// The backend authenticates (Dovecot SASL): nginx never passes an SMTP
+	// password on unless proxy_smtp_auth is on, and wmpolicy checks none.
+	sasl := realserver.StartDovecot(t, realserver.DovecotConfig{Users: mailUsers, Auth: true})
+	backend := realserver.StartPostfix(t, realserver.PostfixConfig{SASLPath: sasl.Auth})
 	rules, users := rulesDir(t)
 	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users,
 		"--nginx-mail", "127.0.0.1:0", "--nginx-mail-smtp-backend", backend.SMTP)
@@ -99,6 +102,21 @@ func TestNginxMailSMTP(t *testing.T) {
 	wantCode(t, "SMTP AUTH bob via nginx from outside", r, swaksAuthFailed)
 	if !strings.Contains(r.Output, "535 5.7.8") {
 		t.Errorf("want 535 5.7.8:\n%s", r.Output)
+	}
+	// SEMANTICS E6, E3: wmpolicy decides the rules, not the password. The
+	// shipped snippet turns proxy_smtp_auth on, so that the backend checks
+	// the password of a login the rules allow; without it nginx would take
+	// wmpolicy's Auth-Status: OK as the authentication, and any password
+	// would do.
+	n = len(w.Records())
+	r = realserver.Run(t, "swaks", "--server", smtpAddr, "--local-interface", office(), "--from", "sender@test.invalid",
+		"--to", to, "--timeout", "15", "--helo", "client.test.invalid",
+		"--auth", "PLAIN", "--auth-user", "bob", "--auth-password", "not-"+realserver.Password)
+	if r.Code == 0 {
+		t.Errorf("SMTP AUTH bob with a wrong password via nginx from the office was accepted:\n%s", r.Output)
+	}
+	if rec := decision(t, w, n, "bob"); rec["effect"] != "ALLOW" {
+		t.Errorf("the rules allow bob from the office: decision record %v", rec)
 	}
 	for _, rec := range w.Records() {
 		if rec["msg"] == "decision" && rec["login"] == "" {

@@ -85,3 +85,33 @@ func TestPostfixPolicyService(t *testing.T) {
 	r = realserver.SwaksAuth(t, p.SMTP, abusive(), "", to)
 	wantCode(t, "MX traffic with wmpolicy stopped", r, swaksRCPTFailed)
 }
+
+// TestPostfixPolicySubmissionOverrides: the submission service of Debian's
+// master.cf template overrides smtpd_recipient_restrictions (empty) and
+// smtpd_relay_restrictions, so the RCPT check of deploy/postfix/main.cf is
+// not asked on port 587. The snippet also asks at the end of each message
+// (smtpd_end_of_data_restrictions, which the template leaves alone), so a
+// user the rules deny SMTP is still refused there (SEMANTICS E5, E3).
+func TestPostfixPolicySubmissionOverrides(t *testing.T) {
+	realserver.RequireRoot(t, "postfix")
+	rules, users := rulesDir(t)
+	w := realserver.StartWmpolicy(t, "--rules", rules, "--users", users, "--postfix", "127.0.0.1:0")
+	d := realserver.StartDovecot(t, realserver.DovecotConfig{Users: mailUsers, Auth: true})
+	p := realserver.StartPostfix(t, realserver.PostfixConfig{
+		SASLPath:     d.Auth,
+		Main:         deploySnippet(t, "postfix/main.cf", postfixDeployAddr, w.Addr("postfix")),
+		SMTPDOptions: []string{"syslog_name=postfix/submission", "smtpd_recipient_restrictions=", "smtpd_relay_restrictions=permit_sasl_authenticated,reject"},
+	})
+	const to = "someone@test.invalid"
+
+	wantCode(t, "submission: bob from the office", realserver.SwaksAuth(t, p.SMTP, office(), "bob", to), 0)
+	n := len(w.Records())
+	r := realserver.SwaksAuth(t, p.SMTP, outside(), "bob", to)
+	if r.Code == 0 || !strings.Contains(r.Output, "5.7.1") {
+		t.Errorf("submission: bob from outside: want a 5.7.1 refusal:\n%s", r.Output)
+	}
+	if rec := decision(t, w, n, "bob"); rec["effect"] != "DENY" {
+		t.Errorf("decision record %v", rec)
+	}
+	wantCode(t, "submission: MX-style traffic without AUTH", realserver.SwaksAuth(t, p.SMTP, office(), "", to), swaksRCPTFailed)
+}

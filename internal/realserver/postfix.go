@@ -18,6 +18,9 @@ type PostfixConfig struct {
 	// Main is appended to main.cf (the deploy/ snippet under test, with its
 	// address replaced); later lines override earlier ones.
 	Main string
+	// SMTPDOptions are master.cf "-o name=value" overrides of the smtpd
+	// service (without the "-o"), as a submission service has them.
+	SMTPDOptions []string
 }
 
 // Postfix is a running Postfix.
@@ -81,7 +84,11 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 		main.WriteString("\n")
 	}
 	master := p.SMTP + ` inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
+`
+	for _, o := range cfg.SMTPDOptions {
+		master += "  -o " + o + "\n"
+	}
+	master += `pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite

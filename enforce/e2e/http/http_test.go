@@ -83,6 +83,7 @@ type request struct {
 	bearer           string
 	body             []byte
 	header           map[string]string
+	auths            []string // Authorization headers added after user's and bearer's
 	want             int
 }
 
@@ -108,6 +109,9 @@ func do(t *testing.T, base string, r request) (*http.Response, []byte) {
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
+	}
+	for _, a := range r.auths {
+		req.Header.Add("Authorization", a)
 	}
 	resp, err := from(r.from).Do(req)
 	if err != nil {
@@ -215,6 +219,13 @@ func TestNginxHTTP(t *testing.T) {
 		{name: "archiver FindItem alice (role)", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok, body: bytes.ReplaceAll(find, []byte("bob@"), []byte("alice@")), want: 403},
 		{name: "archiver CreateItem (READ_ONLY)", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok, body: create, want: 403},
 		{name: "forged token", from: datacenter, path: "/EWS/Exchange.asmx", bearer: tok[:len(tok)-2] + "AA", body: find, want: 401},
+		// SEMANTICS E8: nginx's EWS location does not read '\' as '/', so
+		// this request would go to the mail server past the EWS proxy;
+		// wmpolicy must not defer it.
+		{name: "archiver CreateItem via backslashes (READ_ONLY)", from: datacenter, path: "/owa%5C..%5CEWS%5CExchange.asmx", bearer: tok, body: create, want: 403},
+		// SEMANTICS E7, E8: Basic credentials of a user the rules allow,
+		// then a Bearer token: nginx refuses the duplicate header itself.
+		{name: "bob's Basic, then the archiver's token", from: datacenter, path: "/EWS/Exchange.asmx", user: "bob", auths: []string{"Bearer " + tok}, body: create, want: 400},
 	} {
 		_, n0 := be.last()
 		do(t, base, r)
