@@ -267,6 +267,15 @@ func TestSemanticsF3_Signatures(t *testing.T) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";host;", ";", 1))
 			return r
 		}, 403, "InvalidSignatureException"},
+		{"x-amz-target not signed", func() *http.Request {
+			// Signed correctly, but over every header but X-Amz-Target: the
+			// operation could be swapped for another of the same input shape.
+			r := e.request("", "", "PutAccessControlRule", body)
+			r.Header.Del("X-Amz-Target")
+			SignRequest(r, body, testKeyID, testSecret, testRegion, e.now)
+			r.Header.Set("X-Amz-Target", TargetPrefix+"PutAccessControlRule")
+			return r
+		}, 403, "InvalidSignatureException"},
 		{"another region", func() *http.Request {
 			r, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/", bytes.NewReader(body))
 			r.Header.Set("Content-Type", ContentType)

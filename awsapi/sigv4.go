@@ -46,6 +46,7 @@ type authHeader struct {
 	signedRaw   string // lowercase names, strictly ascending, ';'-separated
 	signsHost   bool   // SignedHeaders holds host
 	signsDate   bool   // SignedHeaders holds x-amz-date
+	signsTarget bool   // SignedHeaders holds x-amz-target
 	signature   [32]byte
 }
 
@@ -150,6 +151,7 @@ func parseAuthorization(h string) (authHeader, *authError) {
 		prev = name
 		a.signsHost = a.signsHost || name == "host"
 		a.signsDate = a.signsDate || name == "x-amz-date"
+		a.signsTarget = a.signsTarget || name == "x-amz-target"
 	}
 	if strings.HasSuffix(signed, ";") {
 		return a, incomplete("SignedHeaders must be lowercase header names separated by semicolons")
@@ -459,7 +461,9 @@ func parseAmzDate(s string) (time.Time, bool) {
 // MissingAuthenticationTokenException; a malformed one →
 // IncompleteSignatureException; an unknown access key →
 // UnrecognizedClientException; a wrong signature, a scope of another region,
-// service or date, a signed-headers list without host and x-amz-date, or an
+// service or date, a signed-headers list without host, x-amz-date and
+// x-amz-target (unsigned, the operation could be swapped for another of the
+// same input shape within the clock window: DescribeUser for DeleteUser), or an
 // X-Amz-Date more than ClockSkew from now → InvalidSignatureException.
 // The signature is compared in constant time.
 func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
@@ -481,8 +485,8 @@ func (h *Handler) verify(r *http.Request, body []byte) (*Key, *authError) {
 	if !ok {
 		return nil, &authError{"UnrecognizedClientException", "The security token included in the request is invalid."}
 	}
-	if !a.signsHost || !a.signsDate {
-		return nil, invalidSig("SignedHeaders must include host and x-amz-date")
+	if !a.signsHost || !a.signsDate || !a.signsTarget {
+		return nil, invalidSig("SignedHeaders must include host, x-amz-date and x-amz-target")
 	}
 	dates := r.Header["X-Amz-Date"]
 	if len(dates) != 1 {
