@@ -75,12 +75,24 @@ func TestMultiProcessChild(t *testing.T) {
 			// The writer to be SIGKILLed: in the middle of a transaction
 			// that has overwritten an organization's row with garbage and
 			// holds its lock, it hangs until the kill.
+			// The server may still be restarting (a restart on a loaded
+			// machine took 1.7 s in CI): retry until the transaction is
+			// open, for at most 15 s.
 			ctx := context.Background()
-			conn, err := pgx.Connect(ctx, os.Getenv(mpURLEnv))
-			if err == nil {
-				var tx pgx.Tx
-				if tx, err = conn.Begin(ctx); err == nil {
-					_, err = tx.Exec(ctx, "UPDATE wmpolicy_orgs SET body = 'garbage', revision = revision + 1 WHERE id = $1", orgs[0])
+			var err error
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				var conn *pgx.Conn
+				if conn, err = pgx.Connect(ctx, os.Getenv(mpURLEnv)); err == nil {
+					var tx pgx.Tx
+					if tx, err = conn.Begin(ctx); err == nil {
+						_, err = tx.Exec(ctx, "UPDATE wmpolicy_orgs SET body = 'garbage', revision = revision + 1 WHERE id = $1", orgs[0])
+					}
+					if err != nil {
+						conn.Close(ctx)
+					}
+				}
+				if err == nil || time.Now().After(deadline) {
+					break
 				}
 			}
 			logf("HANG %v", err)
@@ -215,7 +227,7 @@ func TestSemanticsG1_ProcessesOneDatabase(t *testing.T) {
 	// Child 2 hangs mid-transaction (holding a row lock the others wait
 	// for, over a garbage row) until it is killed.
 	killLog := filepath.Join(dir, fmt.Sprintf("child%d.log", killed))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		b, _ := os.ReadFile(killLog)
 		if strings.Contains(string(b), "HANG <nil>") {
 			break
