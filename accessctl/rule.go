@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/apipath"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -114,7 +115,7 @@ func Notes(rules []Rule) []string {
 func validateRule(r *Rule, prefix string, parsed *[]cidr.Range) policy.ErrorList {
 	var errs policy.ErrorList
 	bad := func(code policy.Code, path, format string, args ...any) {
-		errs = append(errs, policy.Errorf(code, policy.JoinPath(prefix, path), fmt.Sprintf(format, args...)))
+		errs = append(errs, policy.Errorf(code, apipath.Join(prefix, path), fmt.Sprintf(format, args...)))
 	}
 	// Name
 	switch {

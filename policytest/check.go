@@ -37,7 +37,7 @@ const requestsPerRules = 10
 
 func orDefault(g *rapid.Generator[[]accessctl.Rule]) *rapid.Generator[[]accessctl.Rule] {
 	if g == nil {
-		return Rules(DefaultRuleOptions)
+		return Rules(defaultRuleOptions)
 	}
 	return g
 }
@@ -149,19 +149,6 @@ func AgreesWithDirectory(rules *rapid.Generator[[]accessctl.Rule], decide DirDec
 	}
 }
 
-// CheckAgreesWithDirectory runs [AgreesWithDirectory] under [rapid.Check].
-func CheckAgreesWithDirectory(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide DirDecider) {
-	t.Helper()
-	rapid.Check(t, AgreesWithDirectory(rules, decide))
-}
-
-// CheckAgrees runs [Agrees] under [rapid.Check]: t fails with a minimal rule
-// list and request on which decide and the library disagree.
-func CheckAgrees(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Agrees(rules, decide))
-}
-
 // Monotone returns the property "a rule change moves decide's answers only the
 // way it may": for a rule list drawn from rules (nil means
 // [Rules]([DefaultRuleOptions])), a [Mutate] change of it, and twenty requests
@@ -175,7 +162,7 @@ func Monotone(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*ra
 	rules = orDefault(rules)
 	return func(t *rapid.T) {
 		rs := rules.Draw(t, "rules")
-		m := Mutate(rs, DefaultRuleOptions).Draw(t, "mutation")
+		m := Mutate(rs, defaultRuleOptions).Draw(t, "mutation")
 		// Aim at the changed rule, before and after the change, and at the lists.
 		var changed []accessctl.Rule
 		for _, list := range [][]accessctl.Rule{m.Before, m.After} {
@@ -201,12 +188,6 @@ func Monotone(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*ra
 	}
 }
 
-// CheckMonotone runs [Monotone] under [rapid.Check].
-func CheckMonotone(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Monotone(rules, decide))
-}
-
 // Reloads returns the property "after every reload, decide answers as the
 // library does for the new rules": for a rule list drawn from rules (nil means
 // [Rules]([DefaultRuleOptions])), a chain of one to five [Mutate] changes, and
@@ -223,7 +204,7 @@ func Reloads(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rap
 		lists := [][]accessctl.Rule{rules.Draw(t, "rules")}
 		var changes []Mutation
 		for i := range rapid.IntRange(1, 5).Draw(t, "changes") {
-			m := Mutate(lists[len(lists)-1], DefaultRuleOptions).Draw(t, fmt.Sprintf("change%d", i))
+			m := Mutate(lists[len(lists)-1], defaultRuleOptions).Draw(t, fmt.Sprintf("change%d", i))
 			changes = append(changes, m)
 			lists = append(lists, m.After)
 		}
@@ -252,12 +233,6 @@ func Reloads(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rap
 	}
 }
 
-// CheckReloads runs [Reloads] under [rapid.Check].
-func CheckReloads(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Reloads(rules, decide))
-}
-
 // FailsClosed returns the property "decide never allows an invalid request":
 // for a rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]))
 // and an [InvalidRequest] (IPv6, no or an invalid action, no or two
@@ -273,12 +248,6 @@ func FailsClosed(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(
 	}
 }
 
-// CheckFailsClosed runs [FailsClosed] under [rapid.Check].
-func CheckFailsClosed(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, FailsClosed(rules, decide))
-}
-
 // Validates returns the property "load accepts what the library accepts and
 // rejects what it rejects", for the function your application loads rule
 // lists with: load must return nil for every [Rules]([DefaultRuleOptions])
@@ -287,7 +256,7 @@ func CheckFailsClosed(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], deci
 func Validates(load func([]accessctl.Rule) error) func(*rapid.T) {
 	return func(t *rapid.T) {
 		if rapid.Bool().Draw(t, "valid?") {
-			rs := Rules(DefaultRuleOptions).Draw(t, "rules")
+			rs := Rules(defaultRuleOptions).Draw(t, "rules")
 			if err := load(rs); err != nil {
 				t.Fatalf("valid rules refused: %v", err)
 			}
@@ -303,7 +272,7 @@ func Validates(load func([]accessctl.Rule) error) func(*rapid.T) {
 func ValidatesJSON(load func([]byte) error) func(*rapid.T) {
 	return func(t *rapid.T) {
 		if rapid.Bool().Draw(t, "valid?") {
-			rs := Rules(DefaultRuleOptions).Draw(t, "rules")
+			rs := Rules(defaultRuleOptions).Draw(t, "rules")
 			b, err := accessctl.EncodeRules(rs)
 			if err != nil {
 				t.Fatalf("EncodeRules: %v", err)
@@ -359,12 +328,6 @@ func RoleAgrees(decide RoleDecider) func(*rapid.T) {
 			}
 		}
 	}
-}
-
-// CheckRoleAgrees runs [RoleAgrees] under [rapid.Check].
-func CheckRoleAgrees(t rapid.TB, decide RoleDecider) {
-	t.Helper()
-	rapid.Check(t, RoleAgrees(decide))
 }
 
 // Fuzz runs prop as the fuzz target of f, through [rapid.MakeFuzz], after
