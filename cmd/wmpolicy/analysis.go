@@ -23,31 +23,12 @@ const (
 	exitDifferent = 5 // diff: the rule sets differ
 )
 
-func init() {
-	register("explain", command{
-		usage: "  wmpolicy explain --rules RULES.json [--users USERS.json] [--roles ROLES.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]\n",
-		run:   cmdExplain,
-	})
-	register("audit", command{
-		usage: "  wmpolicy audit RULES.json [--users USERS.json] [--roles ROLES.json] [--fail-on error|warning|suggestion] [--output text|json|sarif]\n",
-		run:   cmdAudit,
-	})
-	register("diff", command{
-		usage: "  wmpolicy diff OLD.json NEW.json [--users USERS.json] [--roles ROLES.json] [--output text|json|markdown]\n",
-		run:   cmdDiff,
-	})
-	register("who-can", command{
-		usage: "  wmpolicy who-can RULES.json (--user ID | --role ID | --action ACTION --ip IP) [--users USERS.json] [--roles ROLES.json] [--output text|json]\n",
-		run:   cmdWhoCan,
-	})
-}
-
 // verbHelp sets fs's usage message: the verb's usage line, what its exit
 // statuses mean, then the flags.
 func verbHelp(fs *flag.FlagSet, verb, exits string) {
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, "Usage:\n"+commands[verb].usage)
+		fmt.Fprint(w, "Usage:\n"+topVerbs.lines(topVerbs.find(verb)))
 		fmt.Fprintf(w, "Exit status: %s, 3 invalid input, 1 other failure.\n\nFlags:\n", exits)
 		fs.PrintDefaults()
 	}
