@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -229,16 +228,6 @@ func (l *stringList) Set(s string) error {
 	return nil
 }
 
-// claimsOutput is what verify prints.
-type claimsOutput struct {
-	OrganizationId      string
-	ImpersonationRoleId string
-	KeyId               string
-	IssuedAt            string
-	ExpiresAt           string
-	TokenId             string
-}
-
 func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token verify"
 	fs := newVerbFlags("token verify", stderr)
@@ -353,15 +342,7 @@ func keyFileVerifier(name, keyName string, roles []string, clock func() time.Tim
 
 // printClaims prints the claims of a verified token.
 func printClaims(name string, c impersonation.TokenClaims, stdout, stderr io.Writer) int {
-	out := claimsOutput{
-		OrganizationId:      c.OrganizationID,
-		ImpersonationRoleId: c.RoleID,
-		KeyId:               c.KeyID,
-		IssuedAt:            c.IssuedAt.Format(time.RFC3339),
-		ExpiresAt:           c.ExpiresAt.Format(time.RFC3339),
-		TokenId:             hex.EncodeToString(c.TokenID[:]),
-	}
-	if err := writeJSON(stdout, out, "    "); err != nil {
+	if err := writeJSON(stdout, c, "    "); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitFailure
 	}
