@@ -11,6 +11,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/cidr"
 	"github.com/wmpolicy/wmpolicy/internal/apipath"
+	"github.com/wmpolicy/wmpolicy/internal/kind"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -261,12 +262,12 @@ type ListAccessControlRulesOutput struct {
 // validates it as [ValidateRules] does. Every problem is reported, each with its
 // path, as a [policy.ErrorList]; on error no rules are returned. Input that is
 // recognizably another kind of file (list-users output, a role) is reported as
-// that mix-up ([policy.WrongKind]).
+// that mix-up (a ValidationException without a path).
 func DecodeRules(data []byte) ([]Rule, error) {
 	var out ListAccessControlRulesOutput
 	if err := policy.DecodeStrict(data, &out); err != nil {
-		if wk := policy.WrongKind(data, policy.KindListAccessControlRules); wk != nil {
-			return nil, policy.ErrorList{wk}
+		if msg := kind.Mixup(data, kind.ListAccessControlRules); msg != "" {
+			return nil, policy.ErrorList{policy.Errorf(policy.ValidationException, "", msg)}
 		}
 		return nil, err
 	}
