@@ -52,10 +52,10 @@ func mustCompile(t *rapid.T, rules []accessctl.Rule) *accessctl.Policy {
 }
 
 // Agrees returns the property "decide answers as the library does": for a
-// rule list drawn from rules (nil means [Rules]([DefaultRuleOptions])) and ten
+// rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]())) and ten
 // requests drawn from [RequestFor] it, decide returns the library's effect, and
 // fails exactly when the library fails (with the same AWS code when decide's
-// error carries one). Run it with [rapid.Check] (or [CheckAgrees]), as a fuzz
+// error carries one). Run it with [rapid.Check], as a fuzz
 // target with [rapid.MakeFuzz] (or [Fuzz]), or inside a property of your own
 // by calling it with your *rapid.T: policytest.Agrees(nil, decide)(t).
 func Agrees(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rapid.T) {
@@ -99,7 +99,7 @@ type DirDecider func(rules []accessctl.Rule, dir policy.Directory, req accessctl
 
 // AgreesWithDirectory returns the property "decide answers as the library does
 // when users are named every which way": for a [Directory], a rule list drawn
-// from rules (nil means [Rules]([DefaultRuleOptions])) whose UserIds and
+// from rules (nil means [Rules]([DefaultRuleOptions]())) whose UserIds and
 // NotUserIds entries are renamed at random to another name of the same user
 // ([NameOf]: ID, email or alias in any case, user name in any case), and ten
 // [RequestFor] requests whose user is renamed the same way, decide returns
@@ -151,7 +151,7 @@ func AgreesWithDirectory(rules *rapid.Generator[[]accessctl.Rule], decide DirDec
 
 // Monotone returns the property "a rule change moves decide's answers only the
 // way it may": for a rule list drawn from rules (nil means
-// [Rules]([DefaultRuleOptions])), a [Mutate] change of it, and twenty requests
+// [Rules]([DefaultRuleOptions]())), a [Mutate] change of it, and twenty requests
 // aimed at the changed rule and at both lists, decide's effect under the new list differs from its
 // effect under the old one only as the change's [Direction] allows — adding
 // an ALLOW rule never denies, removing one never allows, a description edit
@@ -190,7 +190,7 @@ func Monotone(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*ra
 
 // Reloads returns the property "after every reload, decide answers as the
 // library does for the new rules": for a rule list drawn from rules (nil means
-// [Rules]([DefaultRuleOptions])), a chain of one to five [Mutate] changes, and
+// [Rules]([DefaultRuleOptions]())), a chain of one to five [Mutate] changes, and
 // a fixed set of ten requests aimed at every list of the chain, decide is
 // asked every request under the first list and again after each change, and
 // must answer as the library does for the current list. Because the same
@@ -234,7 +234,7 @@ func Reloads(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rap
 }
 
 // FailsClosed returns the property "decide never allows an invalid request":
-// for a rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]))
+// for a rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]()))
 // and an [InvalidRequest] (IPv6, no or an invalid action, no or two
 // principals, a role without EWS), decide returns an error or DENY.
 func FailsClosed(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rapid.T) {
@@ -250,7 +250,7 @@ func FailsClosed(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(
 
 // Validates returns the property "load accepts what the library accepts and
 // rejects what it rejects", for the function your application loads rule
-// lists with: load must return nil for every [Rules]([DefaultRuleOptions])
+// lists with: load must return nil for every [Rules]([DefaultRuleOptions]())
 // list and an error for every [InvalidRules] list. When load's errors are
 // *policy.Error values, the expected code and path must be among them.
 func Validates(load func([]accessctl.Rule) error) func(*rapid.T) {
