@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wmpolicy/wmpolicy/internal/suggest"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -58,7 +59,7 @@ func ParseAction(s string) (Action, error) {
 
 func invalidActionMessage(s string) string {
 	msg := fmt.Sprintf("invalid action %q: valid actions are %s", truncate(s, 64), strings.Join(actionNames[1:], ", "))
-	if best := policy.Suggest(s, actionNames[1:]); best != "" {
+	if best := suggest.Closest(s, actionNames[1:]); best != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", best)
 	}
 	return msg

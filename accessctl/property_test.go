@@ -43,7 +43,7 @@ func checkAgainstReference(t checker, p *accessctl.Policy, rules []accessctl.Rul
 // maxima of rules.
 func TestPropCompiledEqualsReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		p, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			t.Fatalf("Compile: %v", err)
@@ -61,7 +61,7 @@ func TestPropCompiledEqualsReference(t *testing.T) {
 // are the caller's to change.
 func TestPropRulesRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		for i := range rules {
 			if rules[i].IpRanges == nil && rapid.Bool().Draw(t, "emptyIn") {
 				rules[i].IpRanges = []string{}
@@ -153,7 +153,7 @@ func TestVeryWideRuleSetEqualsReference(t *testing.T) {
 // rule is DENY or nothing matches; the model's maxima of ranges (1024) included.
 func TestPropDenyOverridesDefaultDeny(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		o := policytest.DefaultRuleOptions
+		o := policytest.DefaultRuleOptions()
 		if rapid.IntRange(0, 9).Draw(t, "big?") == 0 {
 			o.MaxRanges = 1024
 			o.MaxRules = 3
@@ -180,7 +180,7 @@ func TestPropDenyOverridesDefaultDeny(t *testing.T) {
 // Property (A6): rule order never changes any answer.
 func TestPropOrderIndependent(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		perm := rapid.Permutation(rules).Draw(t, "perm")
 		p1, err1 := accessctl.Compile(rules, accessctl.Options{})
 		p2, err2 := accessctl.Compile(perm, accessctl.Options{})
@@ -202,8 +202,8 @@ func TestPropOrderIndependent(t *testing.T) {
 // grants it.
 func TestPropMonotone(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
-		extra := policytest.Rule("zz-added-rule", policytest.DefaultRuleOptions).Draw(t, "extra")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
+		extra := policytest.Rule("zz-added-rule", policytest.DefaultRuleOptions()).Draw(t, "extra")
 		before, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +248,7 @@ func TestPropDirectoryNamingIsIrrelevant(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		dir := policytest.Directory().Draw(t, "dir")
 		users := dir.Users()
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		// Rename every user reference in the rules at random.
 		renamed := make([]accessctl.Rule, len(rules))
 		for i, r := range rules {
@@ -270,7 +270,7 @@ func TestPropDirectoryNamingIsIrrelevant(t *testing.T) {
 		}
 		req := policytest.RequestFor(rules).Draw(t, "req")
 		if req.UserID != "" && !slices.ContainsFunc(users, func(u policy.User) bool { return u.ID == req.UserID }) {
-			req.UserID = policytest.UserIDs[0]
+			req.UserID = policytest.UserIDs()[0]
 		}
 		want, err := reference.Evaluate(rules, req, dir)
 		if err != nil {
@@ -309,10 +309,10 @@ func upperASCII(s string) string {
 	return string(b)
 }
 
-// exampleDirectory holds every user of policytest.UserIDs.
+// exampleDirectory holds every user of policytest.UserIDs().
 func exampleDirectory(t testing.TB) *policy.MemDirectory {
 	var users []policy.User
-	for i, id := range policytest.UserIDs {
+	for i, id := range policytest.UserIDs() {
 		users = append(users, policy.User{
 			ID:      id,
 			Email:   "user" + string(rune('a'+i)) + "@example.com",
@@ -342,7 +342,7 @@ func mustCompile(t testing.TB, rules []accessctl.Rule) *accessctl.Policy {
 // enough for whole draws (rapid skips an input that runs out of bytes).
 func FuzzEvaluateVsReference(f *testing.F) {
 	policytest.Fuzz(f, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		p, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			t.Fatal(err)

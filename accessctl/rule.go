@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/apipath"
+	"github.com/wmpolicy/wmpolicy/internal/kind"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -114,7 +116,7 @@ func Notes(rules []Rule) []string {
 func validateRule(r *Rule, prefix string, parsed *[]cidr.Range) policy.ErrorList {
 	var errs policy.ErrorList
 	bad := func(code policy.Code, path, format string, args ...any) {
-		errs = append(errs, policy.Errorf(code, policy.JoinPath(prefix, path), fmt.Sprintf(format, args...)))
+		errs = append(errs, policy.Errorf(code, apipath.Join(prefix, path), fmt.Sprintf(format, args...)))
 	}
 	// Name
 	switch {
@@ -260,12 +262,12 @@ type ListAccessControlRulesOutput struct {
 // validates it as [ValidateRules] does. Every problem is reported, each with its
 // path, as a [policy.ErrorList]; on error no rules are returned. Input that is
 // recognizably another kind of file (list-users output, a role) is reported as
-// that mix-up ([policy.WrongKind]).
+// that mix-up (a ValidationException without a path).
 func DecodeRules(data []byte) ([]Rule, error) {
 	var out ListAccessControlRulesOutput
 	if err := policy.DecodeStrict(data, &out); err != nil {
-		if wk := policy.WrongKind(data, policy.KindListAccessControlRules); wk != nil {
-			return nil, policy.ErrorList{wk}
+		if msg := kind.Mixup(data, kind.ListAccessControlRules); msg != "" {
+			return nil, policy.ErrorList{policy.Errorf(policy.ValidationException, "", msg)}
 		}
 		return nil, err
 	}

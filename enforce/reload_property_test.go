@@ -22,7 +22,7 @@ import (
 // decides logins exactly as the library does with the rules that should be in
 // force, unknown and disabled users denied (SEMANTICS E2).
 func TestReloadProperty(t *testing.T) {
-	opts := policytest.DefaultRuleOptions
+	opts := policytest.DefaultRuleOptions()
 	opts.Users, opts.Roles = true, false
 	tmp := t.TempDir() // one folder: each check overwrites both files before NewFileSource
 	rulesPath, usersPath := filepath.Join(tmp, "rules.json"), filepath.Join(tmp, "users.json")

@@ -3,7 +3,9 @@ package impersonation
 import (
 	"fmt"
 
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
+	"github.com/wmpolicy/wmpolicy/internal/userdir"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -34,6 +36,7 @@ type Evaluator struct {
 	// folded) → class; targets that miss it are
 	// resolved by the directory (see classMem).
 	mem       *policy.MemDirectory
+	keys      *userdir.Keys // mem's, for its allocation-free Find
 	local     strtab.Table
 	namedBits []uint64         // bit i: directory user i is one of the role's own ENABLED users
 	namedIdx  map[int32]uint16 // directory index → class, for them
@@ -124,18 +127,19 @@ func Compile(role Role, dir policy.Directory) (*Evaluator, error) {
 		local := map[string]int32{}
 		e.namedBits = make([]uint64, (md.Len()+63)/64)
 		e.namedIdx = make(map[int32]uint16, len(named))
+		e.keys = userdir.Of(md)
 		for k, id := range named {
-			i, ok := md.Index(id)
-			if !ok || !md.Enabled(i) {
+			i, enabled, _, ok := e.keys.Find(id)
+			if !ok || !enabled {
 				continue // a target naming them takes the directory path (and its error)
 			}
 			e.namedBits[i>>6] |= 1 << (i & 63)
 			e.namedIdx[int32(i)] = uint16(k)
-			u := md.UserAt(i)
+			u, _ := md.Lookup(id)
 			local[u.ID] = int32(k)
 			for _, v := range append([]string{u.Email, u.Name}, u.Aliases...) {
 				if v != "" {
-					local[policy.Fold(v)] = int32(k)
+					local[fold.String(v)] = int32(k)
 				}
 			}
 		}
@@ -268,7 +272,7 @@ func (e *Evaluator) classMem(target string) (uint16, bool) {
 	if hit {
 		return uint16(v), true
 	}
-	i, enabled, folded, ok := e.mem.Find(target)
+	i, enabled, folded, ok := e.keys.Find(target)
 	if !ok || !enabled {
 		return 0, false
 	}

@@ -179,7 +179,7 @@ func TestSemanticsB4_PropEvaluatorEqualsReference(t *testing.T) {
 		} else {
 			// Exact strings: entries and targets from a small pool, so that
 			// they meet, including pairs that differ only in case.
-			entry = rapid.SampledFrom(policytest.TargetPool)
+			entry = rapid.SampledFrom(policytest.TargetPool())
 		}
 		role := drawRole(t, impersonation.MaxRules, entry)
 		ev, err := impersonation.Compile(role, dir)

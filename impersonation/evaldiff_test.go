@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
 	"github.com/wmpolicy/wmpolicy/policy"
 	"github.com/wmpolicy/wmpolicy/policytest"
-	"pgregory.net/rapid"
 )
 
 const reviewChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+@-"
@@ -46,8 +48,8 @@ func TestSemanticsB2B4_LargeDirectoryDifferential(t *testing.T) {
 		fresh := func(label string) string {
 			for {
 				s := reviewIdent(t, label)
-				if !taken[policy.Fold(s)] {
-					taken[policy.Fold(s)] = true
+				if !taken[fold.String(s)] {
+					taken[fold.String(s)] = true
 					return s
 				}
 			}

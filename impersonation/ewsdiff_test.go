@@ -51,7 +51,7 @@ func TestSemanticsB9_AuthorizeEqualsReferences(t *testing.T) {
 		}
 		var evs []*impersonation.Evaluator
 		roles := map[string]impersonation.Role{}
-		for _, id := range policytest.RoleIDs {
+		for _, id := range policytest.RoleIDs() {
 			if rapid.IntRange(0, 4).Draw(t, "deleted?") == 0 {
 				continue
 			}
@@ -68,7 +68,7 @@ func TestSemanticsB9_AuthorizeEqualsReferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		roleID := rapid.SampledFrom(policytest.RoleIDs).Draw(t, "token role")
+		roleID := rapid.SampledFrom(policytest.RoleIDs()).Draw(t, "token role")
 		out, err := issuer.AssumeImpersonationRole(org, roleID)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wmpolicy/wmpolicy/internal/apipath"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -275,7 +276,7 @@ func validateRole(r *Role) policy.ErrorList {
 func validateRule(r *Rule, prefix string) policy.ErrorList {
 	var errs policy.ErrorList
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, policy.Errorf(policy.ValidationException, policy.JoinPath(prefix, path), fmt.Sprintf(format, args...)))
+		errs = append(errs, policy.Errorf(policy.ValidationException, apipath.Join(prefix, path), fmt.Sprintf(format, args...)))
 	}
 	if msg := checkID("rule ID", r.ImpersonationRuleId); msg != "" {
 		bad("ImpersonationRuleId", "%s", msg)

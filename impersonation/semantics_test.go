@@ -18,7 +18,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -639,7 +641,7 @@ func TestSemanticsB2_NearMissTargets(t *testing.T) {
 		// which the directory refuses) are those users.
 		users := []policy.User{{ID: id, Email: "named@example.org", State: "ENABLED"}}
 		for i, target := range near {
-			if impersonation.CheckTargetUser(target) == "" && !strings.Contains(target, "@") && policy.Fold(target) != policy.Fold(id) {
+			if impersonation.CheckTargetUser(target) == "" && !strings.Contains(target, "@") && fold.String(target) != fold.String(id) {
 				users = append(users, policy.User{ID: target, Email: fmt.Sprintf("near%d@example.org", i), State: "ENABLED"})
 			}
 		}

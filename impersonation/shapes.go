@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wmpolicy/wmpolicy/internal/kind"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -114,12 +115,12 @@ const (
 // validates it as [ValidateRole] does. Every problem is reported with its path
 // as a [policy.ErrorList]; on error the zero Role is returned. The decoding
 // errors come alone: validation runs only on input that decodes. Input that is
-// recognizably another kind of file is named as such ([policy.WrongKind]).
+// recognizably another kind of file is named as such.
 func DecodeRole(data []byte) (Role, error) {
 	var r Role
 	if err := policy.DecodeStrict(data, &r); err != nil {
-		if wk := policy.WrongKind(data, policy.KindGetImpersonationRole); wk != nil {
-			return Role{}, policy.ErrorList{wk}
+		if msg := kind.Mixup(data, kind.GetImpersonationRole); msg != "" {
+			return Role{}, policy.ErrorList{policy.Errorf(policy.ValidationException, "", msg)}
 		}
 		return Role{}, err
 	}
@@ -145,14 +146,14 @@ func EncodeRole(r Role) ([]byte, error) {
 // item: ImpersonationRoleId 1–64 characters of [a-zA-Z0-9_-], Name and Type as
 // for a role, no ID or name twice; at most 20 roles; NextToken at most 1024
 // characters. A listing with a NextToken is one page of a longer listing and
-// is refused ([policy.OnePage], SEMANTICS D4); input of another recognizable
-// kind is named as such ([policy.WrongKind]). Every problem is reported with its path ("Roles[3].Type") as a
+// is refused (SEMANTICS D4, a ValidationException at NextToken); input of
+// another recognizable kind is named as such. Every problem is reported with its path ("Roles[3].Type") as a
 // [policy.ErrorList]. Roles is [] (never nil) in a successful result.
 func DecodeRoleList(data []byte) (ListImpersonationRolesOutput, error) {
 	var out ListImpersonationRolesOutput
 	if err := policy.DecodeStrict(data, &out); err != nil {
-		if wk := policy.WrongKind(data, policy.KindListImpersonationRoles); wk != nil {
-			return ListImpersonationRolesOutput{}, policy.ErrorList{wk}
+		if msg := kind.Mixup(data, kind.ListImpersonationRoles); msg != "" {
+			return ListImpersonationRolesOutput{}, policy.ErrorList{policy.Errorf(policy.ValidationException, "", msg)}
 		}
 		return ListImpersonationRolesOutput{}, err
 	}
@@ -160,7 +161,7 @@ func DecodeRoleList(data []byte) (ListImpersonationRolesOutput, error) {
 		return ListImpersonationRolesOutput{}, err
 	}
 	if out.NextToken != "" {
-		return ListImpersonationRolesOutput{}, policy.ErrorList{policy.OnePage(policy.KindListImpersonationRoles)}
+		return ListImpersonationRolesOutput{}, policy.ErrorList{policy.Errorf(policy.ValidationException, "NextToken", kind.OnePage(kind.ListImpersonationRoles))}
 	}
 	if out.Roles == nil {
 		out.Roles = []RoleSummary{}

@@ -35,6 +35,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -692,6 +694,27 @@ type TokenClaims struct {
 	IssuedAt       time.Time // UTC, whole seconds
 	ExpiresAt      time.Time // UTC, IssuedAt + 900 s
 	TokenID        [16]byte  // random, unique per issued token
+}
+
+// MarshalJSON writes the claims in the API's member names, times in RFC 3339
+// and the token ID in hex: {"OrganizationId", "ImpersonationRoleId", "KeyId",
+// "IssuedAt", "ExpiresAt", "TokenId"} (what 'wmpolicy token verify' prints).
+func (c TokenClaims) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		OrganizationId      string
+		ImpersonationRoleId string
+		KeyId               string
+		IssuedAt            string
+		ExpiresAt           string
+		TokenId             string
+	}{
+		OrganizationId:      c.OrganizationID,
+		ImpersonationRoleId: c.RoleID,
+		KeyId:               c.KeyID,
+		IssuedAt:            c.IssuedAt.Format(time.RFC3339),
+		ExpiresAt:           c.ExpiresAt.Format(time.RFC3339),
+		TokenId:             hex.EncodeToString(c.TokenID[:]),
+	})
 }
 
 // Verify checks token for organization orgID and returns its claims. In order:

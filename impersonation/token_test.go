@@ -1177,3 +1177,16 @@ func TestSemanticsB8_EWSVerifierOtherOrganization(t *testing.T) {
 		t.Fatalf("the valid token: %+v, %v", c, err)
 	}
 }
+
+// SEMANTICS B8: the claims of a verified token marshal in the API's member
+// names, times in RFC 3339 and the token ID in hex.
+func TestSemanticsB8_TokenClaimsJSON(t *testing.T) {
+	c := TokenClaims{OrganizationID: "m-0123456789abcdef0123456789abcdef", RoleID: "role-1", KeyID: "k1",
+		IssuedAt: time.Unix(1700000000, 0).UTC(), ExpiresAt: time.Unix(1700000900, 0).UTC(), TokenID: [16]byte{0: 0xab, 15: 0x01}}
+	got, err := json.Marshal(c)
+	want := `{"OrganizationId":"m-0123456789abcdef0123456789abcdef","ImpersonationRoleId":"role-1","KeyId":"k1",` +
+		`"IssuedAt":"2023-11-14T22:13:20Z","ExpiresAt":"2023-11-14T22:28:20Z","TokenId":"ab000000000000000000000000000001"}`
+	if err != nil || string(got) != want {
+		t.Errorf("got %s, %v\nwant %s", got, err, want)
+	}
+}

@@ -45,8 +45,8 @@ type observation struct {
 func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 	s, _ := testStore(t, "")
 	org := mustCreate(t, s, "busy")
-	users := make([]policy.UserJSON, len(policytest.UserIDs))
-	for i, id := range policytest.UserIDs {
+	users := make([]policy.UserJSON, len(policytest.UserIDs()))
+	for i, id := range policytest.UserIDs() {
 		users[i] = policy.UserJSON{Id: id, State: "ENABLED"}
 	}
 	_, err := s.ImportUsers(context.Background(), ImportUsersInput{OrganizationId: org, Users: users})
@@ -81,7 +81,7 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 					rule.IpRanges = append(rule.IpRanges, fmt.Sprintf("10.%d.0.0/%d", r.IntN(4), 8+r.IntN(17)))
 				}
 				if r.IntN(2) == 0 {
-					rule.NotUserIds = []string{policytest.UserIDs[r.IntN(len(policytest.UserIDs))]}
+					rule.NotUserIds = []string{policytest.UserIDs()[r.IntN(len(policytest.UserIDs()))]}
 				}
 				if r.IntN(2) == 0 {
 					rule.Actions = []string{"EWS", "IMAP"}
@@ -100,7 +100,7 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 					_, err := s.UpdateImpersonationRole(context.Background(), UpdateImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[0].ImpersonationRoleId,
 						Name: roles[0].Name, Type: impersonation.ReadOnly,
 						Rules: []impersonation.Rule{{ImpersonationRuleId: "x", Effect: policy.Effect(1 + r.IntN(2)),
-							TargetUsers: []string{policytest.UserIDs[r.IntN(len(policytest.UserIDs))]}}}})
+							TargetUsers: []string{policytest.UserIDs()[r.IntN(len(policytest.UserIDs()))]}}}})
 					mustOK(t, err)
 				} else if len(roles) > 3 {
 					_, err := s.DeleteImpersonationRole(context.Background(), DeleteImpersonationRoleInput{OrganizationId: org, ImpersonationRoleId: roles[r.IntN(len(roles))].ImpersonationRoleId})
@@ -140,7 +140,7 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 		buf := make([]string, 0, 16)
 		for !done.Load() {
 			req := accessctl.Request{IP: netip.AddrFrom4([4]byte{10, byte(r.IntN(5)), byte(r.IntN(256)), 1}), Action: accessctl.Actions()[r.IntN(7)],
-				UserID: policytest.UserIDs[r.IntN(len(policytest.UserIDs))]}
+				UserID: policytest.UserIDs()[r.IntN(len(policytest.UserIDs()))]}
 			eff, m, rev, err := s.Evaluate(org, req, buf[:0])
 			if rev > seen.Load() {
 				seen.Store(rev)
@@ -150,7 +150,7 @@ func TestConcurrentReadersSeeWholeSnapshots(t *testing.T) {
 			snap := s.Snapshot(org)
 			if roles := snap.rec.Roles; len(roles) > 0 {
 				role := roles[r.IntN(len(roles))]
-				o2 := observation{rev: snap.Revision(), roleID: role.ImpersonationRoleId, target: policytest.UserIDs[r.IntN(len(policytest.UserIDs))]}
+				o2 := observation{rev: snap.Revision(), roleID: role.ImpersonationRoleId, target: policytest.UserIDs()[r.IntN(len(policytest.UserIDs()))]}
 				o2.rEff, o2.rErr = snap.Role(role.ImpersonationRoleId).Effect(o2.target)
 				e2, m2, err2 := snap.Policy().Evaluate(req, nil)
 				o2.req, o2.eff, o2.matched, o2.err = req, e2, m2, err2

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -335,9 +336,9 @@ func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrgani
 	if idx[id] != nil || s.deleted[id] != nil {
 		return ImportOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "OrganizationId", fmt.Sprintf("the organization %s already exists here (live or deleted)", id))
 	}
-	fold := policy.Fold(rec.Alias)
+	alias := fold.String(rec.Alias)
 	for _, sl := range idx {
-		if other := sl.snap.Load().rec; policy.Fold(other.Alias) == fold {
+		if other := sl.snap.Load().rec; fold.String(other.Alias) == alias {
 			return ImportOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "Alias", fmt.Sprintf("the alias %q is already in use", rec.Alias))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -194,9 +195,9 @@ func (s *Store) CreateOrganization(ctx context.Context, in CreateOrganizationInp
 	// organization and the directory with another, the answer is always
 	// NameAvailabilityException. SEMANTICS C1 does not rank the two; this
 	// follows its order (Alias before DirectoryId) [decided].
-	fold := policy.Fold(in.Alias)
+	alias := fold.String(in.Alias)
 	for _, sl := range idx {
-		if policy.Fold(sl.snap.Load().rec.Alias) == fold {
+		if fold.String(sl.snap.Load().rec.Alias) == alias {
 			return CreateOrganizationOutput{}, policy.Errorf(policy.NameAvailabilityException, "Alias",
 				fmt.Sprintf("the alias %q is already in use", in.Alias))
 		}
@@ -365,7 +366,7 @@ func (s *Store) DescribeOrganization(ctx context.Context, in DescribeOrganizatio
 }
 
 // orgKey is the listing order of organizations (C3): alias case-folded, then ID.
-func orgKey(r *record) [2]string { return [2]string{policy.Fold(r.Alias), r.OrganizationId} }
+func orgKey(r *record) [2]string { return [2]string{fold.String(r.Alias), r.OrganizationId} }
 
 func lessKey(a, b [2]string) bool {
 	if a[0] != b[0] {

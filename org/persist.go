@@ -16,6 +16,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -427,10 +428,10 @@ func (s *Store) load(d *disk, idx map[string]*slot) error {
 			s.deleted[id] = rec
 			continue
 		}
-		if other, dup := aliases[policy.Fold(rec.Alias)]; dup {
+		if other, dup := aliases[fold.String(rec.Alias)]; dup {
 			return &FileError{File: path, Problem: fmt.Sprintf("alias %q is also used by %s", rec.Alias, other)}
 		}
-		aliases[policy.Fold(rec.Alias)] = path
+		aliases[fold.String(rec.Alias)] = path
 		if rec.DirectoryId != "" {
 			if other, dup := directories[rec.DirectoryId]; dup {
 				return &FileError{File: path, Problem: fmt.Sprintf("directory %s is also used by %s", rec.DirectoryId, other)}

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -308,7 +310,7 @@ func rowArgs(rec *record) (state, aliasFold string, directory *string, body []by
 		d := rec.DirectoryId
 		directory = &d
 	}
-	return rec.State, policy.Fold(rec.Alias), directory, body, nil
+	return rec.State, fold.String(rec.Alias), directory, body, nil
 }
 
 const pgNotify = `pg_notify('` + pgChannel + `', current_schema() || ' ' || id || ' ' || revision || ' ' || change)`

@@ -11,12 +11,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"pgregory.net/rapid"
+
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/internal/reference"
 	"github.com/wmpolicy/wmpolicy/policy"
 	"github.com/wmpolicy/wmpolicy/policytest"
-	"pgregory.net/rapid"
 )
 
 // The in-test model of the store: plain maps, no compilation, no snapshots.
@@ -69,7 +71,7 @@ func (o *modelOrg) names(id string) bool {
 
 // smUserPool is the users the state machine adds and removes: the
 // generators' users and one more.
-var smUserPool = append(slices.Clone(policytest.UserIDs), "S-1-1-11-1111111111-2222222222-3333333333-0099")
+var smUserPool = append(slices.Clone(policytest.UserIDs()), "S-1-1-11-1111111111-2222222222-3333333333-0099")
 
 func smUser(id string) policy.UserJSON {
 	return policy.UserJSON{Id: id, Email: strings.ToLower(id[len(id)-4:]) + "@example.com", State: "ENABLED"}
@@ -92,7 +94,7 @@ var smRoleNames = []string{"alpha", "beta", "gamma", "delta", "epsilon"}
 // smUsers is every organization's directory in the state machine.
 var smUsers = func() []policy.UserJSON {
 	var us []policy.UserJSON
-	for i, id := range policytest.UserIDs {
+	for i, id := range policytest.UserIDs() {
 		us = append(us, policy.UserJSON{Id: id, Email: fmt.Sprintf("u%d@example.com", i), State: "ENABLED"})
 	}
 	return us
@@ -169,7 +171,7 @@ func (mc *machine) createOrg(t *rapid.T) {
 		want = policy.ValidationException
 	} else {
 		for _, o := range mc.m.live {
-			if policy.Fold(o.alias) == policy.Fold(alias) {
+			if fold.String(o.alias) == fold.String(alias) {
 				want = policy.NameAvailabilityException
 			}
 		}
@@ -342,7 +344,7 @@ func (o *modelOrg) resolve(ident string) (policy.UserJSON, bool) {
 		return u, true
 	}
 	for _, u := range o.users {
-		if (u.Email != "" && policy.Fold(u.Email) == policy.Fold(ident)) || (u.Name != "" && policy.Fold(u.Name) == policy.Fold(ident)) {
+		if (u.Email != "" && fold.String(u.Email) == fold.String(ident)) || (u.Name != "" && fold.String(u.Name) == fold.String(ident)) {
 			return u, true
 		}
 	}
@@ -354,7 +356,7 @@ func (o *modelOrg) resolve(ident string) (policy.UserJSON, bool) {
 func (o *modelOrg) owner(v string) (string, bool) {
 	for uid, u := range o.users {
 		for _, x := range []string{u.Id, u.Email, u.Name} {
-			if x != "" && policy.Fold(x) == policy.Fold(v) {
+			if x != "" && fold.String(x) == fold.String(v) {
 				return uid, true
 			}
 		}
@@ -673,7 +675,7 @@ func (mc *machine) check(t *rapid.T) {
 	}
 	sort.Slice(wantOrgs, func(i, j int) bool {
 		a, b := mc.m.live[wantOrgs[i]], mc.m.live[wantOrgs[j]]
-		return lessKey([2]string{policy.Fold(a.alias), wantOrgs[i]}, [2]string{policy.Fold(b.alias), wantOrgs[j]})
+		return lessKey([2]string{fold.String(a.alias), wantOrgs[i]}, [2]string{fold.String(b.alias), wantOrgs[j]})
 	})
 	var gotOrgs []string
 	tok := ""

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wmpolicy/wmpolicy/internal/fold"
+	"github.com/wmpolicy/wmpolicy/internal/userdir"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -224,7 +226,7 @@ func checkEntityID(path, id string) error {
 // findUser resolves id (the user's ID, user name or email, A18) to its index
 // in snap's users: EntityNotFoundException when it names no user.
 func findUser(snap *Snapshot, path, id string) (int, error) {
-	if i, ok := snap.dir.Index(id); ok {
+	if i, _, _, ok := userdir.Of(snap.dir).Find(id); ok {
 		return i, nil
 	}
 	if err := checkEntityID(path, id); err != nil {
@@ -255,14 +257,14 @@ func (s *Store) changeUsers(ctx context.Context, orgID string, f func(snap *Snap
 // alias, user name) equals v case-insensitively, or -1: the identifiers a
 // directory keeps distinct (policy.NewDirectory).
 func owner(users []User, v string) int {
-	f := policy.Fold(v)
+	f := fold.String(v)
 	for i := range users {
 		u := &users[i]
-		if policy.Fold(u.Id) == f || (u.Email != "" && policy.Fold(u.Email) == f) || (u.Name != "" && policy.Fold(u.Name) == f) {
+		if fold.String(u.Id) == f || (u.Email != "" && fold.String(u.Email) == f) || (u.Name != "" && fold.String(u.Name) == f) {
 			return i
 		}
 		for _, a := range u.Aliases {
-			if policy.Fold(a) == f {
+			if fold.String(a) == f {
 				return i
 			}
 		}
@@ -360,10 +362,10 @@ func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInp
 		case UserDeleted:
 			return nil, policy.Errorf(policy.EntityStateException, "EntityId", fmt.Sprintf("user %s is deleted", u.Id))
 		}
-		domain := policy.Fold(in.Email[strings.LastIndexByte(in.Email, '@')+1:])
-		known := policy.Fold(snap.rec.DefaultMailDomain) == domain
+		domain := fold.String(in.Email[strings.LastIndexByte(in.Email, '@')+1:])
+		known := fold.String(snap.rec.DefaultMailDomain) == domain
 		for _, d := range snap.rec.Domains {
-			known = known || policy.Fold(d.DomainName) == domain
+			known = known || fold.String(d.DomainName) == domain
 		}
 		if !known {
 			return nil, policy.Errorf(policy.MailDomainNotFoundException, "Email", fmt.Sprintf("the domain %q is not a mail domain of the organization", domain))
@@ -432,11 +434,11 @@ func (f *ListUsersFilters) matches(u *User) bool {
 	case f == nil:
 		return true
 	case f.UsernamePrefix != "":
-		return strings.HasPrefix(policy.Fold(u.Name), policy.Fold(f.UsernamePrefix))
+		return strings.HasPrefix(fold.String(u.Name), fold.String(f.UsernamePrefix))
 	case f.DisplayNamePrefix != "":
-		return strings.HasPrefix(policy.Fold(u.DisplayName), policy.Fold(f.DisplayNamePrefix))
+		return strings.HasPrefix(fold.String(u.DisplayName), fold.String(f.DisplayNamePrefix))
 	case f.PrimaryEmailPrefix != "":
-		return strings.HasPrefix(policy.Fold(u.Email), policy.Fold(f.PrimaryEmailPrefix))
+		return strings.HasPrefix(fold.String(u.Email), fold.String(f.PrimaryEmailPrefix))
 	case f.State != "":
 		return u.State == f.State
 	case f.IdentityProviderUserIdPrefix != "":

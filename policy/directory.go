@@ -3,11 +3,10 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/wmpolicy/wmpolicy/internal/fold"
-	"github.com/wmpolicy/wmpolicy/internal/strtab"
-	"strings"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/wmpolicy/wmpolicy/internal/fold"
+	"github.com/wmpolicy/wmpolicy/internal/userdir"
 )
 
 // User is one user of an organization's directory, as far as rule evaluation needs
@@ -51,18 +50,19 @@ type MemDirectory struct {
 	// keys maps every identifier to its user's index: IDs exactly as written,
 	// emails, aliases and user names folded. No two identifiers collide even
 	// when folded (NewDirectory refuses that), so one table serves both; an
-	// ID entry carries idFlag so that a folded lookup never matches an ID in
-	// another case.
-	keys strtab.Table
+	// ID entry carries userdir.IDFlag so that a folded lookup never matches an
+	// ID in another case. The library's evaluators reach it through userdir.Of.
+	keys userdir.Keys
 }
 
-// idFlag marks an entry of MemDirectory.keys that is a user ID; enabledFlag
-// one whose user is ENABLED (so that hot paths learn it from the key alone).
-const (
-	idFlag      = -1 << 31
-	enabledFlag = 1 << 30
-	flags       = idFlag | enabledFlag
-)
+func init() {
+	userdir.Of = func(dir any) *userdir.Keys {
+		if d, ok := dir.(*MemDirectory); ok && d != nil {
+			return &d.keys
+		}
+		return nil
+	}
+}
 
 // NewDirectory builds a directory from users. Every user needs an ID; no
 // identifier (ID, email, alias or user name, compared case-insensitively) may name
@@ -92,7 +92,7 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	// email repeated as an alias), the later value replaces the earlier, as
 	// a map assignment would.
 	put := func(i int, field, v, key string, val int32) {
-		k := Fold(v)
+		k := fold.String(v)
 		p, ok := seen[k]
 		if ok && p.user != i {
 			errs = append(errs, Errorf(ValidationException, fmt.Sprintf("Users[%d].%s", i, field),
@@ -132,12 +132,12 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 		}
 		var en int32
 		if u.State == "ENABLED" {
-			en = enabledFlag
+			en = userdir.EnabledFlag
 		}
-		put(i, "Id", u.ID, u.ID, int32(i)|idFlag|en)
+		put(i, "Id", u.ID, u.ID, int32(i)|userdir.IDFlag|en)
 		add := func(field, v string) {
 			if v != "" {
-				put(i, field, v, Fold(v), int32(i)|en)
+				put(i, field, v, fold.String(v), int32(i)|en)
 			}
 		}
 		add("Email", u.Email)
@@ -149,7 +149,7 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	d.keys = strtab.FromPairs(keys, vals)
+	d.keys = userdir.FromPairs(keys, vals)
 	return d, nil
 }
 
@@ -158,73 +158,15 @@ func NewDirectory(users []User) (*MemDirectory, error) {
 // form. It does not allocate for ASCII identifiers of up to 256 bytes (folding
 // a non-ASCII one allocates).
 func (d *MemDirectory) Lookup(id string) (User, bool) {
-	i, ok := d.Index(id)
+	if d == nil {
+		return User{}, false
+	}
+	i, _, _, ok := d.keys.Find(id)
 	if !ok {
 		return User{}, false
 	}
 	return d.users[i], true
 }
-
-// Index resolves id exactly as [MemDirectory.Lookup] does and returns the
-// user's position in [MemDirectory.Users] order, without copying the user. It
-// does not allocate for ASCII identifiers of up to 256 bytes.
-func (d *MemDirectory) Index(id string) (int, bool) {
-	i, _, _, ok := d.Find(id)
-	return i, ok
-}
-
-// Find is [MemDirectory.Index] plus what a hot path may need without reading
-// the user record: whether the user is ENABLED, and whether id had to be
-// case-folded to match (folded is false when id is the user's ID, or an
-// email, alias or user name already in folded form). It costs one hash probe,
-// two when id must be folded, and does not allocate for ASCII identifiers of up to
-// 256 bytes.
-func (d *MemDirectory) Find(id string) (i int, enabled, folded, ok bool) {
-	if d == nil {
-		return 0, false, false, false
-	}
-	// An exact ID, or a folded email/alias/name: strtab's Get, written out
-	// around its frameless Lookup.
-	v, r := d.keys.Lookup(id)
-	if ok = r == strtab.Hit; r == strtab.Slow {
-		v, ok = d.keys.Get(id)
-	}
-	if ok {
-		return int(v &^ flags), v&enabledFlag != 0, false, true
-	}
-	var buf [256]byte
-	if len(id) <= len(buf) {
-		changed, ascii := fold.ASCIILower(buf[:], id)
-		switch {
-		case ascii && !changed:
-			return 0, false, false, false
-		case ascii:
-			v, ok = d.keys.Get(unsafe.String(&buf[0], len(id)))
-		default:
-			v, ok = d.keys.Get(Fold(id))
-		}
-	} else {
-		v, ok = d.keys.Get(Fold(id))
-	}
-	if !ok || v&idFlag != 0 { // IDs match only exactly
-		return 0, false, false, false
-	}
-	return int(v &^ flags), v&enabledFlag != 0, true, true
-}
-
-// UserAt returns the user at position i of [MemDirectory.Users] order (a copy:
-// changing its Aliases does not change the directory). It panics if i is out of
-// range.
-func (d *MemDirectory) UserAt(i int) User {
-	u := d.users[i]
-	u.Aliases = append([]string(nil), u.Aliases...)
-	return u
-}
-
-// Enabled reports whether the user at position i has State "ENABLED" (hot
-// paths learn it from [MemDirectory.Find] instead). It panics if i is out of
-// range.
-func (d *MemDirectory) Enabled(i int) bool { return d.users[i].State == "ENABLED" }
 
 // Users returns a copy of the directory's users, in the order they were given.
 func (d *MemDirectory) Users() []User {
@@ -245,29 +187,6 @@ func (d *MemDirectory) Len() int {
 		return 0
 	}
 	return len(d.users)
-}
-
-// Fold returns the case-folded form under which emails, aliases and user names
-// are compared: ASCII letters lowered, other characters lowered by Unicode rules.
-func Fold(s string) string {
-	if isASCII(s) {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; 'A' <= c && c <= 'Z' {
-				return strings.ToLower(s)
-			}
-		}
-		return s
-	}
-	return strings.ToLower(s)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // UserJSON is the wire shape of one user in `aws workmail list-users` output (the

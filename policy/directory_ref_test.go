@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 )
 
 // refLookup is Directory.Lookup's contract, read literally: the user whose ID
@@ -20,19 +22,19 @@ func refLookup(users []User, id string) (int, bool) {
 			return i, true
 		}
 	}
-	f := Fold(id)
+	f := fold.String(id)
 	for i, u := range users {
-		if u.Email != "" && Fold(u.Email) == f {
+		if u.Email != "" && fold.String(u.Email) == f {
 			return i, true
 		}
 		for _, a := range u.Aliases {
-			if a != "" && Fold(a) == f {
+			if a != "" && fold.String(a) == f {
 				return i, true
 			}
 		}
 	}
 	for i, u := range users {
-		if u.Name != "" && Fold(u.Name) == f {
+		if u.Name != "" && fold.String(u.Name) == f {
 			return i, true
 		}
 	}
@@ -57,10 +59,10 @@ func refCollides(users []User) bool {
 	owner := map[string]int{}
 	for i, u := range users {
 		for _, s := range userIdents(u) {
-			if j, ok := owner[Fold(s)]; ok && j != i {
+			if j, ok := owner[fold.String(s)]; ok && j != i {
 				return true
 			}
-			owner[Fold(s)] = i
+			owner[fold.String(s)] = i
 		}
 	}
 	return false
@@ -139,7 +141,7 @@ func TestDirectoryEqualsReference(t *testing.T) {
 		probes = append(probes, "", "nobody-at-all", "S-1-1-11-AB0")
 		for _, q := range probes {
 			wi, wok := refLookup(users, q)
-			i, enabled, _, ok := d.Find(q)
+			i, enabled, _, ok := d.keys.Find(q)
 			if ok != wok || ok && i != wi {
 				t.Fatalf("Find(%q) = %d, %v; reference %d, %v (users %+v)", q, i, ok, wi, wok, users)
 			}
@@ -202,7 +204,7 @@ func TestDirectoryFindBranches(t *testing.T) {
 	}
 	for _, q := range probes {
 		wi, wok := refLookup(users, q)
-		i, enabled, _, ok := d.Find(q)
+		i, enabled, _, ok := d.keys.Find(q)
 		if ok != wok || ok && (i != wi || enabled != users[wi].Enabled()) {
 			t.Errorf("Find(%.40q…) = %d, %v, %v; reference %d, %v", q, i, enabled, ok, wi, wok)
 		}

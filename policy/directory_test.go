@@ -78,12 +78,12 @@ func TestDirectoryIdentifiersThatCoincide(t *testing.T) {
 		{"Other@example.org", 1, false},
 		{"DUP", 1, false},
 	} {
-		i, enabled, _, ok := d.Find(c.id)
+		i, enabled, _, ok := d.keys.Find(c.id)
 		if !ok || i != c.user || enabled != c.enabled {
 			t.Errorf("Find(%q) = %d, %v, %v; want %d, %v", c.id, i, enabled, ok, c.user, c.enabled)
 		}
 	}
-	if _, _, _, ok := d.Find("s-1-1-11-2"); ok {
+	if _, _, _, ok := d.keys.Find("s-1-1-11-2"); ok {
 		t.Error("an ID matched in another case")
 	}
 }

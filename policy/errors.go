@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"strings"
+
+	"github.com/wmpolicy/wmpolicy/internal/apipath"
 )
 
 // Code is an AWS WorkMail error code, as it appears in the "__type" member of an
@@ -89,23 +91,8 @@ func (e *Error) Is(target error) bool {
 // unless the path starts with "[").
 func (e *Error) WithPrefix(prefix string) *Error {
 	c := *e
-	c.Path = JoinPath(prefix, e.Path)
+	c.Path = apipath.Join(prefix, e.Path)
 	return &c
-}
-
-// JoinPath joins two field paths: JoinPath("Rules[2]", "IpRanges[0]") is
-// "Rules[2].IpRanges[0]"; JoinPath("Rules", "[2]") is "Rules[2]". Either may be empty.
-func JoinPath(prefix, path string) string {
-	switch {
-	case prefix == "":
-		return path
-	case path == "":
-		return prefix
-	case path[0] == '[':
-		return prefix + path
-	default:
-		return prefix + "." + path
-	}
 }
 
 // ErrorList is a non-empty list of errors found in one input, in input order.

@@ -37,7 +37,7 @@ const requestsPerRules = 10
 
 func orDefault(g *rapid.Generator[[]accessctl.Rule]) *rapid.Generator[[]accessctl.Rule] {
 	if g == nil {
-		return Rules(DefaultRuleOptions)
+		return Rules(defaultRuleOptions)
 	}
 	return g
 }
@@ -52,10 +52,10 @@ func mustCompile(t *rapid.T, rules []accessctl.Rule) *accessctl.Policy {
 }
 
 // Agrees returns the property "decide answers as the library does": for a
-// rule list drawn from rules (nil means [Rules]([DefaultRuleOptions])) and ten
+// rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]())) and ten
 // requests drawn from [RequestFor] it, decide returns the library's effect, and
 // fails exactly when the library fails (with the same AWS code when decide's
-// error carries one). Run it with [rapid.Check] (or [CheckAgrees]), as a fuzz
+// error carries one). Run it with [rapid.Check], as a fuzz
 // target with [rapid.MakeFuzz] (or [Fuzz]), or inside a property of your own
 // by calling it with your *rapid.T: policytest.Agrees(nil, decide)(t).
 func Agrees(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rapid.T) {
@@ -99,7 +99,7 @@ type DirDecider func(rules []accessctl.Rule, dir policy.Directory, req accessctl
 
 // AgreesWithDirectory returns the property "decide answers as the library does
 // when users are named every which way": for a [Directory], a rule list drawn
-// from rules (nil means [Rules]([DefaultRuleOptions])) whose UserIds and
+// from rules (nil means [Rules]([DefaultRuleOptions]())) whose UserIds and
 // NotUserIds entries are renamed at random to another name of the same user
 // ([NameOf]: ID, email or alias in any case, user name in any case), and ten
 // [RequestFor] requests whose user is renamed the same way, decide returns
@@ -149,22 +149,9 @@ func AgreesWithDirectory(rules *rapid.Generator[[]accessctl.Rule], decide DirDec
 	}
 }
 
-// CheckAgreesWithDirectory runs [AgreesWithDirectory] under [rapid.Check].
-func CheckAgreesWithDirectory(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide DirDecider) {
-	t.Helper()
-	rapid.Check(t, AgreesWithDirectory(rules, decide))
-}
-
-// CheckAgrees runs [Agrees] under [rapid.Check]: t fails with a minimal rule
-// list and request on which decide and the library disagree.
-func CheckAgrees(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Agrees(rules, decide))
-}
-
 // Monotone returns the property "a rule change moves decide's answers only the
 // way it may": for a rule list drawn from rules (nil means
-// [Rules]([DefaultRuleOptions])), a [Mutate] change of it, and twenty requests
+// [Rules]([DefaultRuleOptions]())), a [Mutate] change of it, and twenty requests
 // aimed at the changed rule and at both lists, decide's effect under the new list differs from its
 // effect under the old one only as the change's [Direction] allows — adding
 // an ALLOW rule never denies, removing one never allows, a description edit
@@ -175,7 +162,7 @@ func Monotone(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*ra
 	rules = orDefault(rules)
 	return func(t *rapid.T) {
 		rs := rules.Draw(t, "rules")
-		m := Mutate(rs, DefaultRuleOptions).Draw(t, "mutation")
+		m := Mutate(rs, defaultRuleOptions).Draw(t, "mutation")
 		// Aim at the changed rule, before and after the change, and at the lists.
 		var changed []accessctl.Rule
 		for _, list := range [][]accessctl.Rule{m.Before, m.After} {
@@ -201,15 +188,9 @@ func Monotone(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*ra
 	}
 }
 
-// CheckMonotone runs [Monotone] under [rapid.Check].
-func CheckMonotone(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Monotone(rules, decide))
-}
-
 // Reloads returns the property "after every reload, decide answers as the
 // library does for the new rules": for a rule list drawn from rules (nil means
-// [Rules]([DefaultRuleOptions])), a chain of one to five [Mutate] changes, and
+// [Rules]([DefaultRuleOptions]())), a chain of one to five [Mutate] changes, and
 // a fixed set of ten requests aimed at every list of the chain, decide is
 // asked every request under the first list and again after each change, and
 // must answer as the library does for the current list. Because the same
@@ -223,7 +204,7 @@ func Reloads(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rap
 		lists := [][]accessctl.Rule{rules.Draw(t, "rules")}
 		var changes []Mutation
 		for i := range rapid.IntRange(1, 5).Draw(t, "changes") {
-			m := Mutate(lists[len(lists)-1], DefaultRuleOptions).Draw(t, fmt.Sprintf("change%d", i))
+			m := Mutate(lists[len(lists)-1], defaultRuleOptions).Draw(t, fmt.Sprintf("change%d", i))
 			changes = append(changes, m)
 			lists = append(lists, m.After)
 		}
@@ -252,14 +233,8 @@ func Reloads(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rap
 	}
 }
 
-// CheckReloads runs [Reloads] under [rapid.Check].
-func CheckReloads(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, Reloads(rules, decide))
-}
-
 // FailsClosed returns the property "decide never allows an invalid request":
-// for a rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]))
+// for a rule list drawn from rules (nil means [Rules]([DefaultRuleOptions]()))
 // and an [InvalidRequest] (IPv6, no or an invalid action, no or two
 // principals, a role without EWS), decide returns an error or DENY.
 func FailsClosed(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(*rapid.T) {
@@ -273,21 +248,15 @@ func FailsClosed(rules *rapid.Generator[[]accessctl.Rule], decide Decider) func(
 	}
 }
 
-// CheckFailsClosed runs [FailsClosed] under [rapid.Check].
-func CheckFailsClosed(t rapid.TB, rules *rapid.Generator[[]accessctl.Rule], decide Decider) {
-	t.Helper()
-	rapid.Check(t, FailsClosed(rules, decide))
-}
-
 // Validates returns the property "load accepts what the library accepts and
 // rejects what it rejects", for the function your application loads rule
-// lists with: load must return nil for every [Rules]([DefaultRuleOptions])
+// lists with: load must return nil for every [Rules]([DefaultRuleOptions]())
 // list and an error for every [InvalidRules] list. When load's errors are
 // *policy.Error values, the expected code and path must be among them.
 func Validates(load func([]accessctl.Rule) error) func(*rapid.T) {
 	return func(t *rapid.T) {
 		if rapid.Bool().Draw(t, "valid?") {
-			rs := Rules(DefaultRuleOptions).Draw(t, "rules")
+			rs := Rules(defaultRuleOptions).Draw(t, "rules")
 			if err := load(rs); err != nil {
 				t.Fatalf("valid rules refused: %v", err)
 			}
@@ -303,7 +272,7 @@ func Validates(load func([]accessctl.Rule) error) func(*rapid.T) {
 func ValidatesJSON(load func([]byte) error) func(*rapid.T) {
 	return func(t *rapid.T) {
 		if rapid.Bool().Draw(t, "valid?") {
-			rs := Rules(DefaultRuleOptions).Draw(t, "rules")
+			rs := Rules(defaultRuleOptions).Draw(t, "rules")
 			b, err := accessctl.EncodeRules(rs)
 			if err != nil {
 				t.Fatalf("EncodeRules: %v", err)
@@ -359,12 +328,6 @@ func RoleAgrees(decide RoleDecider) func(*rapid.T) {
 			}
 		}
 	}
-}
-
-// CheckRoleAgrees runs [RoleAgrees] under [rapid.Check].
-func CheckRoleAgrees(t rapid.TB, decide RoleDecider) {
-	t.Helper()
-	rapid.Check(t, RoleAgrees(decide))
 }
 
 // Fuzz runs prop as the fuzz target of f, through [rapid.MakeFuzz], after

@@ -12,32 +12,32 @@ import (
 
 // The library agrees with itself: every checker passes for policytest.Library.
 func TestCheckersPassForTheLibrary(t *testing.T) {
-	t.Run("Agrees", func(t *testing.T) { policytest.CheckAgrees(t, nil, policytest.Library) })
-	t.Run("Monotone", func(t *testing.T) { policytest.CheckMonotone(t, nil, policytest.Library) })
-	t.Run("Reloads", func(t *testing.T) { policytest.CheckReloads(t, nil, policytest.Library) })
-	t.Run("FailsClosed", func(t *testing.T) { policytest.CheckFailsClosed(t, nil, policytest.Library) })
+	t.Run("Agrees", func(t *testing.T) { rapid.Check(t, policytest.Agrees(nil, policytest.Library)) })
+	t.Run("Monotone", func(t *testing.T) { rapid.Check(t, policytest.Monotone(nil, policytest.Library)) })
+	t.Run("Reloads", func(t *testing.T) { rapid.Check(t, policytest.Reloads(nil, policytest.Library)) })
+	t.Run("FailsClosed", func(t *testing.T) { rapid.Check(t, policytest.FailsClosed(nil, policytest.Library)) })
 	t.Run("Validates", rapid.MakeCheck(policytest.Validates(accessctl.ValidateRules)))
 	t.Run("ValidatesJSON", rapid.MakeCheck(policytest.ValidatesJSON(func(b []byte) error {
 		_, err := accessctl.DecodeRules(b)
 		return err
 	})))
 	t.Run("AgreesWithDirectory", func(t *testing.T) {
-		policytest.CheckAgreesWithDirectory(t, nil, func(rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) (policy.Effect, error) {
+		rapid.Check(t, policytest.AgreesWithDirectory(nil, func(rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) (policy.Effect, error) {
 			p, err := accessctl.Compile(rules, accessctl.Options{Directory: dir})
 			if err != nil {
 				return policy.Deny, err
 			}
 			return p.Effect(req)
-		})
+		}))
 	})
 	t.Run("RoleAgrees", func(t *testing.T) {
-		policytest.CheckRoleAgrees(t, func(role impersonation.Role, dir policy.Directory, target string) (policy.Effect, error) {
+		rapid.Check(t, policytest.RoleAgrees(func(role impersonation.Role, dir policy.Directory, target string) (policy.Effect, error) {
 			ev, err := impersonation.Compile(role, dir)
 			if err != nil {
 				return policy.Deny, err
 			}
 			return ev.Effect(target)
-		})
+		}))
 	})
 }
 

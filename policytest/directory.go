@@ -2,15 +2,21 @@ package policytest
 
 import (
 	"fmt"
+	"slices"
+
+	"pgregory.net/rapid"
 
 	"github.com/wmpolicy/wmpolicy/impersonation"
+	"github.com/wmpolicy/wmpolicy/internal/fold"
 	"github.com/wmpolicy/wmpolicy/policy"
-	"pgregory.net/rapid"
 )
 
-// UnknownTargets are well-formed user identifiers that no [Directory] holds:
-// an email, a user name and a user ID. [TargetUser] draws them.
-var UnknownTargets = []string{"nobody@example.org", "nobody", UnknownUserID}
+// UnknownTargets returns well-formed user identifiers that no [Directory]
+// holds: an email, a user name and a user ID (a new slice on every call).
+// [TargetUser] draws them.
+func UnknownTargets() []string { return slices.Clone(unknownTargets) }
+
+var unknownTargets = []string{"nobody@example.org", "nobody", UnknownUserID}
 
 // Directory generates a valid user directory (SEMANTICS A18, B2) as
 // policy.NewDirectory builds it.
@@ -28,19 +34,19 @@ var UnknownTargets = []string{"nobody@example.org", "nobody", UnknownUserID}
 // aliases.
 func Directory() *rapid.Generator[*policy.MemDirectory] {
 	return rapid.Custom(func(t *rapid.T) *policy.MemDirectory {
-		n := len(UserIDs) + rapid.IntRange(0, 7).Draw(t, "extra users")
+		n := len(userIDs) + rapid.IntRange(0, 7).Draw(t, "extra users")
 		users := make([]policy.User, n)
 		taken := map[string]bool{}
 		for i := range users {
 			u := policy.User{Name: fmt.Sprintf("user.name.%03d", i), DisplayName: fmt.Sprintf("User %d", i)}
 			switch {
-			case i < len(UserIDs):
-				u.ID = UserIDs[i]
+			case i < len(userIDs):
+				u.ID = userIDs[i]
 			case rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("near miss%d", i)) == 2:
 				// One character away from a named user's ID, unless that
 				// collides (IDs are unique case-insensitively).
-				u.ID = NearMiss(rapid.SampledFrom(UserIDs).Draw(t, fmt.Sprintf("near%d", i))).Draw(t, fmt.Sprintf("id%d", i))
-				if taken[policy.Fold(u.ID)] {
+				u.ID = NearMiss(rapid.SampledFrom(userIDs).Draw(t, fmt.Sprintf("near%d", i))).Draw(t, fmt.Sprintf("id%d", i))
+				if taken[fold.String(u.ID)] {
 					u.ID = fmt.Sprintf("S-1-1-11-%010d-2222222222-3333333333-%04d", i, i)
 				}
 			case rapid.Bool().Draw(t, fmt.Sprintf("guid%d", i)):
@@ -48,7 +54,7 @@ func Directory() *rapid.Generator[*policy.MemDirectory] {
 			default:
 				u.ID = fmt.Sprintf("S-1-1-11-%010d-2222222222-3333333333-%04d", i, i)
 			}
-			taken[policy.Fold(u.ID)] = true
+			taken[fold.String(u.ID)] = true
 			if rapid.IntRange(0, 4).Draw(t, fmt.Sprintf("no email%d", i)) != 4 {
 				u.Email = fmt.Sprintf("user%03d@example.org", i)
 			}
@@ -142,7 +148,7 @@ func UserName(dir *policy.MemDirectory) *rapid.Generator[string] {
 // [a-zA-Z0-9._%+@-]). Shrinks toward the first user's ID.
 func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 	if dir.Len() == 0 {
-		pool := rapid.SampledFrom(TargetPool)
+		pool := rapid.SampledFrom(targetPool)
 		return rapid.Custom(func(t *rapid.T) string {
 			s := pool.Draw(t, "target")
 			if rapid.IntRange(0, 3).Draw(t, "near miss?") == 3 {
@@ -152,7 +158,7 @@ func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 		})
 	}
 	var unknown []string
-	for _, s := range UnknownTargets {
+	for _, s := range unknownTargets {
 		if _, ok := dir.Lookup(s); !ok {
 			unknown = append(unknown, s)
 		}
@@ -171,12 +177,14 @@ func TargetUser(dir *policy.MemDirectory) *rapid.Generator[string] {
 	})
 }
 
-// TargetPool is the pool of exact strings that [Role] puts in TargetUsers and
-// NotTargetUsers when no directory is used (B2: without a directory,
-// identifiers are compared as exact strings); it holds pairs that differ only
-// in case, and a 46-character ID, so that the near misses [TargetUser] draws
-// exercise comparisons of long keys. Do not modify it.
-var TargetPool = []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol",
+// TargetPool returns the pool of exact strings that [Role] puts in TargetUsers
+// and NotTargetUsers when no directory is used (B2: without a directory,
+// identifiers are compared as exact strings; a new slice on every call); it
+// holds pairs that differ only in case, and a 46-character ID, so that the
+// near misses [TargetUser] draws exercise comparisons of long keys.
+func TargetPool() []string { return slices.Clone(targetPool) }
+
+var targetPool = []string{"alice", "ALICE", "bob@example.org", "Bob@example.org", "S-1-1-11-1", "carol",
 	"S-1-1-11-1234567890-1234567890-1234567890-1234"}
 
 // RoleOptions are the knobs of [Role]. The zero value generates roles of up to
@@ -215,7 +223,7 @@ func Role(o RoleOptions) *rapid.Generator[impersonation.Role] {
 	o.MaxTargets = clamp(o.MaxTargets, impersonation.MaxTargetUsers, impersonation.MaxTargetUsers)
 	targets := o.Targets
 	if targets == nil {
-		targets = rapid.SampledFrom(TargetPool)
+		targets = rapid.SampledFrom(targetPool)
 	}
 	return rapid.Custom(func(t *rapid.T) impersonation.Role {
 		role := impersonation.Role{
@@ -225,7 +233,7 @@ func Role(o RoleOptions) *rapid.Generator[impersonation.Role] {
 			Description:         rapid.SampledFrom(edgeRoleDescs).Draw(t, "description"),
 		}
 		if role.ImpersonationRoleId == "" {
-			role.ImpersonationRoleId = rapid.SampledFrom(RoleIDs).Draw(t, "id")
+			role.ImpersonationRoleId = rapid.SampledFrom(roleIDs).Draw(t, "id")
 		}
 		n := rapid.IntRange(0, o.MaxRules).Draw(t, "rules")
 		ids := rapid.SliceOfNDistinct(rapid.SampledFrom(edgeRuleIDs), n, n, rapid.ID[string]).Draw(t, "rule ids")

@@ -42,7 +42,7 @@
 // and under [rapid.MakeFuzz] in a fuzz target:
 //
 //	func TestMyGate(t *testing.T) {
-//		policytest.CheckAgrees(t, nil, myDecide) // = rapid.Check(t, policytest.Agrees(nil, myDecide))
+//		rapid.Check(t, policytest.Agrees(nil, myDecide))
 //	}
 //
 //	func FuzzMyGate(f *testing.F) {

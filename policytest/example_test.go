@@ -15,7 +15,7 @@ import (
 // and compiles, and every drawn request is answered without error.
 func Example() {
 	for seed := range 3 {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Example(seed)
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Example(seed)
 		p, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			fmt.Println(err)
@@ -41,7 +41,7 @@ func gate(rules []accessctl.Rule, req accessctl.Request) (policy.Effect, error) 
 
 // A property is a func(*rapid.T). In a test file:
 //
-//	func TestGate(t *testing.T) { policytest.CheckAgrees(t, nil, gate) }
+//	func TestGate(t *testing.T) { rapid.Check(t, policytest.Agrees(nil, gate)) }
 //	func FuzzGate(f *testing.F) { policytest.Fuzz(f, policytest.Agrees(nil, gate)) }
 //
 // Here it runs on one fixed draw, outside a test.
@@ -87,7 +87,7 @@ func ExampleMutate() {
 		{Name: "no-imap", Effect: policy.Deny, Actions: []string{"IMAP"}},
 	}
 	for _, seed := range []int{0, 3, 7, 8, 14} {
-		m := policytest.Mutate(rules, policytest.DefaultRuleOptions).Example(seed)
+		m := policytest.Mutate(rules, policytest.DefaultRuleOptions()).Example(seed)
 		fmt.Println(m)
 	}
 	// Output:

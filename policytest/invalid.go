@@ -304,15 +304,15 @@ func InvalidRequest() *rapid.Generator[Invalid[accessctl.Request]] {
 		case 4:
 			if rapid.Bool().Draw(t, "both?") {
 				r.Action = accessctl.EWS
-				r.UserID = rapid.SampledFrom(UserIDs).Draw(t, "user")
-				r.ImpersonationRoleID = rapid.SampledFrom(RoleIDs).Draw(t, "role")
+				r.UserID = rapid.SampledFrom(userIDs).Draw(t, "user")
+				r.ImpersonationRoleID = rapid.SampledFrom(roleIDs).Draw(t, "role")
 				return bad("two principals", "A12", "")
 			}
 			r.UserID, r.ImpersonationRoleID = "", ""
 			return bad("no principal", "A12", "")
 		default:
 			r.UserID = ""
-			r.ImpersonationRoleID = rapid.SampledFrom(RoleIDs).Draw(t, "role")
+			r.ImpersonationRoleID = rapid.SampledFrom(roleIDs).Draw(t, "role")
 			r.Action = rapid.SampledFrom(accessctl.Actions()).Filter(func(a accessctl.Action) bool { return a != accessctl.EWS }).Draw(t, "action")
 			return bad("role without EWS", "A12", "Action")
 		}
@@ -377,15 +377,15 @@ func InvalidRequestInput() *rapid.Generator[Invalid[accessctl.GetAccessControlEf
 		case 5:
 			if rapid.Bool().Draw(t, "both?") {
 				in.Action = "EWS"
-				in.UserId = rapid.SampledFrom(UserIDs).Draw(t, "user")
-				in.ImpersonationRoleId = rapid.SampledFrom(RoleIDs).Draw(t, "role")
+				in.UserId = rapid.SampledFrom(userIDs).Draw(t, "user")
+				in.ImpersonationRoleId = rapid.SampledFrom(roleIDs).Draw(t, "role")
 				return bad("A12", "two principals", policy.InvalidParameterException, "")
 			}
 			in.UserId, in.ImpersonationRoleId = "", ""
 			return bad("A12", "no principal", policy.InvalidParameterException, "")
 		default:
 			in.UserId = ""
-			in.ImpersonationRoleId = rapid.SampledFrom(RoleIDs).Draw(t, "role")
+			in.ImpersonationRoleId = rapid.SampledFrom(roleIDs).Draw(t, "role")
 			in.Action = rapid.SampledFrom(actionNames()).Filter(func(a string) bool { return a != "EWS" }).Draw(t, "action")
 			return bad("A12", "role without EWS", policy.InvalidParameterException, "Action")
 		}

@@ -126,9 +126,9 @@ func InvalidTargetUser() *rapid.Generator[Invalid[string]] {
 			return bad(repeat("u", impersonation.MaxTargetUserLength+1), "too long")
 		case 2:
 			c := rapid.SampledFrom([]string{" ", "!", "/", ",", "#", "é", "\x00", "\n", "*"}).Draw(t, "char")
-			return bad(insertAt(t, rapid.SampledFrom(TargetPool).Draw(t, "name"), c), "bad character")
+			return bad(insertAt(t, rapid.SampledFrom(targetPool).Draw(t, "name"), c), "bad character")
 		default:
-			return bad(insertAt(t, rapid.SampledFrom(TargetPool).Draw(t, "name"), "\xff"), "invalid UTF-8")
+			return bad(insertAt(t, rapid.SampledFrom(targetPool).Draw(t, "name"), "\xff"), "invalid UTF-8")
 		}
 	})
 }

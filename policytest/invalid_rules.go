@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/wmpolicy/wmpolicy/accessctl"
-	"github.com/wmpolicy/wmpolicy/policy"
 	"pgregory.net/rapid"
+
+	"github.com/wmpolicy/wmpolicy/accessctl"
+	"github.com/wmpolicy/wmpolicy/internal/apipath"
+	"github.com/wmpolicy/wmpolicy/policy"
 )
 
 // InvalidRule generates access-control rules that accessctl.ValidateRule
@@ -37,7 +39,7 @@ func InvalidRule() *rapid.Generator[Invalid[accessctl.Rule]] {
 }
 
 func drawInvalidRule(t *rapid.T, name string) Invalid[accessctl.Rule] {
-	r := drawRule(t, name, DefaultRuleOptions.norm(), RangeString())
+	r := drawRule(t, name, defaultRuleOptions.norm(), RangeString())
 	bad := func(rule, class string, code policy.Code, path string) Invalid[accessctl.Rule] {
 		return invalid(r, rule, class, code, path)
 	}
@@ -107,7 +109,7 @@ func drawInvalidRule(t *rapid.T, name string) Invalid[accessctl.Rule] {
 			field, list = "NotUserIds", &r.NotUserIds
 		}
 		if rapid.IntRange(0, 4).Draw(t, "too many?") == 4 {
-			*list = tooMany(rapid.SampledFrom(UserIDs), accessctl.MaxUserIDs)
+			*list = tooMany(rapid.SampledFrom(userIDs), accessctl.MaxUserIDs)
 			return bad("A13", "too many user IDs", policy.ValidationException, field)
 		}
 		v := rapid.SampledFrom([]string{"", "S-1-5-21-12", "bob", repeat("u", accessctl.MaxUserIDLength+1), "S-1-5-21-123\xff"}).Draw(t, "user")
@@ -118,7 +120,7 @@ func drawInvalidRule(t *rapid.T, name string) Invalid[accessctl.Rule] {
 			field, list = "NotImpersonationRoleIds", &r.NotImpersonationRoleIds
 		}
 		if rapid.IntRange(0, 4).Draw(t, "too many?") == 4 {
-			*list = tooMany(rapid.SampledFrom(RoleIDs), accessctl.MaxRoleIDs)
+			*list = tooMany(rapid.SampledFrom(roleIDs), accessctl.MaxRoleIDs)
 			return bad("A13", "too many role IDs", policy.ValidationException, field)
 		}
 		v := rapid.SampledFrom([]string{"", repeat("r", accessctl.MaxRoleIDLength+1), "role.1", "role 1", "rôle", "role\xff"}).Draw(t, "role")
@@ -136,7 +138,7 @@ func drawInvalidRule(t *rapid.T, name string) Invalid[accessctl.Rule] {
 // Shrinks toward a one-rule list whose rule has an empty name.
 func InvalidRules() *rapid.Generator[Invalid[[]accessctl.Rule]] {
 	return rapid.Custom(func(t *rapid.T) Invalid[[]accessctl.Rule] {
-		o := DefaultRuleOptions
+		o := defaultRuleOptions
 		o.MinRules = 1
 		rules := Rules(o).Draw(t, "rules")
 		if rapid.IntRange(0, 3).Draw(t, "duplicate?") == 3 {
@@ -149,7 +151,7 @@ func InvalidRules() *rapid.Generator[Invalid[[]accessctl.Rule]] {
 		i := rapid.IntRange(0, len(rules)-1).Draw(t, "which")
 		ir := drawInvalidRule(t, rules[i].Name)
 		rules[i] = ir.Value
-		return invalid(rules, ir.Rule, ir.Class, ir.Code, policy.JoinPath(fmt.Sprintf("Rules[%d]", i), ir.Path))
+		return invalid(rules, ir.Rule, ir.Class, ir.Code, apipath.Join(fmt.Sprintf("Rules[%d]", i), ir.Path))
 	})
 }
 
@@ -176,7 +178,7 @@ func InvalidRulesJSON() *rapid.Generator[Invalid[[]byte]] {
 			}
 			return invalid(b, ir.Rule, ir.Class, ir.Code, ir.Path)
 		}
-		o := DefaultRuleOptions
+		o := defaultRuleOptions
 		o.MinRules = 1
 		rules := Rules(o).Draw(t, "rules")
 		i := rapid.IntRange(0, len(rules)-1).Draw(t, "which")

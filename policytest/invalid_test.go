@@ -101,7 +101,7 @@ func TestSemanticsA11_InvalidActionRejected(t *testing.T) {
 // path, whatever the rules, and never allowed.
 func TestSemanticsA12_InvalidRequestRejected(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		p, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -2,14 +2,18 @@ package policytest
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/wmpolicy/wmpolicy/cidr"
 	"pgregory.net/rapid"
 )
 
-// Anchors are the networks generated ranges and addresses cluster in: two
-// private /16s, the three documentation /24s, and both ends of the address space.
-var Anchors = []uint32{
+// Anchors returns the networks generated ranges and addresses cluster in: two
+// private /16s, the three documentation /24s, and both ends of the address
+// space (a new slice on every call).
+func Anchors() []uint32 { return slices.Clone(anchors) }
+
+var anchors = []uint32{
 	0x0A000000, // 10.0.0.0
 	0x0A010000, // 10.1.0.0
 	0xC0000200, // 192.0.2.0
@@ -19,11 +23,13 @@ var Anchors = []uint32{
 	0xFFFFFF00, // 255.255.255.0
 }
 
-// UserIDs is the pool of user IDs the generators name. Every entry is a valid
-// rule entry (12–256 characters, SEMANTICS A13) and a valid target user (B1:
-// [a-zA-Z0-9._%+@-]); the pool includes the shortest (12) and the longest (256)
-// allowed. Do not modify it.
-var UserIDs = []string{
+// UserIDs returns the pool of user IDs the generators name (a new slice on
+// every call). Every entry is a valid rule entry (12–256 characters, SEMANTICS
+// A13) and a valid target user (B1: [a-zA-Z0-9._%+@-]); the pool includes the
+// shortest (12) and the longest (256) allowed.
+func UserIDs() []string { return slices.Clone(userIDs) }
+
+var userIDs = []string{
 	"S-1-1-11-1111111111-2222222222-3333333333-0001",
 	"S-1-1-11-1111111111-2222222222-3333333333-0002",
 	"S-1-1-11-1111111111-2222222222-3333333333-0003",
@@ -40,10 +46,12 @@ const (
 	UnknownRoleID = "unnamed-role"
 )
 
-// RoleIDs is the pool of impersonation role IDs the generators name (each 1–64
-// characters of [a-zA-Z0-9_-], including the shortest and the longest). Do not
-// modify it.
-var RoleIDs = []string{
+// RoleIDs returns the pool of impersonation role IDs the generators name (each
+// 1–64 characters of [a-zA-Z0-9_-], including the shortest and the longest; a
+// new slice on every call).
+func RoleIDs() []string { return slices.Clone(roleIDs) }
+
+var roleIDs = []string{
 	"0f8fad5b-d9cb-469f-a165-70867728950e",
 	"7c9e6679-7425-40de-944b-e07fc1f90ae7",
 	"b1c2d3e4-0000-4000-8000-000000000003",
@@ -83,7 +91,7 @@ func Range() *rapid.Generator[cidr.Range] {
 		if rapid.IntRange(0, 9).Draw(t, "anywhere") == 9 {
 			base = rapid.Uint32().Draw(t, "base")
 		} else {
-			base = rapid.SampledFrom(Anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1023).Draw(t, "offset")
+			base = rapid.SampledFrom(anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1023).Draw(t, "offset")
 		}
 		r := cidr.RangeFrom(base, bits)
 		if rapid.IntRange(0, 3).Draw(t, "hostbits") != 3 {
@@ -181,7 +189,7 @@ func Addr() *rapid.Generator[netip.Addr] {
 		if rapid.IntRange(0, 4).Draw(t, "kind") == 4 {
 			a = rapid.Uint32().Draw(t, "any")
 		} else {
-			a = rapid.SampledFrom(Anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1279).Draw(t, "offset")
+			a = rapid.SampledFrom(anchors).Draw(t, "anchor") + rapid.Uint32Range(0, 1279).Draw(t, "offset")
 		}
 		return cidr.AddrToNetip(a)
 	})

@@ -26,7 +26,7 @@ func wantSeen(t *testing.T, what string, seen map[string]int, want ...string) {
 }
 
 func inAnchors(a uint32) bool {
-	for _, base := range policytest.Anchors {
+	for _, base := range policytest.Anchors() {
 		if a-base < 1280 {
 			return true
 		}
@@ -154,7 +154,7 @@ func TestBoundaryAddrs(t *testing.T) {
 // covers both effects, every list, descriptions and edge names.
 func TestSemanticsA13_RulesValidAndCovering(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		if err := accessctl.ValidateRules(rules); err != nil {
 			t.Fatalf("generated invalid rules: %v", err)
 		}
@@ -168,7 +168,7 @@ func TestSemanticsA13_RulesValidAndCovering(t *testing.T) {
 	})
 	seen := map[string]int{}
 	for i := range draws / 4 {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Example(i)
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Example(i)
 		seen[fmt.Sprintf("%d rules", len(rules))]++
 		for _, r := range rules {
 			seen[r.Effect.String()]++
@@ -217,7 +217,7 @@ func TestSemanticsA13_RulesValidAndCovering(t *testing.T) {
 func TestSemanticsA13_RulesReachMaxima(t *testing.T) {
 	longest := map[string]int{}
 	for i := range 300 {
-		r := policytest.Rule("r", policytest.MaxRuleOptions).Example(i)
+		r := policytest.Rule("r", policytest.MaxRuleOptions()).Example(i)
 		if err := accessctl.ValidateRule(&r); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func TestSemanticsA13_RulesReachMaxima(t *testing.T) {
 func TestSemanticsA6_RequestForHitsAndMisses(t *testing.T) {
 	seen := map[string]int{}
 	for i := range draws / 4 {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Example(i)
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Example(i)
 		p, err := accessctl.Compile(rules, accessctl.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -281,7 +281,7 @@ func TestSemanticsB2_DirectoryAndNamesCover(t *testing.T) {
 	seen := map[string]int{}
 	for i := range draws / 4 {
 		dir := policytest.Directory().Example(i)
-		for _, id := range policytest.UserIDs {
+		for _, id := range policytest.UserIDs() {
 			if _, ok := dir.Lookup(id); !ok {
 				t.Fatalf("pool user %s missing", id)
 			}
@@ -381,9 +381,9 @@ func TestSemanticsB1_RoleValidAndCovering(t *testing.T) {
 // only the way it allows. All kinds and directions occur.
 func TestSemanticsA6_MutateDirections(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "rules")
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "rules")
 		orig := slices.Clone(rules)
-		m := policytest.Mutate(rules, policytest.DefaultRuleOptions).Draw(t, "mutation")
+		m := policytest.Mutate(rules, policytest.DefaultRuleOptions()).Draw(t, "mutation")
 		if err := accessctl.ValidateRules(m.After); err != nil {
 			t.Fatalf("%s: invalid result: %v", m, err)
 		}
@@ -421,8 +421,8 @@ func TestSemanticsA6_MutateDirections(t *testing.T) {
 	})
 	seen := map[string]int{}
 	for i := range draws {
-		rules := policytest.Rules(policytest.DefaultRuleOptions).Example(i)
-		m := policytest.Mutate(rules, policytest.DefaultRuleOptions).Example(i)
+		rules := policytest.Rules(policytest.DefaultRuleOptions()).Example(i)
+		m := policytest.Mutate(rules, policytest.DefaultRuleOptions()).Example(i)
 		seen[m.Kind.String()]++
 		seen[m.Direction.String()]++
 	}
@@ -497,7 +497,7 @@ func TestSemanticsA13_NamesAndDescriptionsCover(t *testing.T) {
 func TestSemanticsA3_RequestMatchingHits(t *testing.T) {
 	hits, total := 0, 0
 	for i := range draws / 2 {
-		r := policytest.Rule("target", policytest.DefaultRuleOptions).Example(i)
+		r := policytest.Rule("target", policytest.DefaultRuleOptions()).Example(i)
 		if !satisfiable(r) {
 			continue
 		}
@@ -582,10 +582,10 @@ func TestTargetUserWithoutDirectory(t *testing.T) {
 	near := 0
 	for i := range 200 {
 		s := policytest.TargetUser(nil).Example(i)
-		if slices.Contains(policytest.TargetPool, s) {
+		if slices.Contains(policytest.TargetPool(), s) {
 			continue
 		}
-		if !slices.ContainsFunc(policytest.TargetPool, func(p string) bool { return oneApart(p, s) }) {
+		if !slices.ContainsFunc(policytest.TargetPool(), func(p string) bool { return oneApart(p, s) }) {
 			t.Fatalf("TargetUser(nil) drew %q, neither in TargetPool nor a near miss of an entry", s)
 		}
 		near++
@@ -642,7 +642,7 @@ func TestNearMiss(t *testing.T) {
 	positions := map[int]bool{}
 	oneBit := 0
 	rapid.Check(t, func(t *rapid.T) {
-		id := rapid.SampledFrom(append(slices.Clone(policytest.UserIDs), policytest.RoleIDs...)).Draw(t, "id")
+		id := rapid.SampledFrom(append(slices.Clone(policytest.UserIDs()), policytest.RoleIDs()...)).Draw(t, "id")
 		s := policytest.NearMiss(id).Draw(t, "near")
 		if !oneApart(id, s) {
 			t.Fatalf("NearMiss(%q) = %q", id, s)
@@ -666,7 +666,7 @@ func TestNearMiss(t *testing.T) {
 	for i := range 400 {
 		r := policytest.Request().Example(i)
 		id := r.UserID + r.ImpersonationRoleID
-		if !slices.Contains(policytest.UserIDs, id) && !slices.Contains(policytest.RoleIDs, id) &&
+		if !slices.Contains(policytest.UserIDs(), id) && !slices.Contains(policytest.RoleIDs(), id) &&
 			id != policytest.UnknownUserID && id != policytest.UnknownRoleID {
 			sawNear = true
 		}

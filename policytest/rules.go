@@ -34,15 +34,21 @@ type RuleOptions struct {
 	Ranges *rapid.Generator[string]
 }
 
-// DefaultRuleOptions generate up to 10 rules (WorkMail's limit, A14) with up to
-// 4 ranges, 3 actions and 3 principals per list, naming users and roles.
-var DefaultRuleOptions = RuleOptions{MaxRules: 10, MaxRanges: 4, Users: true, Roles: true}
+// DefaultRuleOptions returns options that generate up to 10 rules (WorkMail's
+// limit, A14) with up to 4 ranges, 3 actions and 3 principals per list, naming
+// users and roles.
+func DefaultRuleOptions() RuleOptions { return defaultRuleOptions }
 
-// MaxRuleOptions generate rule lists up to every maximum of the model: 10
-// rules, 1024 ranges per range list, 10 actions and 10 principals per list.
-// About one list in sixteen is at its maximum; 1024-range lists cost time to
-// draw and shrink, so use these options in a few dedicated properties.
-var MaxRuleOptions = RuleOptions{
+var defaultRuleOptions = RuleOptions{MaxRules: 10, MaxRanges: 4, Users: true, Roles: true}
+
+// MaxRuleOptions returns options that generate rule lists up to every maximum
+// of the model: 10 rules, 1024 ranges per range list, 10 actions and 10
+// principals per list. About one list in sixteen is at its maximum; 1024-range
+// lists cost time to draw and shrink, so use these options in a few dedicated
+// properties.
+func MaxRuleOptions() RuleOptions { return maxRuleOptions }
+
+var maxRuleOptions = RuleOptions{
 	MaxRules: accessctl.WorkMailRuleLimit, MaxRanges: accessctl.MaxIPRanges,
 	MaxActions: accessctl.MaxActions, MaxPrincipals: accessctl.MaxUserIDs,
 	Users: true, Roles: true,
@@ -57,10 +63,10 @@ func (o RuleOptions) norm() RuleOptions {
 	o.MaxActions = clamp(o.MaxActions, 3, accessctl.MaxActions)
 	o.MaxPrincipals = clamp(o.MaxPrincipals, 3, min(accessctl.MaxUserIDs, accessctl.MaxRoleIDs))
 	if len(o.UserIDs) == 0 {
-		o.UserIDs = UserIDs
+		o.UserIDs = userIDs
 	}
 	if len(o.RoleIDs) == 0 {
-		o.RoleIDs = RoleIDs
+		o.RoleIDs = roleIDs
 	}
 	return o
 }
@@ -219,7 +225,7 @@ func Rules(o RuleOptions) *rapid.Generator[[]accessctl.Rule] {
 //
 // Shrinks toward an ActiveSync request of UserIDs[0] from 10.0.0.0.
 func Request() *rapid.Generator[accessctl.Request] {
-	return requestFrom(UserIDs, RoleIDs, nil)
+	return requestFrom(userIDs, roleIDs, nil)
 }
 
 func requestFrom(users, roles []string, ranges []cidr.Range) *rapid.Generator[accessctl.Request] {
@@ -302,7 +308,7 @@ func NearMiss(id string) *rapid.Generator[string] {
 // Rules are read once, when RequestFor is called. Shrinks as [Request] does.
 func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
 	var ranges []cidr.Range
-	users, roles := slices.Clone(UserIDs), slices.Clone(RoleIDs)
+	users, roles := slices.Clone(userIDs), slices.Clone(roleIDs)
 	for _, r := range rules {
 		for _, list := range [][]string{r.IpRanges, r.NotIpRanges} {
 			for _, s := range list {
@@ -386,8 +392,8 @@ func RequestMatching(r accessctl.Rule) *rapid.Generator[accessctl.Request] {
 		}
 		return out
 	}
-	users := pick(r.UserIds, r.NotUserIds, UserIDs, UnknownUserID)
-	roles := pick(r.ImpersonationRoleIds, r.NotImpersonationRoleIds, RoleIDs, UnknownRoleID)
+	users := pick(r.UserIds, r.NotUserIds, userIDs, UnknownUserID)
+	roles := pick(r.ImpersonationRoleIds, r.NotImpersonationRoleIds, roleIDs, UnknownRoleID)
 	roleFirst := len(r.ImpersonationRoleIds) > 0 && len(r.UserIds) == 0
 	return rapid.Custom(func(t *rapid.T) accessctl.Request {
 		req := accessctl.Request{IP: addr.Draw(t, "ip")}

@@ -23,31 +23,12 @@ const (
 	exitDifferent = 5 // diff: the rule sets differ
 )
 
-func init() {
-	register("explain", command{
-		usage: "  wmpolicy explain --rules RULES.json [--users USERS.json] [--roles ROLES.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]\n",
-		run:   cmdExplain,
-	})
-	register("audit", command{
-		usage: "  wmpolicy audit RULES.json [--users USERS.json] [--roles ROLES.json] [--fail-on error|warning|suggestion] [--output text|json|sarif]\n",
-		run:   cmdAudit,
-	})
-	register("diff", command{
-		usage: "  wmpolicy diff OLD.json NEW.json [--users USERS.json] [--roles ROLES.json] [--output text|json|markdown]\n",
-		run:   cmdDiff,
-	})
-	register("who-can", command{
-		usage: "  wmpolicy who-can RULES.json (--user ID | --role ID | --action ACTION --ip IP) [--users USERS.json] [--roles ROLES.json] [--output text|json]\n",
-		run:   cmdWhoCan,
-	})
-}
-
 // verbHelp sets fs's usage message: the verb's usage line, what its exit
 // statuses mean, then the flags.
 func verbHelp(fs *flag.FlagSet, verb, exits string) {
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, "Usage:\n"+commands[verb].usage)
+		fmt.Fprint(w, "Usage:\n"+topVerbs.lines(topVerbs.find(verb)))
 		fmt.Fprintf(w, "Exit status: %s, 3 invalid input, 1 other failure.\n\nFlags:\n", exits)
 		fs.PrintDefaults()
 	}
@@ -371,25 +352,8 @@ type explainOut struct {
 	UserId       string        `json:"UserId,omitempty"`
 	// Principal is who made the request, with the user's name and email or
 	// the role's name when the users and roles files tell.
-	Principal principalJSON  `json:"Principal"`
-	Rules     []ruleTraceOut `json:"Rules"`
-}
-
-type ruleTraceOut struct {
-	Name       string         `json:"Name"`
-	Index      int            `json:"Index"` // position in the rules file: Rules[Index]
-	Effect     policy.Effect  `json:"Effect"`
-	Matches    bool           `json:"Matches"`
-	Decisive   bool           `json:"Decisive"`
-	Conditions []conditionOut `json:"Conditions"`
-}
-
-type conditionOut struct {
-	Field  string `json:"Field"`
-	Holds  bool   `json:"Holds"`
-	Index  *int   `json:"Index,omitempty"`
-	Item   string `json:"Item,omitempty"`
-	Detail string `json:"Detail"`
+	Principal principalJSON        `json:"Principal"`
+	Rules     []analysis.RuleTrace `json:"Rules"`
 }
 
 func explainJSON(ex *analysis.Explanation, n *namer) explainOut {
@@ -398,18 +362,9 @@ func explainJSON(ex *analysis.Explanation, n *namer) explainOut {
 		r.UserID = ex.UserID
 	}
 	out := explainOut{Effect: ex.Effect, Reason: ex.Reason.String(), MatchedRules: ex.MatchedRules, UserId: ex.UserID,
-		Principal: n.witnessPrincipal(r), Rules: []ruleTraceOut{}}
-	for _, tr := range ex.Rules {
-		rt := ruleTraceOut{Name: tr.Name, Index: tr.Index, Effect: tr.Effect, Matches: tr.Matches, Decisive: tr.Decisive, Conditions: []conditionOut{}}
-		for _, c := range tr.Conditions {
-			co := conditionOut{Field: c.Field, Holds: c.Holds, Item: c.Item, Detail: c.Detail}
-			if c.Index >= 0 {
-				i := c.Index
-				co.Index = &i
-			}
-			rt.Conditions = append(rt.Conditions, co)
-		}
-		out.Rules = append(out.Rules, rt)
+		Principal: n.witnessPrincipal(r), Rules: ex.Rules}
+	if out.Rules == nil {
+		out.Rules = []analysis.RuleTrace{}
 	}
 	return out
 }
@@ -772,11 +727,6 @@ func mdCode(s string) string {
 
 // ---- who-can
 
-type grantOut struct {
-	Actions []accessctl.Action `json:"Actions"`
-	Ranges  analysis.AddrSet   `json:"Ranges"`
-}
-
 // whoCanQuestion echoes what who-can was asked.
 type whoCanQuestion struct {
 	User      string `json:"User,omitempty"`
@@ -786,10 +736,10 @@ type whoCanQuestion struct {
 }
 
 type whoCanPrincipalOut struct {
-	Question  whoCanQuestion `json:"Question"`
-	Principal principalJSON  `json:"Principal"`
-	UserId    string         `json:"UserId,omitempty"`
-	Grants    []grantOut     `json:"Grants"`
+	Question  whoCanQuestion   `json:"Question"`
+	Principal principalJSON    `json:"Principal"`
+	UserId    string           `json:"UserId,omitempty"`
+	Grants    []analysis.Grant `json:"Grants"`
 	// Denied are the actions denied from every address.
 	Denied []accessctl.Action `json:"Denied"`
 }
@@ -899,12 +849,12 @@ func cmdWhoCan(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			p.Name, p.Email = n.describe(kind, asked)
 		}
-		out := whoCanPrincipalOut{Question: q, Principal: p, UserId: pa.UserID, Grants: []grantOut{}, Denied: denied}
+		out := whoCanPrincipalOut{Question: q, Principal: p, UserId: pa.UserID, Grants: pa.Grants, Denied: denied}
+		if out.Grants == nil {
+			out.Grants = []analysis.Grant{}
+		}
 		if out.Denied == nil {
 			out.Denied = []accessctl.Action{}
-		}
-		for _, g := range pa.Grants {
-			out.Grants = append(out.Grants, grantOut{Actions: g.Actions, Ranges: g.Ranges})
 		}
 		writeJSON(stdout, out, "    ")
 		return 0

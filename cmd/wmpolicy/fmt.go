@@ -22,13 +22,6 @@ import (
 // not in canonical form.
 const exitNotCanonical = 7
 
-func init() {
-	register("fmt", command{
-		usage: "  wmpolicy fmt [--check | -w] FILE.json ...     (rules, users, roles or role files; canonical JSON)\n",
-		run:   cmdFmt,
-	})
-}
-
 func cmdFmt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy fmt"
 	fs := newVerbFlags("fmt", stderr)

@@ -19,53 +19,7 @@ import (
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
-const orgUsage = `Usage: wmpolicy org VERB (--state DIR | --store postgres://…) [flags] [FILE]
-
-Organizations:
-  create        --alias ALIAS [--directory-id d-…] [--domain NAME]... [--kms-key-arn ARN] [--interoperability] [--client-token T]
-  list          [--max-results N] [--next-token T]
-  describe      --org ID
-  delete        --org ID [--force] [--delete-directory=false] [--client-token T]
-Access-control rules:
-  put-rule      --org ID RULE.json        (PutAccessControlRule request; OrganizationId optional)
-  delete-rule   --org ID --name NAME
-  list-rules    --org ID                  (prints list-access-control-rules output)
-Impersonation roles:
-  create-role   --org ID ROLE.json        (CreateImpersonationRole request: Name, Type, Description, Rules, ClientToken)
-  get-role      --org ID --role ROLE_ID
-  update-role   --org ID --role ROLE_ID ROLE.json
-  delete-role   --org ID --role ROLE_ID
-  list-roles    --org ID [--max-results N] [--next-token T]
-  assume        --org ID --role ROLE_ID   (prints {"Token": …, "ExpiresIn": 900})
-Users:
-  import-users  --org ID USERS.json       (list-users output; replaces every user)
-  put-user      --org ID --id ID [--email E] [--alias A]... [--name N] [--display-name D] [--user-state ENABLED|DISABLED|DELETED]
-  delete-user   --org ID --id ID
-  list-users    --org ID [--max-results N] [--next-token T]
-Moving an organization in and out (the AWS CLI's own output files):
-  export        --org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,
-                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)
-  import        INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)
-
-DIR is the state directory (created by the first 'create'); --store also
-takes a PostgreSQL URL, a store shared by many processes (docs/postgres.md).
-Verbs that change nothing (list, describe, list-*, get-role, assume) open a
-directory without its lock, so they run next to 'wmpolicy serve' and on a
-read-only mount. FILE "-" or no
-FILE reads standard input. Answers are the AWS JSON shapes. Errors are
-printed as CODE: Path: Message. Exit status: 0 success, 3 an API error
-(invalid input, unknown organization, limit, …) or bad usage, 1 any other
-failure (such as a state file that does not load).
-`
-
-func init() {
-	register("org", command{
-		usage: "  wmpolicy org VERB --state DIR [flags]                  ('wmpolicy org help': create/list/describe/delete organizations, rules, roles, users)\n",
-		run:   cmdOrg,
-	})
-}
-
-// orgVerb is one verb of 'wmpolicy org'.
+// orgVerb is what an org verb that calls the store needs (see storeVerb).
 type orgVerb struct {
 	create bool // may create the state directory
 	files  int  // positional JSON file arguments: 0 or 1
@@ -77,150 +31,173 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-var orgVerbs = map[string]orgVerb{
-	"create": {create: true, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		alias := fs.String("alias", "", "the organization's `ALIAS` (required)")
-		dirID := fs.String("directory-id", "", "an existing directory `d-…`")
-		var domains multiFlag
-		fs.Var(&domains, "domain", "a mail `DOMAIN` (repeatable; the first is the default mail domain)")
-		kms := fs.String("kms-key-arn", "", "KMS key `ARN`")
-		interop := fs.Bool("interoperability", false, "enable interoperability (needs --directory-id)")
-		token := fs.String("client-token", "", "idempotency `TOKEN`")
-		return func(s *org.Store, _ string, _ []byte) (any, error) {
-			in := org.CreateOrganizationInput{Alias: *alias, DirectoryId: *dirID, KmsKeyArn: *kms, EnableInteroperability: *interop, ClientToken: *token}
-			for _, d := range domains {
-				in.Domains = append(in.Domains, org.Domain{DomainName: d})
+// orgVerbs are the sub-commands of 'wmpolicy org'.
+var orgVerbs = &verbSet{
+	prefix: "wmpolicy org",
+	noun:   "verb",
+	head: `Usage: wmpolicy org VERB (--state DIR | --store postgres://…) [flags] [FILE]
+
+`,
+	indent: "  ",
+	width:  13,
+	foot: `
+DIR is the state directory (created by the first 'create'); --store also
+takes a PostgreSQL URL, a store shared by many processes (docs/postgres.md).
+Verbs that change nothing (list, describe, list-*, get-role, assume) open a
+directory without its lock, so they run next to 'wmpolicy serve' and on a
+read-only mount. FILE "-" or no
+FILE reads standard input. Answers are the AWS JSON shapes. Errors are
+printed as CODE: Path: Message. Exit status: 0 success, 3 an API error
+(invalid input, unknown organization, limit, …) or bad usage, 1 any other
+failure (such as a state file that does not load).
+`,
+	list: []*verb{
+		storeVerb("create", "Organizations:", "--alias ALIAS [--directory-id d-…] [--domain NAME]... [--kms-key-arn ARN] [--interoperability] [--client-token T]", orgVerb{create: true, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			alias := fs.String("alias", "", "the organization's `ALIAS` (required)")
+			dirID := fs.String("directory-id", "", "an existing directory `d-…`")
+			var domains multiFlag
+			fs.Var(&domains, "domain", "a mail `DOMAIN` (repeatable; the first is the default mail domain)")
+			kms := fs.String("kms-key-arn", "", "KMS key `ARN`")
+			interop := fs.Bool("interoperability", false, "enable interoperability (needs --directory-id)")
+			token := fs.String("client-token", "", "idempotency `TOKEN`")
+			return func(s *org.Store, _ string, _ []byte) (any, error) {
+				in := org.CreateOrganizationInput{Alias: *alias, DirectoryId: *dirID, KmsKeyArn: *kms, EnableInteroperability: *interop, ClientToken: *token}
+				for _, d := range domains {
+					in.Domains = append(in.Domains, org.Domain{DomainName: d})
+				}
+				return s.CreateOrganization(context.Background(), in)
 			}
-			return s.CreateOrganization(context.Background(), in)
-		}
-	}},
-	"list": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		var max optInt32
-		fs.Var(&max, "max-results", "page size `N` (1-100; default 100)")
-		next := fs.String("next-token", "", "continue a listing")
-		return func(s *org.Store, _ string, _ []byte) (any, error) {
-			return s.ListOrganizations(context.Background(), org.ListOrganizationsInput{MaxResults: max.p, NextToken: *next})
-		}
-	}},
-	"describe": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DescribeOrganization(context.Background(), org.DescribeOrganizationInput{OrganizationId: id})
-		}
-	}},
-	"delete": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		force := fs.Bool("force", false, "delete even when the organization has enabled users")
-		delDir := fs.Bool("delete-directory", true, "DeleteDirectory")
-		token := fs.String("client-token", "", "idempotency `TOKEN`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteOrganization(context.Background(), org.DeleteOrganizationInput{OrganizationId: id, ForceDelete: *force, DeleteDirectory: delDir, ClientToken: *token})
-		}
-	}},
-	"put-rule": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		return func(s *org.Store, id string, file []byte) (any, error) {
-			var in org.PutAccessControlRuleInput
-			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
-				return nil, err
+		}}),
+		storeVerb("list", "", "[--max-results N] [--next-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			var max optInt32
+			fs.Var(&max, "max-results", "page size `N` (1-100; default 100)")
+			next := fs.String("next-token", "", "continue a listing")
+			return func(s *org.Store, _ string, _ []byte) (any, error) {
+				return s.ListOrganizations(context.Background(), org.ListOrganizationsInput{MaxResults: max.p, NextToken: *next})
 			}
-			return s.PutAccessControlRule(context.Background(), in)
-		}
-	}},
-	"delete-rule": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		name := fs.String("name", "", "the rule's `NAME`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteAccessControlRule(context.Background(), org.DeleteAccessControlRuleInput{OrganizationId: id, Name: *name})
-		}
-	}},
-	"list-rules": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListAccessControlRules(context.Background(), org.ListAccessControlRulesInput{OrganizationId: id})
-		}
-	}},
-	"create-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		return func(s *org.Store, id string, file []byte) (any, error) {
-			var in org.CreateImpersonationRoleInput
-			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
-				return nil, err
+		}}),
+		storeVerb("describe", "", "--org ID", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DescribeOrganization(context.Background(), org.DescribeOrganizationInput{OrganizationId: id})
 			}
-			return s.CreateImpersonationRole(context.Background(), in)
-		}
-	}},
-	"get-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		role := fs.String("role", "", "the `ROLE_ID`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.GetImpersonationRole(context.Background(), org.GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
-		}
-	}},
-	"update-role": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		role := fs.String("role", "", "the `ROLE_ID`")
-		return func(s *org.Store, id string, file []byte) (any, error) {
-			var in org.UpdateImpersonationRoleInput
-			if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
-				return nil, err
+		}}),
+		storeVerb("delete", "", "--org ID [--force] [--delete-directory=false] [--client-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			force := fs.Bool("force", false, "delete even when the organization has enabled users")
+			delDir := fs.Bool("delete-directory", true, "DeleteDirectory")
+			token := fs.String("client-token", "", "idempotency `TOKEN`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DeleteOrganization(context.Background(), org.DeleteOrganizationInput{OrganizationId: id, ForceDelete: *force, DeleteDirectory: delDir, ClientToken: *token})
 			}
-			if in.ImpersonationRoleId != "" && in.ImpersonationRoleId != *role {
-				return nil, policy.Errorf(policy.InvalidParameterException, "ImpersonationRoleId", "the file names another role than --role")
+		}}),
+		storeVerb("put-rule", "Access-control rules:", "--org ID RULE.json        (PutAccessControlRule request; OrganizationId optional)", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			return func(s *org.Store, id string, file []byte) (any, error) {
+				var in org.PutAccessControlRuleInput
+				if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+					return nil, err
+				}
+				return s.PutAccessControlRule(context.Background(), in)
 			}
-			in.ImpersonationRoleId = *role
-			return s.UpdateImpersonationRole(context.Background(), in)
-		}
-	}},
-	"delete-role": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		role := fs.String("role", "", "the `ROLE_ID`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteImpersonationRole(context.Background(), org.DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
-		}
-	}},
-	"list-roles": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		var max optInt32
-		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
-		next := fs.String("next-token", "", "continue a listing")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListImpersonationRoles(context.Background(), org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
-		}
-	}},
-	"assume": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		role := fs.String("role", "", "the `ROLE_ID`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
-		}
-	}},
-	"import-users": {files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		return func(s *org.Store, id string, file []byte) (any, error) {
-			out, err := policy.DecodeListUsers(file)
-			if err != nil {
-				return nil, err
+		}}),
+		storeVerb("delete-rule", "", "--org ID --name NAME", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			name := fs.String("name", "", "the rule's `NAME`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DeleteAccessControlRule(context.Background(), org.DeleteAccessControlRuleInput{OrganizationId: id, Name: *name})
 			}
-			return s.ImportUsers(context.Background(), org.ImportUsersInput{OrganizationId: id, Users: out.Users})
-		}
-	}},
-	"put-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		var u org.User
-		fs.StringVar(&u.Id, "id", "", "the user's `ID` (required)")
-		fs.StringVar(&u.Email, "email", "", "primary email address")
-		var aliases multiFlag
-		fs.Var(&aliases, "alias", "a further email `ADDRESS` (repeatable)")
-		fs.StringVar(&u.Name, "name", "", "user name")
-		fs.StringVar(&u.DisplayName, "display-name", "", "display name")
-		fs.StringVar(&u.State, "user-state", "ENABLED", "the user's state: ENABLED, DISABLED or DELETED")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			u.Aliases = aliases
-			return s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: u})
-		}
-	}},
-	"delete-user": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		user := fs.String("id", "", "the user's `ID`")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.DeleteUser(context.Background(), org.DeleteUserInput{OrganizationId: id, UserId: *user})
-		}
-	}},
-	"list-users": {flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-		var max optInt32
-		fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
-		next := fs.String("next-token", "", "continue a listing")
-		return func(s *org.Store, id string, _ []byte) (any, error) {
-			return s.ListUsers(context.Background(), org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
-		}
-	}},
+		}}),
+		storeVerb("list-rules", "", "--org ID                  (prints list-access-control-rules output)", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.ListAccessControlRules(context.Background(), org.ListAccessControlRulesInput{OrganizationId: id})
+			}
+		}}),
+		storeVerb("create-role", "Impersonation roles:", "--org ID ROLE.json        (CreateImpersonationRole request: Name, Type, Description, Rules, ClientToken)", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			return func(s *org.Store, id string, file []byte) (any, error) {
+				var in org.CreateImpersonationRoleInput
+				if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+					return nil, err
+				}
+				return s.CreateImpersonationRole(context.Background(), in)
+			}
+		}}),
+		storeVerb("get-role", "", "--org ID --role ROLE_ID", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			role := fs.String("role", "", "the `ROLE_ID`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.GetImpersonationRole(context.Background(), org.GetImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			}
+		}}),
+		storeVerb("update-role", "", "--org ID --role ROLE_ID ROLE.json", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			role := fs.String("role", "", "the `ROLE_ID`")
+			return func(s *org.Store, id string, file []byte) (any, error) {
+				var in org.UpdateImpersonationRoleInput
+				if err := decodeFor(file, &in, &in.OrganizationId, id); err != nil {
+					return nil, err
+				}
+				if in.ImpersonationRoleId != "" && in.ImpersonationRoleId != *role {
+					return nil, policy.Errorf(policy.InvalidParameterException, "ImpersonationRoleId", "the file names another role than --role")
+				}
+				in.ImpersonationRoleId = *role
+				return s.UpdateImpersonationRole(context.Background(), in)
+			}
+		}}),
+		storeVerb("delete-role", "", "--org ID --role ROLE_ID", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			role := fs.String("role", "", "the `ROLE_ID`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DeleteImpersonationRole(context.Background(), org.DeleteImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			}
+		}}),
+		storeVerb("list-roles", "", "--org ID [--max-results N] [--next-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			var max optInt32
+			fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
+			next := fs.String("next-token", "", "continue a listing")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.ListImpersonationRoles(context.Background(), org.ListImpersonationRolesInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
+			}
+		}}),
+		storeVerb("assume", "", `--org ID --role ROLE_ID   (prints {"Token": …, "ExpiresIn": 900})`, orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			role := fs.String("role", "", "the `ROLE_ID`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
+			}
+		}}),
+		storeVerb("import-users", "Users:", "--org ID USERS.json       (list-users output; replaces every user)", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			return func(s *org.Store, id string, file []byte) (any, error) {
+				out, err := policy.DecodeListUsers(file)
+				if err != nil {
+					return nil, err
+				}
+				return s.ImportUsers(context.Background(), org.ImportUsersInput{OrganizationId: id, Users: out.Users})
+			}
+		}}),
+		storeVerb("put-user", "", "--org ID --id ID [--email E] [--alias A]... [--name N] [--display-name D] [--user-state ENABLED|DISABLED|DELETED]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			var u org.User
+			fs.StringVar(&u.Id, "id", "", "the user's `ID` (required)")
+			fs.StringVar(&u.Email, "email", "", "primary email address")
+			var aliases multiFlag
+			fs.Var(&aliases, "alias", "a further email `ADDRESS` (repeatable)")
+			fs.StringVar(&u.Name, "name", "", "user name")
+			fs.StringVar(&u.DisplayName, "display-name", "", "display name")
+			fs.StringVar(&u.State, "user-state", "ENABLED", "the user's state: ENABLED, DISABLED or DELETED")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				u.Aliases = aliases
+				return s.PutUser(context.Background(), org.PutUserInput{OrganizationId: id, User: u})
+			}
+		}}),
+		storeVerb("delete-user", "", "--org ID --id ID", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			user := fs.String("id", "", "the user's `ID`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DeleteUser(context.Background(), org.DeleteUserInput{OrganizationId: id, UserId: *user})
+			}
+		}}),
+		storeVerb("list-users", "", "--org ID [--max-results N] [--next-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			var max optInt32
+			fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
+			next := fs.String("next-token", "", "continue a listing")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.ListUsers(context.Background(), org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
+			}
+		}}),
+		{name: "export", group: "Moving an organization in and out (the AWS CLI's own output files):", run: cmdOrgExport, synopsis: []string{"--org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,\n                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)"}},
+		{name: "import", group: "", run: cmdOrgImport, synopsis: []string{"INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)"}},
+	},
 }
 
 // optInt32 is an optional integer flag: p stays nil unless the flag is
@@ -294,32 +271,25 @@ func openStateAt(dir string, create, readOnly bool, clock func() time.Time) (*or
 	return s, nil
 }
 
-func cmdOrg(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, orgUsage)
-		return exitInvalid
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, orgUsage)
-		return 0
-	}
-	if migrate, ok := orgMigrateVerbs[name]; ok {
-		return migrate(args[1:], stdout, stderr)
-	}
-	verb, ok := orgVerbs[name]
-	if !ok {
-		fmt.Fprintf(stderr, "wmpolicy org: unknown verb %q\n\n%s", name, orgUsage)
-		return exitInvalid
-	}
+// storeVerb returns the org verb name, listed under group (when not "")
+// with one synopsis line, that calls the store as o says.
+func storeVerb(name, group, synopsis string, o orgVerb) *verb {
+	return &verb{name: name, group: group, synopsis: []string{synopsis},
+		run: func(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runStoreVerb(name, o, args, stdout, stderr)
+		}}
+}
+
+// runStoreVerb runs the org verb name: flags, the request file, the store
+// call and its answer.
+func runStoreVerb(name string, verb orgVerb, args []string, stdout, stderr io.Writer) int {
 	prefix := "wmpolicy org " + name
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required)")
 	storeFlag(fs, state)
 	orgID := fs.String("org", "", "the organization `ID` (m-…)")
 	call := verb.flags(fs)
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitInvalid
 	}

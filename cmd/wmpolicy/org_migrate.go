@@ -21,12 +21,7 @@ const (
 	maxExportFiles = 1000
 )
 
-var orgMigrateVerbs = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"export": cmdOrgExport,
-	"import": cmdOrgImport,
-}
-
-func cmdOrgExport(args []string, stdout, stderr io.Writer) int {
+func cmdOrgExport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const prefix = "wmpolicy org export"
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required)")
@@ -80,7 +75,7 @@ func cmdOrgExport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func cmdOrgImport(args []string, stdout, stderr io.Writer) int {
+func cmdOrgImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const prefix = "wmpolicy org import"
 	fs := newVerbFlags(prefix, stderr)
 	state := fs.String("state", "", "the state `DIR` (required; created when missing)")

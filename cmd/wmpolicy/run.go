@@ -20,96 +20,13 @@ const (
 	exitInvalid = 3
 )
 
-const usage = `wmpolicy evaluates Amazon WorkMail access-control rules offline.
-
-Usage:
-  wmpolicy eval --rules RULES.json [--users USERS.json] --ip IP --action ACTION (--user ID | --role ID) [--output text|json]
-  wmpolicy eval --rules RULES.json [--users USERS.json] < requests.json      (batch: JSON values in, one JSON line out each)
-  wmpolicy eval --state DIR --org ID ...                (the rules and users of an organization in a 'wmpolicy org' state)
-  wmpolicy validate [--users USERS.json] [--output text|json] RULES.json
-  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] --target USER [--output text|json]
-  wmpolicy impersonation-effect --role ROLE.json [--users USERS.json] < targets.json   (batch: {"TargetUser":...} values)
-  wmpolicy impersonation-effect --state DIR --org ID --role-id ROLE_ID ...   (a role of an organization in a 'wmpolicy org' state)
-  wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
-  wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
-  wmpolicy token genkey [--id ID] [--out FILE]      ('wmpolicy token help': the key file format)
-
-RULES.json is the output of 'aws workmail list-access-control-rules';
-USERS.json is the output of 'aws workmail list-users';
-ROLE.json is the output of 'aws workmail get-impersonation-role'.
-A file argument "-" reads standard input. Every input is limited to 64 MiB
-(--max-input-bytes raises it). Batch modes read JSON values (one per line or
-pretty-printed), answer each with one line, and exit 3 after answering all
-when any was invalid. 'wmpolicy VERB --help' describes a verb;
-'wmpolicy version' prints the version.
-Exit status: 0 ALLOW (or valid), 2 DENY, 3 invalid input, 1 other failure
-(such as an unreadable file).
-`
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cli = &session{stdin: stdin, stdout: stdout, maxInput: defaultMaxInput}
-	code := dispatch(args, stdin, stdout, stderr)
+	code := topVerbs.dispatch(args, stdin, stdout, stderr)
 	if cli.helped {
 		return 0 // -h/--help of a verb: its usage went to standard output
 	}
 	return code
-}
-
-func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, fullUsage())
-		return exitInvalid
-	}
-	switch args[0] {
-	case "eval":
-		return cmdEval(args[1:], stdin, stdout, stderr)
-	case "validate":
-		return cmdValidate(args[1:], stdout, stderr)
-	case "version", "--version":
-		return cmdVersion(args[1:], stdout, stderr)
-	case "impersonation-effect":
-		return cmdImpersonationEffect(args[1:], stdin, stdout, stderr)
-	case "token":
-		return cmdToken(args[1:], stdin, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, fullUsage())
-		return 0
-	}
-	if c, ok := commands[args[0]]; ok {
-		return c.run(args[1:], stdin, stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "wmpolicy: unknown command %q\n\n%s", args[0], fullUsage())
-	return exitInvalid
-}
-
-// command is a verb registered by its own file (see register), so that verbs
-// live apart and run.go stays the one dispatcher.
-type command struct {
-	usage string // usage lines, each starting with "  wmpolicy "
-	run   func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
-}
-
-var commands = map[string]command{}
-var commandOrder []string
-
-// register adds a verb; it is called from init functions.
-func register(name string, c command) {
-	if _, dup := commands[name]; dup {
-		panic("wmpolicy: command registered twice: " + name)
-	}
-	commands[name] = c
-	commandOrder = append(commandOrder, name)
-}
-
-// fullUsage is usage with the registered verbs' lines inserted after the
-// built-in ones.
-func fullUsage() string {
-	var extra strings.Builder
-	for _, name := range commandOrder {
-		extra.WriteString(commands[name].usage)
-	}
-	i := strings.Index(usage, "\nRULES.json")
-	return usage[:i] + extra.String() + usage[i:]
 }
 
 // parseFlagsOnly parses args for verb name, which takes flags but no
@@ -238,7 +155,7 @@ type errorDetail struct {
 	Message string      `json:"Message"`
 }
 
-func cmdValidate(args []string, stdout, stderr io.Writer) int {
+func cmdValidate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("validate", stderr)
 	users := fs.String("users", "", "`USERS.json`: aws workmail list-users output; turns on identifier resolution")
 	output := fs.String("output", "text", "`text` or json")

@@ -106,13 +106,6 @@ func registerListener(name string, l serveListener) {
 	serveListeners[name] = l
 }
 
-func init() {
-	register("serve", command{
-		usage: "  wmpolicy serve (--rules R --users U | --state DIR [--org ID]) --LISTENER ADDR...   ('wmpolicy serve --help': enforcement points, the WorkMail API)\n",
-		run:   cmdServe,
-	})
-}
-
 // serveNotify subscribes serve to its signals; a test may replace it (never
 // while a serve runs).
 var serveNotify = signal.Notify

@@ -15,13 +15,6 @@ import (
 // exitTestsFailed is the exit status of wmpolicy test when a case failed.
 const exitTestsFailed = 6
 
-func init() {
-	register("test", command{
-		usage: "  wmpolicy test --rules RULES.json [--users USERS.json] [--roles ROLES.json] [--coverage] [--output text|json] TESTS.json\n",
-		run:   cmdTest,
-	})
-}
-
 func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy test"
 	fs, af := newAnalysisVerb("test", "0 every case passed, 6 a case failed", stderr)

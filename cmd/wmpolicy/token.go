@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,11 +17,14 @@ import (
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
-const tokenUsage = `Usage:
-  wmpolicy token issue  (--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]
-  wmpolicy token verify (--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]
-  wmpolicy token genkey [--id ID] [--out FILE]
-
+// tokenVerbs are the sub-commands of 'wmpolicy token'.
+var tokenVerbs = &verbSet{
+	prefix: "wmpolicy token",
+	noun:   "command",
+	head:   "Usage:\n",
+	indent: "  wmpolicy token ",
+	width:  6,
+	foot: `
 --state DIR uses the keys of a 'wmpolicy org' state directory (DIR/keys.json,
 the same keys 'wmpolicy org assume' signs with) and its live roles: issue
 refuses a role the organization does not have, verify refuses a token of a
@@ -46,26 +48,12 @@ keep the old ones after it until their tokens have expired (900 seconds).
 Key IDs are 1-32 characters of A-Z a-z 0-9 . _ - and are public.
 Exit status: 0 success, 2 invalid token, 3 invalid usage, key file or
 argument, 1 other failure.
-`
-
-func cmdToken(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, tokenUsage)
-		return exitInvalid
-	}
-	switch args[0] {
-	case "issue":
-		return cmdTokenIssue(args[1:], stdout, stderr)
-	case "verify":
-		return cmdTokenVerify(args[1:], stdin, stdout, stderr)
-	case "genkey":
-		return cmdTokenGenkey(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, tokenUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "wmpolicy token: unknown command %q\n\n%s", args[0], tokenUsage)
-	return exitInvalid
+`,
+	list: []*verb{
+		{name: "issue", run: cmdTokenIssue, synopsis: []string{"(--key KEYFILE | --state DIR) --org ORG_ID --role ROLE_ID [--now RFC3339]"}},
+		{name: "verify", run: cmdTokenVerify, synopsis: []string{"(--key KEYFILE | --state DIR) --org ORG_ID [--role-exists ROLE_ID ...] [--now RFC3339] [TOKEN]"}},
+		{name: "genkey", run: cmdTokenGenkey, synopsis: []string{"[--id ID] [--out FILE]"}},
+	},
 }
 
 // keyFile is the key file's shape. The first key is the current one.
@@ -159,7 +147,7 @@ func nowFlag(s string) (func() time.Time, error) {
 	return func() time.Time { return t }, nil
 }
 
-func cmdTokenIssue(args []string, stdout, stderr io.Writer) int {
+func cmdTokenIssue(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token issue"
 	fs := newVerbFlags("token issue", stderr)
 	keyName := fs.String("key", "", "`KEYFILE`: the key file (this or --state)")
@@ -238,16 +226,6 @@ func (l *stringList) String() string { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error {
 	*l = append(*l, s)
 	return nil
-}
-
-// claimsOutput is what verify prints.
-type claimsOutput struct {
-	OrganizationId      string
-	ImpersonationRoleId string
-	KeyId               string
-	IssuedAt            string
-	ExpiresAt           string
-	TokenId             string
 }
 
 func cmdTokenVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -364,22 +342,14 @@ func keyFileVerifier(name, keyName string, roles []string, clock func() time.Tim
 
 // printClaims prints the claims of a verified token.
 func printClaims(name string, c impersonation.TokenClaims, stdout, stderr io.Writer) int {
-	out := claimsOutput{
-		OrganizationId:      c.OrganizationID,
-		ImpersonationRoleId: c.RoleID,
-		KeyId:               c.KeyID,
-		IssuedAt:            c.IssuedAt.Format(time.RFC3339),
-		ExpiresAt:           c.ExpiresAt.Format(time.RFC3339),
-		TokenId:             hex.EncodeToString(c.TokenID[:]),
-	}
-	if err := writeJSON(stdout, out, "    "); err != nil {
+	if err := writeJSON(stdout, c, "    "); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitFailure
 	}
 	return 0
 }
 
-func cmdTokenGenkey(args []string, stdout, stderr io.Writer) int {
+func cmdTokenGenkey(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	const name = "wmpolicy token genkey"
 	fs := newVerbFlags("token genkey", stderr)
 	id := fs.String("id", "", "the key `ID` (default k-YYYYMMDD-HHMMSS, the time in UTC)")

@@ -38,7 +38,7 @@ func version() string {
 	return v + " " + bi.GoVersion
 }
 
-func cmdVersion(args []string, stdout, stderr io.Writer) int {
+func cmdVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newVerbFlags("version", stderr)
 	if !parseFlagsOnly(fs, args, "wmpolicy version", stderr) {
 		return exitInvalid

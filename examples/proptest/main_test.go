@@ -37,13 +37,13 @@ func sameList(a, b []accessctl.Rule) bool {
 
 // The gate answers every generated request as the library does.
 func TestGateAgreesWithLibrary(t *testing.T) {
-	policytest.CheckAgrees(t, nil, decider(NewGate(nil)))
+	rapid.Check(t, policytest.Agrees(nil, decider(NewGate(nil))))
 }
 
 // Up to the model's maxima: 10 rules, 1024 ranges per list, 10 actions and
 // principals per list.
 func TestGateAgreesAtMaxima(t *testing.T) {
-	policytest.CheckAgrees(t, policytest.Rules(policytest.MaxRuleOptions), decider(NewGate(nil)))
+	rapid.Check(t, policytest.Agrees(policytest.Rules(policytest.MaxRuleOptions()), decider(NewGate(nil))))
 }
 
 // With a directory, users named by ID, email or user name in any case (in
@@ -53,28 +53,28 @@ func TestGateResolvesNames(t *testing.T) {
 		lastDir policy.Directory
 		decide  policytest.Decider
 	)
-	policytest.CheckAgreesWithDirectory(t, nil, func(rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) (policy.Effect, error) {
+	rapid.Check(t, policytest.AgreesWithDirectory(nil, func(rules []accessctl.Rule, dir policy.Directory, req accessctl.Request) (policy.Effect, error) {
 		if decide == nil || dir != lastDir { // a new organization: a new gate
 			lastDir, decide = dir, decider(NewGate(dir))
 		}
 		return decide(rules, req)
-	})
+	}))
 }
 
 // After every reload the gate answers for the new rules: its cache never
 // serves an answer of the old ones.
 func TestGateReloads(t *testing.T) {
-	policytest.CheckReloads(t, nil, decider(NewGate(nil)))
+	rapid.Check(t, policytest.Reloads(nil, decider(NewGate(nil))))
 }
 
 // A change that may only grant never makes the gate deny, and the other way round.
 func TestGateMonotone(t *testing.T) {
-	policytest.CheckMonotone(t, nil, decider(NewGate(nil)))
+	rapid.Check(t, policytest.Monotone(nil, decider(NewGate(nil))))
 }
 
 // An invalid request (IPv6, no principal, a role without EWS, …) is never allowed.
 func TestGateFailsClosed(t *testing.T) {
-	policytest.CheckFailsClosed(t, nil, decider(NewGate(nil)))
+	rapid.Check(t, policytest.FailsClosed(nil, decider(NewGate(nil))))
 }
 
 // A bad rules file is refused with the error the library gives it, and the
@@ -83,7 +83,7 @@ func TestGateFailsClosed(t *testing.T) {
 func TestGateKeepsLastGoodRules(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := NewGate(nil)
-		good := policytest.Rules(policytest.DefaultRuleOptions).Draw(t, "good rules")
+		good := policytest.Rules(policytest.DefaultRuleOptions()).Draw(t, "good rules")
 		data, err := accessctl.EncodeRules(good)
 		if err != nil {
 			t.Fatal(err)
@@ -116,17 +116,17 @@ func TestGateLoginRejectsBadInput(t *testing.T) {
 		addr := policytest.InvalidAddr().Filter(func(b policytest.Invalid[string]) bool {
 			return b.Class != "mask not allowed" && b.Class != "IPv4-mapped IPv6" && b.Class != "IPv6" && b.Class != "zone"
 		}).Draw(t, "address")
-		if ok, err := g.Login(addr.Value, "IMAP", policytest.UserIDs[0]); ok || err == nil {
+		if ok, err := g.Login(addr.Value, "IMAP", policytest.UserIDs()[0]); ok || err == nil {
 			t.Fatalf("address %q (%s): login %v, %v", addr.Value, addr.Class, ok, err)
 		}
 		action := policytest.InvalidAction().Draw(t, "protocol")
-		ok, err := g.Login("192.0.2.1", action.Value, policytest.UserIDs[0])
+		ok, err := g.Login("192.0.2.1", action.Value, policytest.UserIDs()[0])
 		if ok || action.Match(err) != nil {
 			t.Fatalf("protocol %q: login %v, %v", action.Value, ok, err)
 		}
 	})
 	// IPv6 text parses as an address, and the library refuses it (A10).
-	if ok, err := g.Login("[2001:db8::1]:993", "IMAP", policytest.UserIDs[0]); ok || policy.CodeOf(err) != policy.InvalidParameterException {
+	if ok, err := g.Login("[2001:db8::1]:993", "IMAP", policytest.UserIDs()[0]); ok || policy.CodeOf(err) != policy.InvalidParameterException {
 		t.Fatalf("IPv6: %v %v", ok, err)
 	}
 }

@@ -1,9 +1,12 @@
-// Package fold lowers ASCII identifiers eight bytes at a time, for the
-// case-insensitive lookups of emails and user names on hot paths.
+// Package fold case-folds emails, aliases and user names for their
+// case-insensitive comparison: [String] everywhere, [ASCIILower] (eight bytes at
+// a time, into a caller's buffer) on hot paths.
 package fold
 
 import (
 	"encoding/binary"
+	"strings"
+	"unicode/utf8"
 )
 
 const (
@@ -54,4 +57,17 @@ func upper(w uint64) uint64 {
 	geA := x + (0x80-'A')*ones    // top bit set where byte >= 'A'
 	gtZ := x + (0x80-'Z'-1)*ones  // top bit set where byte > 'Z'
 	return geA &^ gtZ &^ w & high // >= 'A', <= 'Z', and the byte was ASCII
+}
+
+// String returns the case-folded form under which emails, aliases and user
+// names are compared (SEMANTICS A18): ASCII letters lowered, other characters
+// lowered by Unicode rules. It does not allocate when s is ASCII with no upper
+// case letter.
+func String(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }

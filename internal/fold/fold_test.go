@@ -60,3 +60,16 @@ func BenchmarkASCIILower(b *testing.B) {
 		ASCIILower(buf, "user000123@example.org")
 	}
 }
+
+// String folds as strings.ToLower does, and returns s itself when nothing
+// changes.
+func TestString(t *testing.T) {
+	for _, s := range []string{"", "alice", "Alice@Example.ORG", "Zoë", "ZOË", "bob@example.org"} {
+		if got := String(s); got != strings.ToLower(s) {
+			t.Errorf("String(%q) = %q", s, got)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = String("bob@example.org") }); n != 0 {
+		t.Errorf("String of a folded ASCII name: %v allocations", n)
+	}
+}

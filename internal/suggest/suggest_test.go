@@ -1,4 +1,4 @@
-package policy
+package suggest
 
 import "testing"
 
@@ -21,8 +21,8 @@ func TestSuggest(t *testing.T) {
 		{"X", fields, ""},
 		{string(make([]byte, 100)), fields, ""},
 	} {
-		if got := Suggest(tc.s, tc.cands); got != tc.want {
-			t.Errorf("Suggest(%q) = %q, want %q", tc.s, got, tc.want)
+		if got := Closest(tc.s, tc.cands); got != tc.want {
+			t.Errorf("Closest(%q) = %q, want %q", tc.s, got, tc.want)
 		}
 	}
 }

@@ -1,14 +1,17 @@
-package policy
+// Package suggest finds the name a misspelled one most likely meant, for the
+// "did you mean …?" hints of error messages (an unknown JSON field, an invalid
+// action).
+package suggest
 
 import "strings"
 
-// Suggest returns the candidate that s most likely misspells, or "" when none is
+// Closest returns the candidate that s most likely misspells, or "" when none is
 // close: a candidate equal to s but for case, else the one at the smallest edit
 // distance (Levenshtein, ignoring case) when that distance is at most 2 and at
 // most half the candidate's length. It is what error messages use for "did you
 // mean …?" (an unknown JSON field, an invalid action). Inputs longer than 64
 // bytes get no suggestion. Cost: O(len(s)·len(candidate)) per candidate.
-func Suggest(s string, candidates []string) string {
+func Closest(s string, candidates []string) string {
 	for _, c := range candidates {
 		if strings.EqualFold(c, s) {
 			return c
