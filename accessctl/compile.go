@@ -291,27 +291,19 @@ func holdingRules(list []uint32) []uint32 {
 // principal conditions hold (the lowering decides which: A3, A4).
 func (p *Policy) principalPass(set *ruleset.Set, interned *ruleset.Interner) {
 	users, roles := set.Named(ruleset.User), set.Named(ruleset.Role)
-	index := [2]map[string]int32{make(map[string]int32, len(users)), make(map[string]int32, len(roles))}
-	type principal struct {
-		kind ruleset.Kind
-		id   string
+	nu, nr := len(users), len(roles)
+	vals := make([]int32, nu+nr)
+	for i := range vals {
+		vals[i] = int32(i)
 	}
-	princ := make([]principal, 0, len(users)+len(roles)+2)
-	for k, ids := range [2][]string{users, roles} {
-		for _, id := range ids {
-			index[k][id] = int32(len(princ))
-			princ = append(princ, principal{ruleset.Kind(k), id})
-		}
-	}
-	p.users, p.roles = strtab.New(index[kindUser]), strtab.New(index[kindRole])
-	p.other[kindUser] = int32(len(princ))
-	princ = append(princ, principal{kind: ruleset.User})
-	p.other[kindRole] = int32(len(princ))
-	princ = append(princ, principal{kind: ruleset.Role})
-
-	p.pa = make([]uint32, len(princ)*NumActions)
-	for pi, pr := range princ {
-		set.Columns(pr.kind, pr.id, func(a int, bits []uint64) {
+	// Principal i: users[i], then roles[i-nu], then "any other user", "any
+	// other role".
+	p.users, p.roles = strtab.FromPairs(users, vals[:nu]), strtab.FromPairs(roles, vals[nu:])
+	p.other = [2]int32{kindUser: int32(nu + nr), kindRole: int32(nu + nr + 1)}
+	p.pa = make([]uint32, (nu+nr+2)*NumActions)
+	buf := make([]uint64, p.words)
+	column := func(pi int, kind ruleset.Kind, id string) {
+		set.Columns(kind, id, buf, func(a int, bits []uint64) {
 			if p.layout == narrow {
 				p.pa[pi*NumActions+a-1] = uint32(bits[0])
 			} else {
@@ -319,6 +311,14 @@ func (p *Policy) principalPass(set *ruleset.Set, interned *ruleset.Interner) {
 			}
 		})
 	}
+	for i, id := range users {
+		column(i, ruleset.User, id)
+	}
+	for i, id := range roles {
+		column(nu+i, ruleset.Role, id)
+	}
+	column(nu+nr, ruleset.User, "")
+	column(nu+nr+1, ruleset.Role, "")
 }
 
 // countRanges returns the number of range entries of all rules.

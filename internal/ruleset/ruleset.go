@@ -102,7 +102,7 @@ type Rule struct {
 	// an empty list. Unknown entries (Lenient) are left out.
 	Users, NotUsers, Roles, NotRoles map[string]bool
 	// UserList, NotUserList are UserIds, NotUserIds resolved item by item
-	// ("" for an unknown entry).
+	// ("" for an unknown entry); Lenient only (nil otherwise).
 	UserList, NotUserList []string
 	// Unknown are the entries that name nobody (Lenient only).
 	Unknown []Entry
@@ -143,18 +143,13 @@ type Set struct {
 	Deny   []uint64 // the DENY rules
 	NoIn   []uint64 // the rules without IpRanges (that condition always holds)
 	named  [2]map[string][]int32
+	ids    [2][]string // named IDs by kind, sorted
 	other  [2][NumActions + 1][]uint64
 }
 
-// Named returns the IDs of kind k that some rule's lists name, sorted.
-func (s *Set) Named(k Kind) []string {
-	ids := make([]string, 0, len(s.named[k]))
-	for id := range s.named[k] {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+// Named returns the IDs of kind k that some rule's lists name, sorted. The
+// slice is the Set's: do not change it.
+func (s *Set) Named(k Kind) []string { return s.ids[k] }
 
 // IsNamed reports whether a rule names id as a principal of kind k.
 func (s *Set) IsNamed(k Kind, id string) bool { _, ok := s.named[k][id]; return ok }
@@ -164,16 +159,22 @@ func (s *Set) IsNamed(k Kind, id string) bool { _, ok := s.named[k][id]; return 
 // ID id ("" or any unnamed ID: a principal no rule names). It costs
 // O(Words + rules naming id); [Set.Columns] writes every action's at once.
 func (s *Set) Column(dst []uint64, k Kind, id string, a int) {
-	s.Columns(k, id, func(b int, bits []uint64) {
-		if b == a {
-			copy(dst, bits)
+	copy(dst, s.other[k][a])
+	for _, n := range s.named[k][id] {
+		r := &s.Rules[n]
+		bit := uint64(1) << (n % 64)
+		if r.Allows(a) && r.Holds(k, id) {
+			dst[n/64] |= bit
+		} else {
+			dst[n/64] &^= bit
 		}
-	})
+	}
 }
 
 // Columns calls each for every action a = 1…NumActions with the column of
-// (k, id, a), as [Set.Column] writes it, in a buffer that each must not keep.
-func (s *Set) Columns(k Kind, id string, each func(a int, bits []uint64)) {
+// (k, id, a), as [Set.Column] writes it, in buf (Words long), which each must
+// not keep.
+func (s *Set) Columns(k Kind, id string, buf []uint64, each func(a int, bits []uint64)) {
 	named := s.named[k][id]
 	var hold [64]bool
 	holds := hold[:0]
@@ -183,7 +184,7 @@ func (s *Set) Columns(k Kind, id string, each func(a int, bits []uint64)) {
 	for _, n := range named {
 		holds = append(holds, s.Rules[n].Holds(k, id))
 	}
-	bits := make([]uint64, s.Words)
+	bits := buf[:s.Words]
 	for a := 1; a <= NumActions; a++ {
 		copy(bits, s.other[k][a])
 		for i, n := range named {
@@ -294,7 +295,10 @@ func (l *lowering) users(r *Rule, field string, ids []string) (map[string]bool, 
 		return nil, nil
 	}
 	m := make(map[string]bool, len(ids))
-	list := make([]string, len(ids))
+	var list []string
+	if l.opts.Lenient {
+		list = make([]string, len(ids))
+	}
 	for j, id := range ids {
 		if dir := l.opts.Directory; dir != nil {
 			u, ok := dir.Lookup(id)
@@ -311,7 +315,9 @@ func (l *lowering) users(r *Rule, field string, ids []string) (map[string]bool, 
 			id = u.ID
 		}
 		m[id] = true
-		list[j] = id
+		if list != nil {
+			list[j] = id
+		}
 	}
 	return m, list
 }
@@ -346,21 +352,24 @@ func (s *Set) classes() {
 	for k := range s.named {
 		s.named[k] = map[string][]int32{}
 	}
-	add := func(n int, k Kind, m map[string]bool) {
-		for id := range m {
-			rs := s.named[k][id]
-			if len(rs) == 0 || rs[len(rs)-1] != int32(n) {
-				s.named[k][id] = append(rs, int32(n))
+	for n := range s.Rules {
+		r := &s.Rules[n]
+		for k, lists := range [2][2]map[string]bool{{r.Users, r.NotUsers}, {r.Roles, r.NotRoles}} {
+			for _, m := range lists {
+				for id := range m {
+					rs := s.named[k][id]
+					if len(rs) == 0 {
+						s.ids[k] = append(s.ids[k], id)
+					}
+					if len(rs) == 0 || rs[len(rs)-1] != int32(n) {
+						s.named[k][id] = append(rs, int32(n))
+					}
+				}
 			}
 		}
 	}
-	for n := range s.Rules {
-		r := &s.Rules[n]
-		add(n, User, r.Users)
-		add(n, User, r.NotUsers)
-		add(n, Role, r.Roles)
-		add(n, Role, r.NotRoles)
-	}
+	slices.Sort(s.ids[User])
+	slices.Sort(s.ids[Role])
 	all := make([]uint64, 2*NumActions*s.Words)
 	for k := range s.other {
 		for a := 1; a <= NumActions; a++ {

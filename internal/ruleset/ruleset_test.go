@@ -138,7 +138,8 @@ func TestByName(t *testing.T) {
 }
 
 // Column is, bit for bit, the rules whose Allows and Holds say yes (the
-// shortcut through "any other" and the naming rules changes nothing).
+// shortcut through "any other" and the naming rules changes nothing), and
+// Columns writes the same columns.
 func TestColumnIsAllowsAndHolds(t *testing.T) {
 	users := []string{"user-0000000001", "user-0000000002", "user-0000000003"}
 	roles := []string{"role-a", "role-b"}
@@ -163,9 +164,17 @@ func TestColumnIsAllowsAndHolds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bits := make([]uint64, s.Words)
+		bits, buf := make([]uint64, s.Words), make([]uint64, s.Words)
 		for k, ids := range [2][]string{append(users, "", "user-9999999999"), append(roles, "", "role-z")} {
 			for _, id := range ids {
+				s.Columns(ruleset.Kind(k), id, buf, func(a int, col []uint64) {
+					s.Column(bits, ruleset.Kind(k), id, a)
+					for j := range bits {
+						if bits[j] != col[j] {
+							t.Fatalf("Columns(%d, %q) action %d word %d = %x, Column %x", k, id, a, j, col[j], bits[j])
+						}
+					}
+				})
 				for a := 1; a <= ruleset.NumActions; a++ {
 					s.Column(bits, ruleset.Kind(k), id, a)
 					for n := range s.Rules {
