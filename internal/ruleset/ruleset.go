@@ -43,12 +43,12 @@ const (
 // them. Ranges must parse (the rules have passed accessctl's validation), or
 // come parsed in [Options.Parsed].
 type Input struct {
-	Name                  string
-	Deny                  bool
-	IpRanges, NotIpRanges []string
-	Actions, NotActions   []string
-	UserIds, NotUserIds   []string
-	RoleIds, NotRoleIds   []string
+	Name                  string   // unique in the list (A15b)
+	Deny                  bool     // Effect DENY (else ALLOW)
+	IpRanges, NotIpRanges []string // CIDRs as written (A9)
+	Actions, NotActions   []string // action names, as ActionNames spells them (A11)
+	UserIds, NotUserIds   []string // user identifiers: IDs, or with a Directory also emails, aliases, user names (A18)
+	RoleIds, NotRoleIds   []string // ImpersonationRoleIds, NotImpersonationRoleIds
 }
 
 // Options configure [Lower]. The zero Options lower a rule list on its own:
