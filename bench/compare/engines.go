@@ -207,18 +207,30 @@ func NewBart(rules []accessctl.Rule) (*Bart, error) {
 			return nil, err
 		}
 	}
-	for i, dst := range [2]*bart.Table[[]uint64]{&e.in, &e.not} {
-		for p := range own[i].All() {
-			acc := make([]uint64, w)
-			for _, v := range own[i].Supernets(p) {
-				for j := range acc {
-					acc[j] |= v[j]
-				}
+	pushDown(&own[0], &e.in, w)
+	pushDown(&own[1], &e.not, w)
+	e.principals(rules)
+	return e, nil
+}
+
+// pushDown fills dst with own's prefixes, each valued with the union of the
+// sets of all its supernets in own (itself included): an LPM lookup then
+// yields every rule whose list covers the address.
+func pushDown(own, dst *bart.Table[[]uint64], w int) {
+	for p := range own.All() {
+		acc := make([]uint64, w)
+		for _, v := range own.Supernets(p) {
+			for j := range acc {
+				acc[j] |= v[j]
 			}
-			dst.Insert(p, acc)
 		}
+		dst.Insert(p, acc)
 	}
-	// Principals: the IDs the rules name, then "any other user / role".
+}
+
+// principals numbers the IDs the rules name, then "any other user / role",
+// and computes each one's rule set for every action (A3, A4).
+func (e *Bart) principals(rules []accessctl.Rule) {
 	type prin struct {
 		role bool
 		id   string
@@ -242,7 +254,7 @@ func NewBart(rules []accessctl.Rule) (*Bart, error) {
 	ps = append(ps, prin{false, ""}, prin{true, ""})
 	for _, p := range ps {
 		for a := accessctl.Action(1); a <= accessctl.NumActions; a++ {
-			bs := make([]uint64, w)
+			bs := make([]uint64, e.w)
 			for k, r := range rules {
 				if actionMask(&r)&(1<<a) == 0 {
 					continue
@@ -260,7 +272,6 @@ func NewBart(rules []accessctl.Rule) (*Bart, error) {
 			e.pa = append(e.pa, bs)
 		}
 	}
-	return e, nil
 }
 
 // Eval answers one request, appending the names to names[:0].
