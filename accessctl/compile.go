@@ -1,12 +1,10 @@
 package accessctl
 
 import (
-	"fmt"
 	"slices"
-	"strings"
-	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 	"github.com/wmpolicy/wmpolicy/internal/strtab"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -58,21 +56,42 @@ type Policy struct {
 	ranges []cidr.Range // every rule's IpRanges and NotIpRanges, parsed, in input order
 	refs   []rangeRef   // where rule k's range lists are in ranges
 	names  []string     // rules[k].Name
+	layout layout       // how ip, pa, sets and hits store the rule sets
 	words  int          // bitset width in uint64 words
 	deny   []uint64     // bit k set when rule k is DENY
 	deny0  uint64       // deny[0]
-	narrow bool         // at most 32 rules: address labels and pa entries are the rule sets themselves, not offsets in sets
 	sets   []uint64     // interned bitsets, each `words` long, addressed by word offset
-	ip     *cidr.Map    // address → offset in sets (words == 1; narrow: the set) or in hits (words > 1)
-	noIn   []uint64     // words > 1: rules without IpRanges (their address set before hits)
-	allIn  bool         // words > 1 and noIn is empty: Evaluate walks the hits alone
-	hits   []uint32     // words > 1: per-class hit lists: length, then rule<<1|not, ascending (allIn: the rules whose address condition holds)
-	pa     []uint32     // principal*NumActions + (action-1) → offset in sets (narrow: the set)
+	ip     *cidr.Map    // address → label (see layout)
+	noIn   []uint64     // wide: rules without IpRanges (their address set before hits)
+	hits   []uint32     // wide, wideHits: per-class hit lists (see layout)
+	pa     []uint32     // principal*NumActions + (action-1) → label (see layout)
 	users  strtab.Table // resolved user ID → principal index
 	roles  strtab.Table // role ID → principal index
 	other  [2]int32     // principal index of "any other user", "any other role"
 	dir    policy.Directory
 }
+
+// layout is how a Policy stores the rule sets of its address classes and
+// principal×action entries; Compile's layout pass chooses it from the number
+// of rules and their range lists.
+type layout uint8
+
+const (
+	// narrow: at most 32 rules. Address labels and pa entries are the rule
+	// sets themselves, which spares two dependent loads.
+	narrow layout = iota
+	// oneWord: at most 64 rules. Labels and pa entries are word offsets of
+	// interned one-word sets in sets.
+	oneWord
+	// wideHits: more than 64 rules, every one with IpRanges. pa entries are
+	// offsets in sets; address labels are offsets in hits of a length word
+	// and then the rules whose address condition holds, ascending.
+	wideHits
+	// wide: more than 64 rules, some without IpRanges. pa entries as
+	// wideHits; address labels are offsets in hits of a length word and then
+	// rule<<1 | 1 for NotIpRanges, ascending, applied to noIn.
+	wide
+)
 
 // rangeRef locates a rule's range lists in Policy.ranges: IpRanges at
 // off..off+in, then NotIpRanges.
@@ -127,126 +146,80 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	if errs := validateRules(rules, &parsed); len(errs) > 0 {
 		return nil, errs
 	}
-	// rangeOff[i]: where rule i's ranges start in parsed (IpRanges, then NotIpRanges).
-	rangeOff := make([]int, len(rules)+1)
-	for i, r := range rules {
-		rangeOff[i+1] = rangeOff[i] + len(r.IpRanges) + len(r.NotIpRanges)
+	set, err := lower(rules, opts, parsed, false)
+	if err != nil {
+		return nil, err
 	}
-	n := len(rules)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(rules[a].Name, rules[b].Name) })
+	p := &Policy{ranges: set.Ranges, words: set.Words, deny: set.Deny, deny0: set.Deny[0], dir: opts.Directory}
+	p.keepRules(rules, set)
+	p.layout = chooseLayout(set)
+	interned := ruleset.NewInterner(p.words)
+	p.addressPass(set, interned)
+	p.principalPass(set, interned)
+	p.sets = interned.Sets()
+	return p, nil
+}
 
-	p := &Policy{
-		rules: make([]Rule, n),
-		names: make([]string, n),
-		words: max(1, (n+63)/64),
-		dir:   opts.Directory,
+// lower is the lowering of rules that passed validateRules (parsed: their
+// ranges), numbered by name (A7) for Compile, or in input order; lenient
+// leaves entries naming no user or role unresolved instead of refusing them.
+func lower(rules []Rule, opts Options, parsed []cidr.Range, lenient bool) (*ruleset.Set, error) {
+	in := make([]ruleset.Input, len(rules))
+	for i := range rules {
+		r := &rules[i]
+		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
+			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
+			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
 	}
-	users, roles := map[string]int32{}, map[string]int32{}
-	type cond struct {
-		users, notUsers, roleIDs, notRoleIDs map[string]bool
+	lo := ruleset.Options{Directory: opts.Directory, ByName: !lenient, Lenient: lenient, Parsed: parsed}
+	for a := Action(1); a <= NumActions; a++ {
+		lo.ActionNames[a-1] = a.String()
 	}
-	conds := make([]cond, n)
-	var errs policy.ErrorList
-	resolve := func(i int, field string, ids []string) map[string]bool {
-		if len(ids) == 0 {
-			return nil
-		}
-		m := make(map[string]bool, len(ids))
-		for j, id := range ids {
-			if opts.Directory != nil {
-				u, ok := opts.Directory.Lookup(id)
-				if !ok {
-					errs = append(errs, policy.Errorf(policy.EntityNotFoundException,
-						fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("no user %q in the directory", truncate(id, 64))))
-					continue
-				}
-				if u.ID == "" {
-					errs = append(errs, policy.Errorf(policy.EntityNotFoundException,
-						fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("user %q has no ID in the directory", truncate(id, 64))))
-					continue
-				}
-				id = u.ID
-			}
-			m[id] = true
-		}
-		return m
+	if opts.Roles != nil {
+		lo.KnownRole = opts.Roles.HasRole
 	}
-	roleSet := func(i int, field string, ids []string) map[string]bool {
-		if len(ids) == 0 {
-			return nil
-		}
-		m := make(map[string]bool, len(ids))
-		for j, id := range ids {
-			if opts.Roles != nil && !opts.Roles.HasRole(id) {
-				errs = append(errs, policy.Errorf(policy.ResourceNotFoundException,
-					fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), fmt.Sprintf("no impersonation role %q", truncate(id, 64))))
-				continue
-			}
-			m[id] = true
-		}
-		return m
-	}
-	p.ranges = parsed
-	p.refs = make([]rangeRef, n)
-	for k, i := range order {
-		// The range lists are kept parsed, not as strings (see Policy.rule).
-		r := rules[i]
-		p.refs[k] = rangeRef{off: int32(rangeOff[i]), in: int32(len(r.IpRanges)), not: int32(len(r.NotIpRanges))}
+	return ruleset.Lower(in, lo)
+}
+
+// keepRules keeps copies of the rules in name order, their range lists
+// parsed only (see Policy.rule).
+func (p *Policy) keepRules(rules []Rule, set *ruleset.Set) {
+	p.rules = make([]Rule, len(set.Rules))
+	p.names = make([]string, len(set.Rules))
+	p.refs = make([]rangeRef, len(set.Rules))
+	for k := range set.Rules {
+		lr := &set.Rules[k]
+		r := rules[lr.Index]
+		p.refs[k] = rangeRef{off: lr.Off, in: int32(lr.In), not: int32(len(lr.Ranges) - lr.In)}
 		r.IpRanges, r.NotIpRanges = emptyOrNil(r.IpRanges), emptyOrNil(r.NotIpRanges)
-		r = r.Clone()
-		p.rules[k] = r
+		p.rules[k] = r.Clone()
 		p.names[k] = r.Name
-		conds[k] = cond{
-			users:      resolve(i, "UserIds", r.UserIds),
-			notUsers:   resolve(i, "NotUserIds", r.NotUserIds),
-			roleIDs:    roleSet(i, "ImpersonationRoleIds", r.ImpersonationRoleIds),
-			notRoleIDs: roleSet(i, "NotImpersonationRoleIds", r.NotImpersonationRoleIds),
-		}
 	}
-	if len(errs) > 0 {
-		slices.SortStableFunc(errs, func(a, b *policy.Error) int { return comparePaths(a.Path, b.Path) })
-		return nil, errs
-	}
+}
 
-	w := p.words
-	interned := newInterner(w)
-	p.deny = make([]uint64, w)
-	for k, r := range p.rules {
-		if r.Effect == policy.Deny {
-			p.deny[k/64] |= 1 << (k % 64)
-		}
+// chooseLayout is the layout of a lowered set (see layout).
+func chooseLayout(set *ruleset.Set) layout {
+	switch {
+	case len(set.Rules) <= 32:
+		return narrow
+	case set.Words == 1:
+		return oneWord
+	case !slices.ContainsFunc(set.NoIn, func(x uint64) bool { return x != 0 }):
+		return wideHits
 	}
-	p.deny0 = p.deny[0]
-	p.narrow = w == 1 && n <= 32
+	return wide
+}
 
-	// Address dimension: bit k of an address class's set is "rule k's IpRanges
-	// and NotIpRanges conditions both hold for every address of the class".
-	//
-	// Range i of the table belongs to tags[i]: its rule and list. Identical
-	// ranges are entered as often as they are written (cidr.Build takes
-	// duplicates in its stride, and random-access deduplication costs more than
-	// it saves).
-	tags := make([]uint32, len(p.ranges)) // rule<<1 | 1 for NotIpRanges
-	noIn := make([]uint64, w)             // rules with no IpRanges: that condition always holds
-	for k, ref := range p.refs {
-		if ref.in == 0 {
-			noIn[k/64] |= 1 << (k % 64)
-		}
-		for j := ref.off; j < ref.off+ref.in+ref.not; j++ {
-			tags[j] = uint32(k) << 1
-			if j >= ref.off+ref.in {
-				tags[j] |= 1
-			}
-		}
-	}
-	if w == 1 {
-		// One word: each address class gets its whole rule set, and the
-		// address map yields the set itself (narrow) or its interned
-		// offset.
+// addressPass builds the address map: bit k of an address class's set is
+// "rule k's IpRanges and NotIpRanges conditions both hold for every address
+// of the class". Identical ranges are entered as often as they are written
+// (cidr.BuildMap takes duplicates in its stride, and random-access
+// deduplication costs more than it saves).
+func (p *Policy) addressPass(set *ruleset.Set, interned *ruleset.Interner) {
+	tags, noIn := set.Tags, set.NoIn
+	if p.words == 1 {
+		// Each address class gets its whole rule set: the set itself
+		// (narrow) or its interned offset.
 		bits := make([]uint64, 1)
 		p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
 			var in, not uint64
@@ -258,178 +231,94 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 				not |= bit & nm
 			}
 			bits[0] = (noIn[0] | in) &^ not
-			if p.narrow {
+			if p.layout == narrow {
 				return uint32(bits[0])
 			}
-			return interned.intern(bits)
+			return interned.Intern(bits)
 		})
-	} else {
-		// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
-		// the class, minus those whose NotIpRanges do. The last two are short, so a
-		// class keeps only them, as a sorted list of hits (rule<<1 | not) behind a
-		// length word; evaluation applies them to the constant noIn.
-		p.noIn = noIn
-		p.allIn = !slices.ContainsFunc(noIn, func(x uint64) bool { return x != 0 })
-		p.hits = make([]uint32, 0, 4*len(p.ranges)+4)
-		var list []uint32
-		p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
-			list = list[:0]
-			for _, m := range members {
-				list = append(list, tags[m])
-			}
-			slices.Sort(list)
-			list = slices.Compact(list)
-			if p.allIn {
-				// Every rule has IpRanges: keep only the rules whose address
-				// condition holds (an IpRanges hit not followed by the same
-				// rule's NotIpRanges hit), as plain rule numbers.
-				net := list[:0]
-				for i := 0; i < len(list); i++ {
-					h := list[i]
-					if h&1 != 0 {
-						continue
-					}
-					if i+1 < len(list) && list[i+1] == h|1 {
-						i++
-						continue
-					}
-					net = append(net, h>>1)
-				}
-				list = net
-			}
-			off := uint32(len(p.hits))
-			p.hits = append(p.hits, uint32(len(list)))
-			p.hits = append(p.hits, list...)
-			return off
-		})
-		if cap(p.hits)-len(p.hits) > len(p.hits)/4 {
-			p.hits = slices.Clone(p.hits) // the policy keeps it: no more than a quarter to spare
-		}
+		return
 	}
+	// Wider: the set of a class is noIn, plus the rules whose IpRanges contain
+	// the class, minus those whose NotIpRanges do. The last two are short, so a
+	// class keeps only them, as a sorted list of hits behind a length word;
+	// evaluation applies them to the constant noIn.
+	p.noIn = noIn
+	p.hits = make([]uint32, 0, 4*len(p.ranges)+4)
+	var list []uint32
+	p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
+		list = list[:0]
+		for _, m := range members {
+			list = append(list, tags[m])
+		}
+		slices.Sort(list)
+		list = slices.Compact(list)
+		if p.layout == wideHits {
+			list = holdingRules(list)
+		}
+		off := uint32(len(p.hits))
+		p.hits = append(p.hits, uint32(len(list)))
+		p.hits = append(p.hits, list...)
+		return off
+	})
+	if cap(p.hits)-len(p.hits) > len(p.hits)/4 {
+		p.hits = slices.Clone(p.hits) // the policy keeps it: no more than a quarter to spare
+	}
+}
 
-	// Principal × action dimension. Principals are the user IDs and role IDs the
-	// rules name, then "any other user" and "any other role" (A3, A4).
-	type principal struct {
-		id    string
-		kind  int
-		rules []int // the rules whose lists name this principal
-	}
-	var princ []principal
-	addP := func(k int, m map[string]bool, kind int, index map[string]int32) {
-		ids := make([]string, 0, len(m))
-		for id := range m {
-			ids = append(ids, id)
+// holdingRules turns a sorted hit list (rule<<1 | not) of a layout in which
+// every rule has IpRanges into the rules whose address condition holds (an
+// IpRanges hit not followed by the same rule's NotIpRanges hit), as plain
+// rule numbers, in place.
+func holdingRules(list []uint32) []uint32 {
+	net := list[:0]
+	for i := 0; i < len(list); i++ {
+		h := list[i]
+		if h&1 != 0 {
+			continue
 		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			pi, ok := index[id]
-			if !ok {
-				pi = int32(len(princ))
-				index[id] = pi
-				princ = append(princ, principal{id: id, kind: kind})
-			}
-			if rs := princ[pi].rules; len(rs) == 0 || rs[len(rs)-1] != k {
-				princ[pi].rules = append(rs, k)
-			}
+		if i+1 < len(list) && list[i+1] == h|1 {
+			i++
+			continue
 		}
+		net = append(net, h>>1)
 	}
-	for k, c := range conds {
-		addP(k, c.users, kindUser, users)
-		addP(k, c.notUsers, kindUser, users)
-		addP(k, c.roleIDs, kindRole, roles)
-		addP(k, c.notRoleIDs, kindRole, roles)
-	}
-	p.users, p.roles = strtab.New(users), strtab.New(roles)
-	p.other[kindUser] = int32(len(princ))
-	princ = append(princ, principal{kind: kindUser})
-	p.other[kindRole] = int32(len(princ))
-	princ = append(princ, principal{kind: kindRole})
+	return net
+}
 
-	actionPass := make([][NumActions + 1]bool, n)
-	for k, r := range p.rules {
-		for a := Action(1); a <= NumActions; a++ {
-			s := a.String()
-			actionPass[k][a] = (len(r.Actions) == 0 || slices.Contains(r.Actions, s)) &&
-				(len(r.NotActions) == 0 || !slices.Contains(r.NotActions, s))
-		}
+// principalPass builds the principal × action dimension: the principals are
+// the user IDs and role IDs the rules name, then "any other user" and "any
+// other role"; each gets, for every action, the rules whose action and
+// principal conditions hold (the lowering decides which: A3, A4).
+func (p *Policy) principalPass(set *ruleset.Set, interned *ruleset.Interner) {
+	users, roles := set.Named(ruleset.User), set.Named(ruleset.Role)
+	nu, nr := len(users), len(roles)
+	vals := make([]int32, nu+nr)
+	for i := range vals {
+		vals[i] = int32(i)
 	}
-	// holds reports whether rule k's principal conditions hold for principal
-	// id of the kind (A3, A4: a request carries no principal of the other kind,
-	// which is in no list; "" is any principal no rule names).
-	holds := func(c *cond, kind int, id string) bool {
-		if kind == kindUser {
-			return (c.users == nil || c.users[id]) && !c.notUsers[id] && c.roleIDs == nil
-		}
-		return c.users == nil && (c.roleIDs == nil || c.roleIDs[id]) && !c.notRoleIDs[id]
-	}
-	// The set of "any other user/role" for each action; a named principal's set
-	// differs from it only in the rules that name the principal.
-	var otherSets [2][NumActions + 1][]uint64
-	for kind := range otherSets {
-		for a := Action(1); a <= NumActions; a++ {
-			bits := make([]uint64, w)
-			for k := range conds {
-				if actionPass[k][a] && holds(&conds[k], kind, "") {
-					bits[k/64] |= 1 << (k % 64)
-				}
-			}
-			otherSets[kind][a] = bits
-		}
-	}
-	p.pa = make([]uint32, len(princ)*NumActions)
-	bits := make([]uint64, w)
-	for pi, pr := range princ {
-		for a := Action(1); a <= NumActions; a++ {
-			copy(bits, otherSets[pr.kind][a])
-			for _, k := range pr.rules {
-				bit := uint64(1) << (k % 64)
-				if actionPass[k][a] && holds(&conds[k], pr.kind, pr.id) {
-					bits[k/64] |= bit
-				} else {
-					bits[k/64] &^= bit
-				}
-			}
-			if p.narrow {
-				p.pa[pi*NumActions+int(a-1)] = uint32(bits[0])
+	// Principal i: users[i], then roles[i-nu], then "any other user", "any
+	// other role".
+	p.users, p.roles = strtab.FromPairs(users, vals[:nu]), strtab.FromPairs(roles, vals[nu:])
+	p.other = [2]int32{kindUser: int32(nu + nr), kindRole: int32(nu + nr + 1)}
+	p.pa = make([]uint32, (nu+nr+2)*NumActions)
+	buf := make([]uint64, p.words)
+	column := func(pi int, kind ruleset.Kind, id string) {
+		set.Columns(kind, id, buf, func(a int, bits []uint64) {
+			if p.layout == narrow {
+				p.pa[pi*NumActions+a-1] = uint32(bits[0])
 			} else {
-				p.pa[pi*NumActions+int(a-1)] = interned.intern(bits)
+				p.pa[pi*NumActions+a-1] = interned.Intern(bits)
 			}
-		}
+		})
 	}
-	p.sets = interned.sets
-	return p, nil
-}
-
-// interner stores each distinct bitset once.
-type interner struct {
-	w    int
-	sets []uint64
-	one  map[uint64]uint32
-	many map[string]uint32
-}
-
-func newInterner(w int) *interner {
-	return &interner{w: w, one: map[uint64]uint32{}, many: map[string]uint32{}}
-}
-
-func (in *interner) intern(bits []uint64) uint32 {
-	if in.w == 1 {
-		if off, ok := in.one[bits[0]]; ok {
-			return off
-		}
-		off := uint32(len(in.sets))
-		in.sets = append(in.sets, bits[0])
-		in.one[bits[0]] = off
-		return off
+	for i, id := range users {
+		column(i, ruleset.User, id)
 	}
-	key := unsafe.Slice((*byte)(unsafe.Pointer(&bits[0])), len(bits)*8)
-	if off, ok := in.many[string(key)]; ok {
-		return off
+	for i, id := range roles {
+		column(nu+i, ruleset.Role, id)
 	}
-	off := uint32(len(in.sets))
-	in.sets = append(in.sets, bits...)
-	in.many[string(key)] = off
-	return off
+	column(nu+nr, ruleset.User, "")
+	column(nu+nr+1, ruleset.Role, "")
 }
 
 // countRanges returns the number of range entries of all rules.
@@ -439,17 +328,6 @@ func countRanges(rules []Rule) int {
 		n += len(rules[i].IpRanges) + len(rules[i].NotIpRanges)
 	}
 	return n
-}
-
-// comparePaths orders error paths "Rules[2]…" by rule index, then text.
-func comparePaths(a, b string) int {
-	var ia, ib int
-	fmt.Sscanf(a, "Rules[%d]", &ia)
-	fmt.Sscanf(b, "Rules[%d]", &ib)
-	if ia != ib {
-		return ia - ib
-	}
-	return strings.Compare(a, b)
 }
 
 // Len returns the number of rules.
@@ -516,7 +394,7 @@ func (p *Policy) Stats() Stats {
 		BitsetWords: p.words,
 		HitWords:    len(p.hits),
 	}
-	if p.narrow {
+	if p.layout == narrow {
 		distinct := map[uint32]struct{}{}
 		for iv := range p.ip.Intervals() {
 			distinct[iv.Class] = struct{}{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -124,7 +125,8 @@ type UserLister interface {
 type Analyzer struct {
 	opts   Options
 	rules  []accessctl.Rule // copies, input order; rule i is bit i
-	cr     []crule
+	cr     []ruleset.Rule   // the lowering, rule i in input order
+	set    *ruleset.Set
 	names  []int // rule indexes in ascending byte order of Name
 	nconds int   // non-empty lists of all rules
 	check  *accessctl.Policy
@@ -144,30 +146,6 @@ type tag struct {
 	index int32
 	not   bool
 	next  int32
-}
-
-// crule is a rule with its lists compiled.
-type crule struct {
-	effect    policy.Effect
-	ip, notIP []cidr.Range // as written (host bits kept)
-	actions   uint8        // bit a: action a satisfies Actions and NotActions
-	hasUsers  bool
-	users     map[string]bool // resolved IDs; unknown entries left out
-	notUsers  map[string]bool
-	userList  []string // UserIds resolved item by item ("" when unknown)
-	notUList  []string // NotUserIds resolved item by item
-	hasRoles  bool
-	roles     map[string]bool // unknown roles (Options.Roles) left out
-	notRoles  map[string]bool
-	unknownU  []entry // user entries the directory does not know
-	unknownR  []entry // role entries Options.Roles does not list
-}
-
-// entry is one list item: field name, index, text.
-type entry struct {
-	field string
-	index int
-	id    string
 }
 
 // New validates opts (see [Options]) and rules as [accessctl.ValidateRules]
@@ -228,7 +206,7 @@ func build(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
 		slices.Sort(roles)
 		opts.Roles = slices.Clip(slices.Compact(roles))
 	}
-	a := &Analyzer{opts: opts, rules: make([]accessctl.Rule, len(rules)), cr: make([]crule, len(rules))}
+	a := &Analyzer{opts: opts, rules: make([]accessctl.Rule, len(rules))}
 	if opts.Directory != nil {
 		a.dir = opts.Directory.(UserLister) // checked by Options.check
 	}
@@ -244,58 +222,20 @@ func build(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
 	if a.check, err = accessctl.Compile(nil, accessctl.Options{Directory: opts.Directory}); err != nil {
 		return nil, err
 	}
-	var ranges []cidr.Range
-	index := map[uint64]int32{}
-	addRange := func(r cidr.Range, rule, pos int, not bool) {
-		m := r.Masked()
-		key := uint64(m.Addr())<<8 | uint64(m.Bits())
-		i, ok := index[key]
-		if !ok {
-			i = int32(len(ranges))
-			index[key] = i
-			ranges = append(ranges, m)
-			a.head = append(a.head, -1)
-		}
-		if h := a.head[i]; h >= 0 && a.tags[h].rule == int32(rule) && a.tags[h].not == not {
-			return // the same list names this network at a lower index already
-		}
-		a.tags = append(a.tags, tag{rule: int32(rule), index: int32(pos), not: not, next: a.head[i]})
-		a.head[i] = int32(len(a.tags) - 1)
+	if a.set, err = lower(rules, opts, a.known); err != nil {
+		return nil, err
 	}
+	a.cr = a.set.Rules
 	for i := range rules {
 		r := rules[i].Clone()
 		a.rules[i] = r
-		c := &a.cr[i]
-		c.effect = r.Effect
 		for _, l := range [][]string{r.IpRanges, r.NotIpRanges, r.Actions, r.NotActions, r.UserIds, r.NotUserIds, r.ImpersonationRoleIds, r.NotImpersonationRoleIds} {
 			if len(l) > 0 {
 				a.nconds++
 			}
 		}
-		for j, s := range r.IpRanges {
-			rg := cidr.MustParseRange(s) // validated above
-			c.ip = append(c.ip, rg)
-			addRange(rg, i, j, false)
-		}
-		for j, s := range r.NotIpRanges {
-			rg := cidr.MustParseRange(s)
-			c.notIP = append(c.notIP, rg)
-			addRange(rg, i, j, true)
-		}
-		for _, act := range accessctl.Actions() {
-			s := act.String()
-			if (len(r.Actions) == 0 || slices.Contains(r.Actions, s)) && (len(r.NotActions) == 0 || !slices.Contains(r.NotActions, s)) {
-				c.actions |= 1 << act
-			}
-		}
-		c.hasUsers = len(r.UserIds) > 0
-		c.users, c.userList = a.resolveUsers(c, "UserIds", r.UserIds)
-		c.notUsers, c.notUList = a.resolveUsers(c, "NotUserIds", r.NotUserIds)
-		c.hasRoles = len(r.ImpersonationRoleIds) > 0
-		c.roles = a.roleSet(c, "ImpersonationRoleIds", r.ImpersonationRoleIds)
-		c.notRoles = a.roleSet(c, "NotImpersonationRoleIds", r.NotImpersonationRoleIds)
 	}
-	a.table = cidr.Build(ranges)
+	a.explainIndex()
 	a.names = make([]int, len(rules))
 	for i := range a.names {
 		a.names[i] = i
@@ -304,40 +244,55 @@ func build(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
 	return a, nil
 }
 
-func (a *Analyzer) resolveUsers(c *crule, field string, ids []string) (map[string]bool, []string) {
-	if len(ids) == 0 {
-		return nil, nil
+// lower is the lowering of validated rules (internal/ruleset, the one place
+// that decides what a rule means), in input order and lenient: entries naming
+// no user (Options.Directory) or no role (known, when not nil) name nobody.
+func lower(rules []accessctl.Rule, opts Options, known map[string]bool) (*ruleset.Set, error) {
+	in := make([]ruleset.Input, len(rules))
+	for i := range rules {
+		r := &rules[i]
+		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
+			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
+			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
 	}
-	m := make(map[string]bool, len(ids))
-	list := make([]string, len(ids))
-	for j, id := range ids {
-		if a.dir != nil {
-			u, ok := a.dir.Lookup(id)
-			if !ok || u.ID == "" {
-				c.unknownU = append(c.unknownU, entry{field, j, id})
-				continue
-			}
-			id = u.ID
-		}
-		m[id] = true
-		list[j] = id
+	lo := ruleset.Options{Directory: opts.Directory, Lenient: true}
+	for _, act := range accessctl.Actions() {
+		lo.ActionNames[act-1] = act.String()
 	}
-	return m, list
+	if known != nil {
+		lo.KnownRole = func(id string) bool { return known[id] }
+	}
+	return ruleset.Lower(in, lo)
 }
 
-func (a *Analyzer) roleSet(c *crule, field string, ids []string) map[string]bool {
-	if len(ids) == 0 {
-		return nil
-	}
-	m := make(map[string]bool, len(ids))
-	for j, id := range ids {
-		if a.known != nil && !a.known[id] {
-			c.unknownR = append(c.unknownR, entry{field, j, id})
-			continue
+// explainIndex builds the explain index: the distinct masked ranges of every
+// rule, each with the (rule, list, position) tags that name it.
+func (a *Analyzer) explainIndex() {
+	var ranges []cidr.Range
+	index := map[uint64]int32{}
+	for k := range a.cr {
+		c := &a.cr[k]
+		for li, list := range [2][]cidr.Range{c.IP(), c.NotIP()} {
+			not := li == 1
+			for pos, r := range list {
+				m := r.Masked()
+				key := uint64(m.Addr())<<8 | uint64(m.Bits())
+				i, ok := index[key]
+				if !ok {
+					i = int32(len(ranges))
+					index[key] = i
+					ranges = append(ranges, m)
+					a.head = append(a.head, -1)
+				}
+				if h := a.head[i]; h >= 0 && a.tags[h].rule == int32(k) && a.tags[h].not == not {
+					continue // the same list names this network at a lower index already
+				}
+				a.tags = append(a.tags, tag{rule: int32(k), index: int32(pos), not: not, next: a.head[i]})
+				a.head[i] = int32(len(a.tags) - 1)
+			}
 		}
-		m[id] = true
 	}
-	return m
+	a.table = cidr.Build(ranges)
 }
 
 // Len returns the number of rules.
@@ -351,16 +306,6 @@ func (a *Analyzer) Rules() []accessctl.Rule {
 		out[i] = r.Clone()
 	}
 	return out
-}
-
-// holds reports whether rule c's principal conditions hold for principal p
-// (A3, A4: a request carries no principal of the other kind, which is in no
-// list; the "any other" principals are in no list at all).
-func (c *crule) holds(p *Principal) bool {
-	if p.Kind == User {
-		return (!c.hasUsers || c.users[p.ID]) && !c.notUsers[p.ID] && !c.hasRoles
-	}
-	return !c.hasUsers && (!c.hasRoles || c.roles[p.ID]) && !c.notRoles[p.ID]
 }
 
 // checkCtx returns ctx's error, if any.

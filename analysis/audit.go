@@ -207,7 +207,7 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 	// ALLOW rules are judged redundant as if these were absent (see Redundant)
 	uncond := make([]uint64, w)
 	for k := range a.rules {
-		if a.cr[k].effect == policy.Allow && unconditional(&a.rules[k]) {
+		if !a.cr[k].Deny && unconditional(&a.rules[k]) {
 			uncond[k/64] |= 1 << (k % 64)
 		}
 	}
@@ -309,7 +309,7 @@ func (a *Analyzer) Audit(ctx context.Context) (*Report, error) {
 			continue
 		}
 		switch {
-		case c.effect == policy.Allow && !has(decisive, k):
+		case !c.Deny && !has(decisive, k):
 			f.Severity, f.Kind, f.Path = Warning, Shadowed, path
 			f.Witness = witness(k)
 			f.Message = "DENY rules match every request this ALLOW rule matches, so it never decides anything"
@@ -396,19 +396,19 @@ func (a *Analyzer) neverReason(k int, path string, ipOK, paOK bool) (string, str
 	switch {
 	case len(r.UserIds) > 0 && len(r.ImpersonationRoleIds) > 0:
 		return path + ".ImpersonationRoleIds", "the rule sets both UserIds and ImpersonationRoleIds, and a request carries only one kind of principal (A4), so it never matches"
-	case c.actions == 0 && len(r.Actions) > 0:
+	case c.Actions == 0 && len(r.Actions) > 0:
 		return path + ".NotActions", "every action in Actions is also in NotActions, so the rule never matches"
-	case c.actions == 0:
+	case c.Actions == 0:
 		return path + ".NotActions", "NotActions lists every action, so the rule never matches"
-	case len(r.ImpersonationRoleIds) > 0 && c.actions&(1<<accessctl.EWS) == 0:
+	case len(r.ImpersonationRoleIds) > 0 && c.Actions&(1<<accessctl.EWS) == 0:
 		return path + ".ImpersonationRoleIds", "impersonation roles make EWS requests only (A12), and the rule's actions exclude EWS, so it never matches"
 	case !ipOK && len(r.IpRanges) > 0:
 		return path + ".IpRanges", "every address in IpRanges is also in NotIpRanges, so the rule never matches"
 	case !ipOK:
 		return path + ".NotIpRanges", "NotIpRanges cover every address, so the rule never matches"
-	case !paOK && len(r.UserIds) > 0 && len(c.users) == 0:
+	case !paOK && len(r.UserIds) > 0 && len(c.Users) == 0:
 		return path + ".UserIds", "no entry of UserIds names a known user, so the rule never matches"
-	case !paOK && len(r.ImpersonationRoleIds) > 0 && len(c.roles) == 0:
+	case !paOK && len(r.ImpersonationRoleIds) > 0 && len(c.Roles) == 0:
 		return path + ".ImpersonationRoleIds", "no entry of ImpersonationRoleIds names a known role, so the rule never matches"
 	case !paOK && len(r.UserIds) > 0:
 		return path + ".UserIds", "every user in UserIds is also in NotUserIds, so the rule never matches"
@@ -427,7 +427,7 @@ func (a *Analyzer) staticFindings(k int, path string, add func(Finding)) {
 	for _, l := range []struct {
 		field string
 		rs    []cidr.Range
-	}{{"IpRanges", c.ip}, {"NotIpRanges", c.notIP}} {
+	}{{"IpRanges", c.IP()}, {"NotIpRanges", c.NotIP()}} {
 		for j, rg := range l.rs {
 			if rg.HasHostBits() {
 				add(Finding{Severity: Suggestion, Kind: HostBits, Rule: r.Name, Entry: rg.String(), Path: fmt.Sprintf("%s.%s[%d]", path, l.field, j),
@@ -468,13 +468,13 @@ func (a *Analyzer) staticFindings(k int, path string, add func(Finding)) {
 			stack = append(stack, j)
 		}
 	}
-	for _, e := range c.unknownU {
-		add(Finding{Severity: Error, Kind: UnknownUser, Rule: r.Name, Entry: e.id, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
-			Message: fmt.Sprintf("no user %q in the directory; the entry names nobody (A18)", e.id)})
-	}
-	for _, e := range c.unknownR {
-		add(Finding{Severity: Error, Kind: UnknownRole, Rule: r.Name, Entry: e.id, Path: fmt.Sprintf("%s.%s[%d]", path, e.field, e.index),
-			Message: fmt.Sprintf("no impersonation role %q in the organization; the entry names nobody (A18)", e.id)})
+	for _, e := range c.Unknown {
+		f := Finding{Severity: Error, Kind: UnknownUser, Rule: r.Name, Entry: e.ID, Path: fmt.Sprintf("%s.%s[%d]", path, e.Field, e.Index),
+			Message: fmt.Sprintf("no user %q in the directory; the entry names nobody (A18)", e.ID)}
+		if strings.HasSuffix(e.Field, "ImpersonationRoleIds") {
+			f.Kind, f.Message = UnknownRole, fmt.Sprintf("no impersonation role %q in the organization; the entry names nobody (A18)", e.ID)
+		}
+		add(f)
 	}
 }
 

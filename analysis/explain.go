@@ -151,14 +151,14 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 			if isRole {
 				add(Condition{Field: "UserIds", Index: -1, Detail: "a role request carries no user, so it is in no UserIds (A4)"})
 			} else {
-				add(listed("UserIds", r.UserIds, slices.Index(c.userList, ex.UserID), "user ", ex.UserID, false))
+				add(listed("UserIds", r.UserIds, slices.Index(c.UserList, ex.UserID), "user ", ex.UserID, false))
 			}
 		}
 		if len(r.NotUserIds) > 0 {
 			if isRole {
 				add(Condition{Field: "NotUserIds", Holds: true, Index: -1, Detail: "a role request carries no user, so it is in no NotUserIds (A4)"})
 			} else {
-				add(listed("NotUserIds", r.NotUserIds, slices.Index(c.notUList, ex.UserID), "user ", ex.UserID, true))
+				add(listed("NotUserIds", r.NotUserIds, slices.Index(c.NotUserList, ex.UserID), "user ", ex.UserID, true))
 			}
 		}
 		if len(r.ImpersonationRoleIds) > 0 {

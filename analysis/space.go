@@ -5,11 +5,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/cidr"
-	"github.com/wmpolicy/wmpolicy/policy"
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 )
 
 // PrincipalKind says whether a [Principal] is a user or an impersonation role.
@@ -124,36 +123,27 @@ func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error
 	}
 	// Address dimension: distinct masked ranges of all sets, each with the
 	// (set, rule, not) tags that list it.
-	type stag struct {
-		set, rule int32
-		not       bool
-		next      int32
-	}
 	var ranges []cidr.Range
 	var head []int32
 	var tags []stag
 	index := map[uint64]int32{}
 	for si, a := range as {
-		for k := range a.cr {
-			c := &a.cr[k]
-			for li, list := range [2][]cidr.Range{c.ip, c.notIP} {
-				for _, r := range list {
-					m := r.Masked()
-					key := uint64(m.Addr())<<8 | uint64(m.Bits())
-					i, ok := index[key]
-					if !ok {
-						i = int32(len(ranges))
-						index[key] = i
-						ranges = append(ranges, m)
-						head = append(head, -1)
-					}
-					if h := head[i]; h >= 0 && tags[h].set == int32(si) && tags[h].rule == int32(k) && tags[h].not == (li == 1) {
-						continue
-					}
-					tags = append(tags, stag{int32(si), int32(k), li == 1, head[i]})
-					head[i] = int32(len(tags) - 1)
-				}
+		for j, r := range a.set.Ranges {
+			k, not := int32(a.set.Tags[j]>>1), a.set.Tags[j]&1 == 1
+			m := r.Masked()
+			key := uint64(m.Addr())<<8 | uint64(m.Bits())
+			i, ok := index[key]
+			if !ok {
+				i = int32(len(ranges))
+				index[key] = i
+				ranges = append(ranges, m)
+				head = append(head, -1)
 			}
+			if h := head[i]; h >= 0 && tags[h].set == int32(si) && tags[h].rule == k && tags[h].not == not {
+				continue
+			}
+			tags = append(tags, stag{int32(si), k, not, head[i]})
+			head[i] = int32(len(tags) - 1)
 		}
 	}
 	s.table = cidr.Build(ranges)
@@ -178,81 +168,89 @@ func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error
 		s.ivs = append(s.ivs, iv)
 	}
 	for si, a := range as {
-		b := &bitsets{a: a, w: max(1, (len(a.cr)+63)/64)}
-		w := b.w
-		b.deny = make([]uint64, w)
-		noIn := make([]uint64, w)
-		for k := range a.cr {
-			if a.cr[k].effect == policy.Deny {
-				b.deny[k/64] |= 1 << (k % 64)
-			}
-			if len(a.cr[k].ip) == 0 {
-				noIn[k/64] |= 1 << (k % 64)
-			}
-		}
-		b.ip = make([]uint64, nc*w)
-		not := make([]uint64, w)
-		for c := range nc {
-			ip := b.ip[c*w : (c+1)*w]
-			copy(ip, noIn)
-			clear(not)
-			for _, m := range s.table.Members(uint32(c)) {
-				for t := head[m]; t >= 0; t = tags[t].next {
-					if tags[t].set != int32(si) {
-						continue
-					}
-					k := tags[t].rule
-					if tags[t].not {
-						not[k/64] |= 1 << (k % 64)
-					} else {
-						ip[k/64] |= 1 << (k % 64)
-					}
-				}
-			}
-			for i := range ip {
-				ip[i] &^= not[i]
-			}
-			if c&1023 == 0 {
-				if err := checkCtx(ctx); err != nil {
-					return nil, err
-				}
-			}
-		}
-		b.cu = make([]int32, nc)
-		seen := map[string]int32{}
-		for c := range nc {
-			bs := b.ip[c*w : (c+1)*w]
-			key := unsafe.String((*byte)(unsafe.Pointer(&bs[0])), 8*w)
-			u, ok := seen[key]
-			if !ok {
-				u = int32(len(b.uniq) / w)
-				b.uniq = append(b.uniq, bs...)
-				seen[key] = u
-			}
-			b.cu[c] = u
-		}
-		b.first = make([]int32, len(b.uniq)/w)
-		for i := range b.first {
-			b.first[i] = -1
-		}
-		for i, iv := range s.ivs {
-			if u := b.cu[iv.Class]; b.first[u] < 0 {
-				b.first[u] = int32(i)
-			}
-		}
-		b.pa = make([]uint64, len(s.cols)*w)
-		for j, cl := range s.cols {
-			p := &s.prin[cl.p]
-			for k := range a.cr {
-				c := &a.cr[k]
-				if c.actions&(1<<cl.act) != 0 && c.holds(p) {
-					b.pa[j*w+k/64] |= 1 << (k % 64)
-				}
-			}
+		b, err := s.bitsets(ctx, si, a, head, tags)
+		if err != nil {
+			return nil, err
 		}
 		s.sets = append(s.sets, b)
 	}
 	return s, nil
+}
+
+// stag says that rule `rule` of set `set` lists a distinct masked range in
+// IpRanges (not == false) or NotIpRanges; next chains the tags of one range.
+type stag struct {
+	set, rule int32
+	not       bool
+	next      int32
+}
+
+// bitsets builds set si's match sets over the space's address classes and
+// columns, from the lowering (a.set): the IP conditions of every class (noIn,
+// plus the rules whose IpRanges contain it, minus those whose NotIpRanges do),
+// interned, and the action and principal conditions of every column.
+func (s *space) bitsets(ctx context.Context, si int, a *Analyzer, head []int32, tags []stag) (*bitsets, error) {
+	set := a.set
+	b := &bitsets{a: a, w: set.Words, deny: set.Deny}
+	w := b.w
+	nc := s.table.NumClasses()
+	b.ip = make([]uint64, nc*w)
+	not := make([]uint64, w)
+	for c := range nc {
+		ip := b.ip[c*w : (c+1)*w]
+		copy(ip, set.NoIn)
+		clear(not)
+		for _, m := range s.table.Members(uint32(c)) {
+			for t := head[m]; t >= 0; t = tags[t].next {
+				if tags[t].set != int32(si) {
+					continue
+				}
+				k := tags[t].rule
+				if tags[t].not {
+					not[k/64] |= 1 << (k % 64)
+				} else {
+					ip[k/64] |= 1 << (k % 64)
+				}
+			}
+		}
+		for i := range ip {
+			ip[i] &^= not[i]
+		}
+		if c&1023 == 0 {
+			if err := checkCtx(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	interned := ruleset.NewInterner(w)
+	b.cu = make([]int32, nc)
+	for c := range nc {
+		b.cu[c] = int32(interned.Intern(b.ip[c*w:(c+1)*w]) / uint32(w))
+	}
+	b.uniq = interned.Sets()
+	b.first = make([]int32, interned.Len())
+	for i := range b.first {
+		b.first[i] = -1
+	}
+	for i, iv := range s.ivs {
+		if u := b.cu[iv.Class]; b.first[u] < 0 {
+			b.first[u] = int32(i)
+		}
+	}
+	b.pa = make([]uint64, len(s.cols)*w)
+	for j, cl := range s.cols {
+		p := &s.prin[cl.p]
+		set.Column(b.pa[j*w:(j+1)*w], p.Kind.lowered(), p.ID, int(cl.act))
+	}
+	return b, nil
+}
+
+// lowered is k as the lowering numbers kinds.
+func (k PrincipalKind) lowered() ruleset.Kind {
+	if k == Role {
+		return ruleset.Role
+	}
+	return ruleset.User
 }
 
 // principals fills s.prin: named users (sorted), any other user, named roles
@@ -260,18 +258,11 @@ func newSpace(ctx context.Context, opts Options, as ...*Analyzer) (*space, error
 func (s *space) principals(opts Options, as []*Analyzer) {
 	users, roles := map[string]bool{}, map[string]bool{}
 	for _, a := range as {
-		for k := range a.cr {
-			c := &a.cr[k]
-			for _, m := range []map[string]bool{c.users, c.notUsers} {
-				for id := range m {
-					users[id] = true
-				}
-			}
-			for _, m := range []map[string]bool{c.roles, c.notRoles} {
-				for id := range m {
-					roles[id] = true
-				}
-			}
+		for _, id := range a.set.Named(ruleset.User) {
+			users[id] = true
+		}
+		for _, id := range a.set.Named(ruleset.Role) {
+			roles[id] = true
 		}
 	}
 	for _, id := range sortedKeys(users) {

@@ -1,0 +1,404 @@
+// Package ruleset is the lowered form of an access-control rule list: what
+// each rule means, decided once (SEMANTICS A3, A4, A18), for every consumer —
+// accessctl's compiled Policy lays it out for evaluation, analysis builds its
+// cells from it. Besides internal/reference (the oracle, which shares nothing
+// on purpose) no other code in the module decides which list holds for a
+// request, that an absent principal is in no list, or how a user named three
+// ways becomes one ID.
+//
+// [Lower] turns validated rules into a [Set]: ranges parsed and tagged with
+// their rule and list, actions as a bit mask, user entries resolved through
+// the directory and role entries checked, and the named principals as
+// classes. A Set is immutable once built and safe for concurrent use.
+//
+// The package cannot import accessctl (accessctl imports it), so rules come in
+// as [Input], a copy of the fields that carry meaning, and actions are numbers
+// 1…[NumActions] in accessctl's order.
+package ruleset
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/policy"
+)
+
+// NumActions is the number of WorkMail actions (A11); actions are numbered
+// 1…NumActions.
+const NumActions = 7
+
+// Kind is the kind of a request's principal: a user or an impersonation
+// role (A2). It indexes arrays by kind.
+type Kind uint8
+
+// The principal kinds.
+const (
+	User Kind = 0
+	Role Kind = 1
+)
+
+// Input is one rule's fields that carry meaning, as accessctl.Rule holds
+// them. Ranges must parse (the rules have passed accessctl's validation), or
+// come parsed in [Options.Parsed].
+type Input struct {
+	Name                  string   // unique in the list (A15b)
+	Deny                  bool     // Effect DENY (else ALLOW)
+	IpRanges, NotIpRanges []string // CIDRs as written (A9)
+	Actions, NotActions   []string // action names, as ActionNames spells them (A11)
+	UserIds, NotUserIds   []string // user identifiers: IDs, or with a Directory also emails, aliases, user names (A18)
+	RoleIds, NotRoleIds   []string // ImpersonationRoleIds, NotImpersonationRoleIds
+}
+
+// Options configure [Lower]. The zero Options lower a rule list on its own:
+// identifiers are exact strings, any role ID is known, a rule is numbered by
+// its position in the input, and unknown entries cannot occur.
+type Options struct {
+	// ActionNames are the actions' names by number: ActionNames[a-1] is
+	// action a. Required (accessctl.Actions in order).
+	ActionNames [NumActions]string
+	// Directory, when set, resolves user entries to user IDs (A18).
+	Directory policy.Directory
+	// KnownRole, when set, tells which role IDs exist (A18).
+	KnownRole func(id string) bool
+	// Lenient records a user entry the directory does not know, or a role
+	// entry KnownRole refuses, in Rule.Unknown and lets it name nobody (how a
+	// rule behaves once that user or role is deleted); otherwise each is an
+	// error (EntityNotFoundException, ResourceNotFoundException).
+	Lenient bool
+	// ByName numbers rules in ascending byte order of Name (so that walking a
+	// rule bitset yields names sorted, A7); otherwise in input order.
+	ByName bool
+	// Parsed, when not nil, are every rule's ranges already parsed, in input
+	// order: rule 0's IpRanges then its NotIpRanges, then rule 1's, and so
+	// on. Lower keeps the slice (Set.Ranges) instead of parsing again.
+	Parsed []cidr.Range
+}
+
+// Entry is one list item that names nobody (Options.Lenient).
+type Entry struct {
+	Field string // "UserIds", "NotUserIds", "ImpersonationRoleIds", "NotImpersonationRoleIds"
+	Index int
+	ID    string
+}
+
+// Rule is one lowered rule.
+type Rule struct {
+	Index int // position in the input
+	Name  string
+	Deny  bool
+	// Ranges are the rule's IpRanges then NotIpRanges, parsed, as written
+	// (host bits kept, A9); a window of Set.Ranges starting at Off.
+	Ranges []cidr.Range
+	Off    int32
+	In     int // len(IpRanges)
+	// Actions has bit a set when action a satisfies Actions and NotActions (A3).
+	Actions uint8
+	// HasUsers, HasRoles: UserIds, ImpersonationRoleIds are non-empty as
+	// written (a list of unknown entries still sets a condition no one meets).
+	HasUsers, HasRoles bool
+	// Users … NotRoles are the lists as sets of resolved IDs (A18); nil for
+	// an empty list. Unknown entries (Lenient) are left out.
+	Users, NotUsers, Roles, NotRoles map[string]bool
+	// UserList, NotUserList are UserIds, NotUserIds resolved item by item
+	// ("" for an unknown entry); Lenient only (nil otherwise).
+	UserList, NotUserList []string
+	// Unknown are the entries that name nobody (Lenient only).
+	Unknown []Entry
+}
+
+// IP returns the rule's IpRanges, parsed.
+func (r *Rule) IP() []cidr.Range { return r.Ranges[:r.In] }
+
+// NotIP returns the rule's NotIpRanges, parsed.
+func (r *Rule) NotIP() []cidr.Range { return r.Ranges[r.In:] }
+
+// Holds reports whether the rule's principal conditions hold for a request
+// whose principal is of kind k with ID id ("" for a principal no rule names):
+// SEMANTICS A3 — each non-empty list holds — and A4 — a request carries no
+// principal of the other kind, which is in no list, so a user never satisfies
+// a non-empty ImpersonationRoleIds and always satisfies
+// NotImpersonationRoleIds, and the other way round for roles.
+func (r *Rule) Holds(k Kind, id string) bool {
+	if k == User {
+		return (!r.HasUsers || r.Users[id]) && !r.NotUsers[id] && !r.HasRoles
+	}
+	return !r.HasUsers && (!r.HasRoles || r.Roles[id]) && !r.NotRoles[id]
+}
+
+// Allows reports whether action a (1…NumActions) satisfies the rule's
+// Actions and NotActions (A3).
+func (r *Rule) Allows(a int) bool { return r.Actions&(1<<a) != 0 }
+
+// Set is a lowered rule list. Rule k is bit k of every bitset: bit k%64 of
+// word k/64, Words words.
+type Set struct {
+	Rules []Rule // numbered: by name (Options.ByName) or input order
+	// Ranges are every rule's ranges in input order (Rule.Off, Rule.In);
+	// Tags[j] says whose range j is: rule number << 1, | 1 for NotIpRanges.
+	Ranges []cidr.Range
+	Tags   []uint32
+	Words  int
+	Deny   []uint64 // the DENY rules
+	NoIn   []uint64 // the rules without IpRanges (that condition always holds)
+	named  [2]map[string][]int32
+	ids    [2][]string // named IDs by kind, sorted
+	other  [2][NumActions + 1][]uint64
+}
+
+// Named returns the IDs of kind k that some rule's lists name, sorted. The
+// slice is the Set's: do not change it.
+func (s *Set) Named(k Kind) []string { return s.ids[k] }
+
+// IsNamed reports whether a rule names id as a principal of kind k.
+func (s *Set) IsNamed(k Kind, id string) bool { _, ok := s.named[k][id]; return ok }
+
+// Column writes to dst (Words long) the rules whose action and principal
+// conditions hold for a request of action a by the principal of kind k with
+// ID id ("" or any unnamed ID: a principal no rule names). It costs
+// O(Words + rules naming id); [Set.Columns] writes every action's at once.
+func (s *Set) Column(dst []uint64, k Kind, id string, a int) {
+	copy(dst, s.other[k][a])
+	for _, n := range s.named[k][id] {
+		r := &s.Rules[n]
+		bit := uint64(1) << (n % 64)
+		if r.Allows(a) && r.Holds(k, id) {
+			dst[n/64] |= bit
+		} else {
+			dst[n/64] &^= bit
+		}
+	}
+}
+
+// Columns calls each for every action a = 1…NumActions with the column of
+// (k, id, a), as [Set.Column] writes it, in buf (Words long), which each must
+// not keep.
+func (s *Set) Columns(k Kind, id string, buf []uint64, each func(a int, bits []uint64)) {
+	named := s.named[k][id]
+	var hold [64]bool
+	holds := hold[:0]
+	if len(named) > len(hold) {
+		holds = make([]bool, 0, len(named))
+	}
+	for _, n := range named {
+		holds = append(holds, s.Rules[n].Holds(k, id))
+	}
+	bits := buf[:s.Words]
+	for a := 1; a <= NumActions; a++ {
+		copy(bits, s.other[k][a])
+		for i, n := range named {
+			bit := uint64(1) << (n % 64)
+			if holds[i] && s.Rules[n].Allows(a) {
+				bits[n/64] |= bit
+			} else {
+				bits[n/64] &^= bit
+			}
+		}
+		each(a, bits)
+	}
+}
+
+// Lower lowers rules that passed accessctl's validation. With a Directory or
+// KnownRole and not Lenient, an entry naming no user is
+// EntityNotFoundException and an unknown role ResourceNotFoundException
+// (A18), every one with its path "Rules[i].Field[j]", sorted by rule, as a
+// policy.ErrorList; the Set is then nil.
+//
+// Cost: O(R) for R ranges (plus parsing them when Options.Parsed is nil),
+// O(n log n) for n rules, and one directory lookup per user entry.
+func Lower(rules []Input, opts Options) (*Set, error) {
+	n := len(rules)
+	w := max(1, (n+63)/64)
+	s := &Set{Rules: make([]Rule, n), Words: w, Deny: make([]uint64, w), NoIn: make([]uint64, w)}
+	order := make([]int32, n) // number → input index
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if opts.ByName {
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(rules[a].Name, rules[b].Name) })
+	}
+	// Ranges, in input order.
+	s.Ranges = opts.Parsed
+	if s.Ranges == nil {
+		total := 0
+		for i := range rules {
+			total += len(rules[i].IpRanges) + len(rules[i].NotIpRanges)
+		}
+		s.Ranges = make([]cidr.Range, 0, total)
+		for i := range rules {
+			for li, list := range [2][]string{rules[i].IpRanges, rules[i].NotIpRanges} {
+				for j, str := range list {
+					rg, err := cidr.ParseRange(str)
+					if err != nil {
+						field := [2]string{"IpRanges", "NotIpRanges"}[li]
+						return nil, policy.Errorf(policy.ValidationException, fmt.Sprintf("Rules[%d].%s[%d]", i, field, j), err.Error())
+					}
+					s.Ranges = append(s.Ranges, rg)
+				}
+			}
+		}
+	}
+	off := make([]int32, n+1)
+	for i := range rules {
+		off[i+1] = off[i] + int32(len(rules[i].IpRanges)+len(rules[i].NotIpRanges))
+	}
+	s.Tags = make([]uint32, len(s.Ranges))
+	l := lowering{opts: &opts}
+	for k, i := range order {
+		in := &rules[i]
+		r := &s.Rules[k]
+		*r = Rule{Index: int(i), Name: in.Name, Deny: in.Deny, In: len(in.IpRanges), Off: off[i], Ranges: s.Ranges[off[i]:off[i+1]:off[i+1]]}
+		if r.Deny {
+			s.Deny[k/64] |= 1 << (k % 64)
+		}
+		if r.In == 0 {
+			s.NoIn[k/64] |= 1 << (k % 64)
+		}
+		for j := off[i]; j < off[i+1]; j++ {
+			s.Tags[j] = uint32(k) << 1
+			if j >= off[i]+int32(r.In) {
+				s.Tags[j] |= 1
+			}
+		}
+		for a := 1; a <= NumActions; a++ {
+			name := opts.ActionNames[a-1]
+			if (len(in.Actions) == 0 || slices.Contains(in.Actions, name)) &&
+				(len(in.NotActions) == 0 || !slices.Contains(in.NotActions, name)) {
+				r.Actions |= 1 << a
+			}
+		}
+		r.HasUsers, r.HasRoles = len(in.UserIds) > 0, len(in.RoleIds) > 0
+		r.Users, r.UserList = l.users(r, "UserIds", in.UserIds)
+		r.NotUsers, r.NotUserList = l.users(r, "NotUserIds", in.NotUserIds)
+		r.Roles = l.roles(r, "ImpersonationRoleIds", in.RoleIds)
+		r.NotRoles = l.roles(r, "NotImpersonationRoleIds", in.NotRoleIds)
+	}
+	if len(l.errs) > 0 {
+		slices.SortStableFunc(l.errs, func(a, b *policy.Error) int { return comparePaths(a.Path, b.Path) })
+		return nil, l.errs
+	}
+	s.classes()
+	return s, nil
+}
+
+// lowering is the state of one Lower call: its options and the errors found.
+type lowering struct {
+	opts *Options
+	errs policy.ErrorList
+}
+
+// users resolves a user list of rule r (A18): the set of IDs and the list
+// item by item; nil, nil for an empty list.
+func (l *lowering) users(r *Rule, field string, ids []string) (map[string]bool, []string) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]bool, len(ids))
+	var list []string
+	if l.opts.Lenient {
+		list = make([]string, len(ids))
+	}
+	for j, id := range ids {
+		if dir := l.opts.Directory; dir != nil {
+			u, ok := dir.Lookup(id)
+			if !ok || u.ID == "" {
+				if l.opts.Lenient {
+					r.Unknown = append(r.Unknown, Entry{field, j, id})
+				} else if !ok {
+					l.fail(policy.EntityNotFoundException, r, field, j, fmt.Sprintf("no user %q in the directory", truncate(id, 64)))
+				} else {
+					l.fail(policy.EntityNotFoundException, r, field, j, fmt.Sprintf("user %q has no ID in the directory", truncate(id, 64)))
+				}
+				continue
+			}
+			id = u.ID
+		}
+		m[id] = true
+		if list != nil {
+			list[j] = id
+		}
+	}
+	return m, list
+}
+
+// roles checks a role list of rule r (A18): the set of IDs; nil for an
+// empty list.
+func (l *lowering) roles(r *Rule, field string, ids []string) map[string]bool {
+	if len(ids) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(ids))
+	for j, id := range ids {
+		if l.opts.KnownRole != nil && !l.opts.KnownRole(id) {
+			if l.opts.Lenient {
+				r.Unknown = append(r.Unknown, Entry{field, j, id})
+			} else {
+				l.fail(policy.ResourceNotFoundException, r, field, j, fmt.Sprintf("no impersonation role %q", truncate(id, 64)))
+			}
+			continue
+		}
+		m[id] = true
+	}
+	return m
+}
+
+func (l *lowering) fail(code policy.Code, r *Rule, field string, j int, msg string) {
+	l.errs = append(l.errs, policy.Errorf(code, fmt.Sprintf("Rules[%d].%s[%d]", r.Index, field, j), msg))
+}
+
+// classes indexes the named principals and computes the "any other" columns.
+func (s *Set) classes() {
+	for k := range s.named {
+		s.named[k] = map[string][]int32{}
+	}
+	for n := range s.Rules {
+		r := &s.Rules[n]
+		for k, lists := range [2][2]map[string]bool{{r.Users, r.NotUsers}, {r.Roles, r.NotRoles}} {
+			for _, m := range lists {
+				for id := range m {
+					rs := s.named[k][id]
+					if len(rs) == 0 {
+						s.ids[k] = append(s.ids[k], id)
+					}
+					if len(rs) == 0 || rs[len(rs)-1] != int32(n) {
+						s.named[k][id] = append(rs, int32(n))
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(s.ids[User])
+	slices.Sort(s.ids[Role])
+	all := make([]uint64, 2*NumActions*s.Words)
+	for k := range s.other {
+		for a := 1; a <= NumActions; a++ {
+			bits := all[:s.Words:s.Words]
+			all = all[s.Words:]
+			for n := range s.Rules {
+				if r := &s.Rules[n]; r.Allows(a) && r.Holds(Kind(k), "") {
+					bits[n/64] |= 1 << (n % 64)
+				}
+			}
+			s.other[k][a] = bits
+		}
+	}
+}
+
+// comparePaths orders error paths "Rules[2]…" by rule index, then text.
+func comparePaths(a, b string) int {
+	var ia, ib int
+	fmt.Sscanf(a, "Rules[%d]", &ia)
+	fmt.Sscanf(b, "Rules[%d]", &ib)
+	if ia != ib {
+		return ia - ib
+	}
+	return strings.Compare(a, b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
