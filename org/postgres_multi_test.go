@@ -70,33 +70,39 @@ func TestMultiProcessChild(t *testing.T) {
 	if h, _ := strconv.ParseInt(os.Getenv(mpHangEnv), 10, 64); h != 0 {
 		hangAt = time.Unix(0, h)
 	}
-	for n := 0; time.Now().Before(end); n++ {
-		if !hangAt.IsZero() && time.Now().After(hangAt) {
-			// The writer to be SIGKILLed: in the middle of a transaction
-			// that has overwritten an organization's row with garbage and
-			// holds its lock, it hangs until the kill.
-			// The server may still be restarting (a restart on a loaded
-			// machine took 1.7 s in CI): retry until the transaction is
-			// open, for at most 15 s.
-			ctx := context.Background()
-			var err error
-			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				var conn *pgx.Conn
-				if conn, err = pgx.Connect(ctx, os.Getenv(mpURLEnv)); err == nil {
-					var tx pgx.Tx
-					if tx, err = conn.Begin(ctx); err == nil {
-						_, err = tx.Exec(ctx, "UPDATE wmpolicy_orgs SET body = 'garbage', revision = revision + 1 WHERE id = $1", orgs[0])
-					}
-					if err != nil {
-						conn.Close(ctx)
-					}
+	// hang is what the writer to be SIGKILLed does at hangAt, or at the end
+	// of its run if a slow write carried it past hangAt and the end (a
+	// reconnect's backoff under -race): it never ends its run normally.
+	hang := func() {
+		// The writer to be SIGKILLed: in the middle of a transaction
+		// that has overwritten an organization's row with garbage and
+		// holds its lock, it hangs until the kill.
+		// The server may still be restarting (a restart on a loaded
+		// machine took 1.7 s in CI): retry until the transaction is
+		// open, for at most 15 s.
+		ctx := context.Background()
+		var err error
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			var conn *pgx.Conn
+			if conn, err = pgx.Connect(ctx, os.Getenv(mpURLEnv)); err == nil {
+				var tx pgx.Tx
+				if tx, err = conn.Begin(ctx); err == nil {
+					_, err = tx.Exec(ctx, "UPDATE wmpolicy_orgs SET body = 'garbage', revision = revision + 1 WHERE id = $1", orgs[0])
 				}
-				if err == nil || time.Now().After(deadline) {
-					break
+				if err != nil {
+					conn.Close(ctx)
 				}
 			}
-			logf("HANG %v", err)
-			time.Sleep(time.Minute)
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		logf("HANG %v", err)
+		time.Sleep(time.Minute)
+	}
+	for n := 0; time.Now().Before(end); n++ {
+		if !hangAt.IsZero() && time.Now().After(hangAt) {
+			hang()
 		}
 		org := orgs[n%len(orgs)]
 		if n%5 == 4 {
@@ -133,6 +139,9 @@ func TestMultiProcessChild(t *testing.T) {
 				staleAnswers++
 			}
 		}
+	}
+	if !hangAt.IsZero() {
+		hang()
 	}
 	logf("END answers %d stale %d reconnects %d", answers, staleAnswers, s.SyncStatus().Reconnects)
 	time.Sleep(time.Until(end.Add(1500 * time.Millisecond))) // every writer has stopped
