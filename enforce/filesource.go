@@ -64,15 +64,17 @@ type ReloadStatus struct {
 type fileSnapshot struct {
 	policy *accessctl.Policy
 	dir    *policy.MemDirectory
-	roles  map[string]*impersonation.Evaluator // none yet: a FileSource knows no roles
 	rev    uint64
 	nrules int
 }
 
-func (s *fileSnapshot) Policy() *accessctl.Policy               { return s.policy }
-func (s *fileSnapshot) Directory() *policy.MemDirectory         { return s.dir }
-func (s *fileSnapshot) Role(id string) *impersonation.Evaluator { return s.roles[id] }
-func (s *fileSnapshot) Revision() uint64                        { return s.rev }
+func (s *fileSnapshot) Policy() *accessctl.Policy       { return s.policy }
+func (s *fileSnapshot) Directory() *policy.MemDirectory { return s.dir }
+
+// Role returns nil: a FileSource knows no roles (EWSFiles reads the roles
+// that the EWS proxy needs from files of their own).
+func (s *fileSnapshot) Role(string) *impersonation.Evaluator { return nil }
+func (s *fileSnapshot) Revision() uint64                     { return s.rev }
 
 // FileError is a problem in one of a FileSource's files: it names the file,
 // and Err is the read error or the policy.ErrorList of its problems.
@@ -111,7 +113,7 @@ func NewFileSource(opts FileSourceOptions) (*FileSource, error) {
 	s.rev = 1
 	f.cur.Store(s)
 	f.status.Revision = 1
-	f.log.Info("rules loaded", "revision", 1, "rules", s.nrules, "users", s.dir.Len(), "roles", len(s.roles),
+	f.log.Info("rules loaded", "revision", 1, "rules", s.nrules, "users", s.dir.Len(),
 		"rules_file", opts.RulesFile, "users_file", opts.UsersFile)
 	return f, nil
 }
@@ -206,7 +208,7 @@ func (f *FileSource) Check() error {
 	}
 	s.rev = f.cur.Load().rev + 1
 	f.cur.Store(s)
-	f.log.Info("rules reloaded", "revision", s.rev, "rules", s.nrules, "users", s.dir.Len(), "roles", len(s.roles))
+	f.log.Info("rules reloaded", "revision", s.rev, "rules", s.nrules, "users", s.dir.Len())
 	f.reloaded(func(st *ReloadStatus) { st.Applied++; st.Revision = s.rev; st.LastError = nil })
 	return nil
 }
