@@ -61,13 +61,14 @@ type Policy struct {
 	deny   []uint64     // bit k set when rule k is DENY
 	deny0  uint64       // deny[0]
 	sets   []uint64     // interned bitsets, each `words` long, addressed by word offset
-	ip     *cidr.Map    // address → label (see layout)
+	ip     cidr.Map     // address → label (see layout); a value, so that Get needs no nil check
 	noIn   []uint64     // wide: rules without IpRanges (their address set before hits)
 	hits   []uint32     // wide, wideHits: per-class hit lists (see layout)
 	pa     []uint32     // principal*NumActions + (action-1) → label (see layout)
-	users  strtab.Table // resolved user ID → principal index
-	roles  strtab.Table // role ID → principal index
-	other  [2]int32     // principal index of "any other user", "any other role"
+	users  strtab.Table // resolved user ID → its row of pa (principal index × NumActions)
+	roles  strtab.Table // role ID → its row of pa
+	other  [2]int32     // rows of "any other user", "any other role"
+	miss   [2]int32     // row of a user, role not in users, roles: other, or -1 for users with a directory
 	dir    policy.Directory
 }
 
@@ -221,7 +222,7 @@ func (p *Policy) addressPass(set *ruleset.Set, interned *ruleset.Interner) {
 		// Each address class gets its whole rule set: the set itself
 		// (narrow) or its interned offset.
 		bits := make([]uint64, 1)
-		p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
+		p.ip = *cidr.BuildMap(p.ranges, func(members []int32) uint32 {
 			var in, not uint64
 			for _, m := range members {
 				// Without branching on the list, which is about as
@@ -245,7 +246,7 @@ func (p *Policy) addressPass(set *ruleset.Set, interned *ruleset.Interner) {
 	p.noIn = noIn
 	p.hits = make([]uint32, 0, 4*len(p.ranges)+4)
 	var list []uint32
-	p.ip = cidr.BuildMap(p.ranges, func(members []int32) uint32 {
+	p.ip = *cidr.BuildMap(p.ranges, func(members []int32) uint32 {
 		list = list[:0]
 		for _, m := range members {
 			list = append(list, tags[m])
@@ -294,12 +295,18 @@ func (p *Policy) principalPass(set *ruleset.Set, interned *ruleset.Interner) {
 	nu, nr := len(users), len(roles)
 	vals := make([]int32, nu+nr)
 	for i := range vals {
-		vals[i] = int32(i)
+		vals[i] = int32(i * NumActions)
 	}
 	// Principal i: users[i], then roles[i-nu], then "any other user", "any
 	// other role".
 	p.users, p.roles = strtab.FromPairs(users, vals[:nu]), strtab.FromPairs(roles, vals[nu:])
-	p.other = [2]int32{kindUser: int32(nu + nr), kindRole: int32(nu + nr + 1)}
+	p.other = [2]int32{kindUser: int32((nu + nr) * NumActions), kindRole: int32((nu + nr + 1) * NumActions)}
+	// A user no rule names is "any other user" only without a directory:
+	// with one, the name may be an email, alias or user name (A18).
+	p.miss = p.other
+	if p.dir != nil {
+		p.miss[kindUser] = -1
+	}
 	p.pa = make([]uint32, (nu+nr+2)*NumActions)
 	buf := make([]uint64, p.words)
 	column := func(pi int, kind ruleset.Kind, id string) {

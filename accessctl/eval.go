@@ -8,28 +8,44 @@ import (
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
-// principal finds the principal index of a checked request and, for users, the
-// resolved user ID.
-func (p *Policy) principal(r *Request) (int32, string, error) {
-	if r.ImpersonationRoleID != "" {
-		if i, ok := p.roles.Get(r.ImpersonationRoleID); ok {
-			return i, "", nil
+// principalKey is where the principal of a request with action a is looked
+// up: the table, the key, and the row (of pa) of a key the table does not
+// hold — "any other user" or "any other role" — or -1 where that is not the
+// answer: a user when the policy has a directory (the name may be an email,
+// alias or user name, A18), or a request that does not carry exactly one
+// principal, or a role with another action than EWS (A12; locate reports
+// both). It is the one place that chooses a request's principal table for
+// Evaluate and locate, and it calls nothing, so that it inlines into
+// Evaluate (TestHotPathInlining).
+func (p *Policy) principalKey(user, role string, a Action) (t *strtab.Table, key string, miss int32) {
+	if role == "" {
+		if user != "" {
+			return &p.users, user, p.miss[kindUser]
 		}
-		return p.other[kindRole], "", nil
+	} else if user == "" && a == EWS {
+		return &p.roles, role, p.miss[kindRole]
 	}
-	if i, ok := p.users.Get(r.UserID); ok {
-		return i, r.UserID, nil
+	return &p.users, "", -1
+}
+
+// principal finds the pa row of a checked request's principal and, for
+// users, the resolved user ID.
+func (p *Policy) principal(r *Request) (int32, string, error) {
+	t, key, miss := p.principalKey(r.UserID, r.ImpersonationRoleID, r.Action)
+	if row, ok := t.Get(key); ok {
+		return row, r.UserID, nil
 	}
-	if p.dir == nil {
-		return p.other[kindUser], r.UserID, nil
+	if miss >= 0 {
+		return miss, r.UserID, nil
 	}
+	// A user the rules do not name by this string, with a directory.
 	u, ok := p.dir.Lookup(r.UserID)
 	if !ok {
 		return 0, "", &policy.Error{Code: policy.EntityNotFoundException, Path: "UserId",
 			Message: fmt.Sprintf("no user %q in the directory", truncate(r.UserID, 64))}
 	}
-	if i, ok := p.users.Get(u.ID); ok {
-		return i, u.ID, nil
+	if row, ok := p.users.Get(u.ID); ok {
+		return row, u.ID, nil
 	}
 	return p.other[kindUser], u.ID, nil
 }
@@ -42,49 +58,11 @@ func (p *Policy) locate(r *Request) (ipLabel, paOff uint32, userID string, err e
 	if err != nil {
 		return 0, 0, "", err
 	}
-	pi, userID, err := p.principal(r)
+	row, userID, err := p.principal(r)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	return p.ip.Get(a), p.pa[int(pi)*NumActions+int(r.Action-1)], userID, nil
-}
-
-// locateFast is locate for the fast paths: the common request (an IPv4
-// address, a valid action and a principal that needs no directory) is
-// handled inline; anything else takes locate.
-func (p *Policy) locateFast(r *Request) (ipLabel, paOff uint32, err error) {
-	if r.IP.Is4() && r.Action.Valid() {
-		if pi, ok := p.quickPrincipal(r.UserID, r.ImpersonationRoleID, r.Action); ok {
-			b := r.IP.As4()
-			return p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])),
-				p.pa[int(pi)*NumActions+int(r.Action-1)], nil
-		}
-	}
-	ipLabel, paOff, _, err = p.locate(r)
-	return ipLabel, paOff, err
-}
-
-// quickPrincipal is the principal index of a request with a valid action
-// whose one principal needs no directory: a user the rules name, any user
-// when the policy has no directory, or a role (with EWS, A12). ok is false
-// for anything else, which locate checks and resolves. Evaluate writes it
-// out inline.
-func (p *Policy) quickPrincipal(user, role string, a Action) (pi int32, ok bool) {
-	if role == "" && user != "" {
-		var res strtab.Result
-		pi, res = p.users.Lookup(user)
-		if ok = res == strtab.Hit; res == strtab.Slow {
-			pi, ok = p.users.Get(user)
-		}
-		if !ok {
-			pi, ok = p.other[kindUser], p.dir == nil
-		}
-	} else if user == "" && role != "" && a == EWS {
-		if pi, ok = p.roles.Get(role); !ok {
-			pi, ok = p.other[kindRole], true
-		}
-	}
-	return pi, ok
+	return p.ip.Get(a), p.pa[int(row)+int(r.Action-1)], userID, nil
 }
 
 // Evaluate is the fast path: it returns the effect of the request and appends the
@@ -108,31 +86,20 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		// principal, in paired rounds).
 		b := r.IP.As4()
 		ipLabel := p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-		// quickPrincipal, written out: it cannot inline (a call to the
-		// frameless Lookup alone costs 76 of the inliner's budget of 80), and
-		// calling it measured S 288 → 304, M 256 → 270, L 656 → 671
-		// instructions per evaluation (callgrind, issue 19: +2–6%).
-		// TestHotPathLeaves keeps Lookup a frameless leaf,
-		// TestHotPathInlining the rest of this path inline.
-		var pi int32
-		ok := false
-		if r.ImpersonationRoleID == "" && r.UserID != "" {
-			// strtab's Get, written out around its frameless Lookup.
-			var res strtab.Result
-			pi, res = p.users.Lookup(r.UserID)
-			if ok = res == strtab.Hit; res == strtab.Slow {
-				pi, ok = p.users.Get(r.UserID)
-			}
-			if !ok {
-				pi, ok = p.other[kindUser], p.dir == nil
-			}
-		} else if r.UserID == "" && r.ImpersonationRoleID != "" && r.Action == EWS {
-			if pi, ok = p.roles.Get(r.ImpersonationRoleID); !ok {
-				pi, ok = p.other[kindRole], true
+		// The principal: a frameless lookup (TestHotPathLeaves), and Get
+		// only for the keys it leaves (shorter than 8 bytes or longer than
+		// 64). A row of -1 (a user with a directory not found as written,
+		// an invalid request) takes evaluate, which checks and resolves.
+		t, key, row := p.principalKey(r.UserID, r.ImpersonationRoleID, r.Action)
+		if v, res := t.Lookup(key); res == strtab.Hit {
+			row = v
+		} else if res == strtab.Slow {
+			if v, ok := t.Get(key); ok {
+				row = v
 			}
 		}
-		if ok {
-			paOff := p.pa[int(pi)*NumActions+int(r.Action-1)]
+		if row >= 0 {
+			paOff := p.pa[int(row)+int(r.Action-1)]
 			var eff policy.Effect
 			if p.layout <= oneWord {
 				eff, matched = p.decide1(p.and1(ipLabel, paOff), matched)
@@ -413,7 +380,7 @@ func (p *Policy) Effect(r Request) (policy.Effect, error) {
 		_, err := r.check()
 		return policy.Deny, err
 	}
-	ipLabel, paOff, err := p.locateFast(&r)
+	ipLabel, paOff, _, err := p.locate(&r)
 	if err != nil {
 		return policy.Deny, err
 	}

@@ -23,6 +23,7 @@ import (
 var mustInline = map[string][]string{
 	"github.com/wmpolicy/wmpolicy/accessctl": {
 		"Action.Valid",
+		"(*Policy).principalKey", // the one choice of a principal's table, inline in Evaluate
 		"(*Policy).and1",
 		"(*Policy).decide1",
 		"(*Policy).appendNames",
@@ -48,6 +49,7 @@ var mustInlineInto = map[string][]string{
 		"netip.Addr.Is4",
 		"netip.Addr.As4",
 		"Action.Valid",
+		"(*Policy).principalKey",
 		"cidr.(*Map).Get",
 		"(*Policy).decide1",
 		"(*Policy).and1",
