@@ -525,6 +525,22 @@ func TestSemanticsA3_RequestMatchingHits(t *testing.T) {
 	t.Logf("%d of %d aimed requests matched", hits, total)
 }
 
+// SEMANTICS A3 A9: an address aimed inside a range at either end of the
+// address space stays inside it (just inside the network or broadcast
+// address of a /32 is that address, not a wrap-around to the other end).
+func TestSemanticsA3_RequestMatchingEndRanges(t *testing.T) {
+	for _, s := range []string{"255.255.255.255/32", "0.0.0.0/32", "255.255.255.254/31", "0.0.0.0/31"} {
+		rg := cidr.MustParseRange(s)
+		g := policytest.RequestMatching(accessctl.Rule{Name: "end", Effect: policy.Allow, IpRanges: []string{s}})
+		for i := range draws / 4 {
+			ip := g.Example(i).IP
+			if a, err := cidr.AddrFrom(ip); err != nil || !rg.Contains(a) {
+				t.Fatalf("%s: aimed at %v", s, ip)
+			}
+		}
+	}
+}
+
 // satisfiable is false for rules that obviously match no request: both user
 // and role lists (A4), a role list whose actions exclude EWS, a positive list
 // inside its Not twin.

@@ -428,9 +428,9 @@ func addrInside(ranges []cidr.Range) *rapid.Generator[netip.Addr] {
 		case 1:
 			a = last
 		case 2:
-			a = min(first+1, last)
+			a = first + min(1, last-first) // no wrap-around at 255.255.255.255/32
 		case 3:
-			a = max(last-1, first)
+			a = last - min(1, last-first) // nor at 0.0.0.0/32
 		default:
 			a = first + rapid.Uint32Range(0, last-first).Draw(t, "offset")
 		}
