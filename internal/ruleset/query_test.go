@@ -205,3 +205,22 @@ func TestSemanticsA3_HoldsAddrAgreesWithReference(t *testing.T) {
 		}
 	})
 }
+
+// Which way an edit moves a rule: adding a range nested in one already
+// listed changes nothing; adding the first action narrows the rule.
+func ExampleSet_Covers() {
+	s, err := ruleset.Lower([]ruleset.Input{
+		{Name: "before", IpRanges: []string{"10.0.0.0/8"}},
+		{Name: "nested range added", IpRanges: []string{"10.0.0.0/8", "10.1.0.0/16"}},
+		{Name: "first action added", IpRanges: []string{"10.0.0.0/8"}, Actions: []string{"IMAP"}},
+	}, ruleset.Options{ActionNames: actions})
+	if err != nil {
+		panic(err)
+	}
+	for _, after := range []int{1, 2} {
+		fmt.Printf("%s: wider %v, narrower %v\n", s.Rules[after].Name, s.Covers(after, 0), s.Covers(0, after))
+	}
+	// Output:
+	// nested range added: wider true, narrower true
+	// first action added: wider false, narrower true
+}
