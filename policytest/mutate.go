@@ -24,7 +24,8 @@ const (
 	// Restricts: the change may only turn ALLOW into DENY (the opposites of
 	// the changes that grant).
 	Restricts
-	// Neutral: the change moves no effect (a description edit).
+	// Neutral: the change moves no effect (a description edit, or a list edit
+	// after which the rule matches the same requests).
 	Neutral
 )
 
@@ -100,11 +101,16 @@ func (m Mutation) String() string { return m.Description }
 // (a [Rule] of o with a name rules do not use), remove one, or edit one — flip
 // its effect, change its description, add an item to or remove an item from
 // one of its eight lists, or replace it with another rule of the same name.
-// Each mutation carries its [Direction]: adding an item to a non-empty positive
-// list (IpRanges, Actions, UserIds, ImpersonationRoleIds) widens the rule, as
-// does removing an item from a Not list or the last item of a positive list;
-// the opposite changes narrow it; widening an ALLOW rule grants, widening a
-// DENY rule restricts, and so on. Replacing a whole rule is Mixed.
+// Each mutation carries its [Direction]. For an edit of a list it is read from
+// the rule before and after the edit as internal/ruleset lowers them (the
+// reading the library evaluates): a rule that matches more requests is wider
+// (as a rule, after adding an item to a non-empty positive list — IpRanges, Actions, UserIds,
+// ImpersonationRoleIds —, removing one from a Not list or the last one of a
+// positive list), one that matches fewer is narrower (the opposite changes),
+// and one that matches the same requests (a repeated item, a range inside one
+// already listed, an edit of a rule nothing can match) is Neutral. Widening an
+// ALLOW rule grants, widening a DENY rule restricts, and so on. Replacing a
+// whole rule is Mixed.
 //
 // An empty list can only be added to. Shrinks toward adding an ALLOW rule
 // without lists.
@@ -163,23 +169,22 @@ func byEffect(e policy.Effect, wider bool) Direction {
 }
 
 type editableList struct {
-	name     string
-	list     *[]string
-	positive bool
-	max      int
-	item     *rapid.Generator[string]
+	name string
+	list *[]string
+	max  int
+	item *rapid.Generator[string]
 }
 
 func editRule(t *rapid.T, r *accessctl.Rule, o RuleOptions, dir *Direction) string {
 	lists := []editableList{
-		{"IpRanges", &r.IpRanges, true, accessctl.MaxIPRanges, RangeString()},
-		{"NotIpRanges", &r.NotIpRanges, false, accessctl.MaxIPRanges, RangeString()},
-		{"Actions", &r.Actions, true, accessctl.MaxActions, rapid.SampledFrom(actionNames())},
-		{"NotActions", &r.NotActions, false, accessctl.MaxActions, rapid.SampledFrom(actionNames())},
-		{"UserIds", &r.UserIds, true, accessctl.MaxUserIDs, rapid.SampledFrom(o.UserIDs)},
-		{"NotUserIds", &r.NotUserIds, false, accessctl.MaxUserIDs, rapid.SampledFrom(o.UserIDs)},
-		{"ImpersonationRoleIds", &r.ImpersonationRoleIds, true, accessctl.MaxRoleIDs, rapid.SampledFrom(o.RoleIDs)},
-		{"NotImpersonationRoleIds", &r.NotImpersonationRoleIds, false, accessctl.MaxRoleIDs, rapid.SampledFrom(o.RoleIDs)},
+		{"IpRanges", &r.IpRanges, accessctl.MaxIPRanges, RangeString()},
+		{"NotIpRanges", &r.NotIpRanges, accessctl.MaxIPRanges, RangeString()},
+		{"Actions", &r.Actions, accessctl.MaxActions, rapid.SampledFrom(actionNames())},
+		{"NotActions", &r.NotActions, accessctl.MaxActions, rapid.SampledFrom(actionNames())},
+		{"UserIds", &r.UserIds, accessctl.MaxUserIDs, rapid.SampledFrom(o.UserIDs)},
+		{"NotUserIds", &r.NotUserIds, accessctl.MaxUserIDs, rapid.SampledFrom(o.UserIDs)},
+		{"ImpersonationRoleIds", &r.ImpersonationRoleIds, accessctl.MaxRoleIDs, rapid.SampledFrom(o.RoleIDs)},
+		{"NotImpersonationRoleIds", &r.NotImpersonationRoleIds, accessctl.MaxRoleIDs, rapid.SampledFrom(o.RoleIDs)},
 	}
 	switch rapid.IntRange(0, 4).Draw(t, "edit") {
 	case 0:
@@ -206,21 +211,42 @@ func editRule(t *rapid.T, r *accessctl.Rule, o RuleOptions, dir *Direction) stri
 		return "replaced"
 	}
 	l := lists[rapid.IntRange(0, len(lists)-1).Draw(t, "list")]
-	add := len(*l.list) == 0 || (len(*l.list) < l.max && rapid.Bool().Draw(t, "add?"))
-	if add {
+	before := r.Clone()
+	var what string
+	if len(*l.list) == 0 || (len(*l.list) < l.max && rapid.Bool().Draw(t, "add?")) {
 		v := l.item.Draw(t, "item")
-		wider := l.positive && len(*l.list) > 0
 		*l.list = append(*l.list, v)
-		*dir = byEffect(r.Effect, wider)
-		return fmt.Sprintf("add %q to %s", v, l.name)
+		what = fmt.Sprintf("add %q to %s", v, l.name)
+	} else {
+		j := rapid.IntRange(0, len(*l.list)-1).Draw(t, "item")
+		v := (*l.list)[j]
+		*l.list = slices.Delete(*l.list, j, j+1)
+		if len(*l.list) == 0 {
+			*l.list = nil
+		}
+		what = fmt.Sprintf("remove %q from %s", v, l.name)
 	}
-	j := rapid.IntRange(0, len(*l.list)-1).Draw(t, "item")
-	v := (*l.list)[j]
-	wider := !l.positive || len(*l.list) == 1
-	*l.list = slices.Delete(*l.list, j, j+1)
-	if len(*l.list) == 0 {
-		*l.list = nil
+	*dir = listEdit(r.Effect, before, *r)
+	return what
+}
+
+// listEdit is the direction of an edit of a rule's lists that keeps its
+// effect e, as internal/ruleset reads the rule before and after (SEMANTICS
+// A3–A5, A9): matching more requests widens it, fewer narrows it, the same
+// requests is Neutral; Mixed if neither covers the other or the rules do
+// not lower.
+func listEdit(e policy.Effect, before, after accessctl.Rule) Direction {
+	set, err := lower(before, after)
+	if err != nil {
+		return Mixed
 	}
-	*dir = byEffect(r.Effect, wider)
-	return fmt.Sprintf("remove %q from %s", v, l.name)
+	switch wider, narrower := set.Covers(1, 0), set.Covers(0, 1); {
+	case wider && narrower:
+		return Neutral
+	case wider:
+		return byEffect(e, true)
+	case narrower:
+		return byEffect(e, false)
+	}
+	return Mixed
 }

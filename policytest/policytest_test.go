@@ -525,6 +525,64 @@ func TestSemanticsA3_RequestMatchingHits(t *testing.T) {
 	t.Logf("%d of %d aimed requests matched", hits, total)
 }
 
+// SEMANTICS A3 A9: an address aimed inside a range at either end of the
+// address space stays inside it (just inside the network or broadcast
+// address of a /32 is that address, not a wrap-around to the other end).
+func TestSemanticsA3_RequestMatchingEndRanges(t *testing.T) {
+	for _, s := range []string{"255.255.255.255/32", "0.0.0.0/32", "255.255.255.254/31", "0.0.0.0/31"} {
+		rg := cidr.MustParseRange(s)
+		g := policytest.RequestMatching(accessctl.Rule{Name: "end", Effect: policy.Allow, IpRanges: []string{s}})
+		for i := range draws / 4 {
+			ip := g.Example(i).IP
+			if a, err := cidr.AddrFrom(ip); err != nil || !rg.Contains(a) {
+				t.Fatalf("%s: aimed at %v", s, ip)
+			}
+		}
+	}
+}
+
+// SEMANTICS A3 A4 A5: RequestMatching reads its rule through the lowering
+// (internal/ruleset); internal/reference, which shares no code with it,
+// confirms every aim. The address is inside the rule's IpRanges; and
+// whenever some request matches the rule's action and principal lists — a
+// brute force over every principal the rule names, an unknown one of each
+// kind, and every valid action (roles ask only for EWS, A2) — the drawn
+// request does. (NotIpRanges are avoided only when a few tries allow:
+// TestSemanticsA3_RequestMatchingHits counts how often.)
+func TestSemanticsA4_RequestMatchingAgreesWithReference(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := policytest.Rule("target", policytest.DefaultRuleOptions()).Draw(t, "rule")
+		req := policytest.RequestMatching(r).Draw(t, "request")
+		matches := func(rule accessctl.Rule, req accessctl.Request) bool {
+			res, err := reference.Evaluate([]accessctl.Rule{rule}, req, nil)
+			if err != nil {
+				t.Fatalf("invalid request %+v: %v", req, err)
+			}
+			return len(res.Matching) == 1
+		}
+		if !matches(accessctl.Rule{Name: "ip", Effect: policy.Allow, IpRanges: r.IpRanges}, req) {
+			t.Fatalf("address %v outside IpRanges %q", req.IP, r.IpRanges)
+		}
+		rest := r.Clone()
+		rest.IpRanges, rest.NotIpRanges = nil, nil
+		if matches(rest, req) {
+			return
+		}
+		for _, u := range slices.Concat(r.UserIds, r.NotUserIds, []string{policytest.UnknownUserID}) {
+			for _, a := range accessctl.Actions() {
+				if other := (accessctl.Request{IP: req.IP, Action: a, UserID: u}); matches(rest, other) {
+					t.Fatalf("%+v misses the rule's lists, which %+v matches", req, other)
+				}
+			}
+		}
+		for _, id := range slices.Concat(r.ImpersonationRoleIds, r.NotImpersonationRoleIds, []string{policytest.UnknownRoleID}) {
+			if other := (accessctl.Request{IP: req.IP, Action: accessctl.EWS, ImpersonationRoleID: id}); matches(rest, other) {
+				t.Fatalf("%+v misses the rule's lists, which %+v matches", req, other)
+			}
+		}
+	})
+}
+
 // satisfiable is false for rules that obviously match no request: both user
 // and role lists (A4), a role list whose actions exclude EWS, a positive list
 // inside its Not twin.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 	"github.com/wmpolicy/wmpolicy/policy"
 	"pgregory.net/rapid"
 )
@@ -324,14 +325,13 @@ func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
 	if len(rules) == 0 {
 		return general
 	}
-	own := make([]accessctl.Rule, len(rules))
+	aimed := make([]*rapid.Generator[accessctl.Request], len(rules))
 	for i, r := range rules {
-		own[i] = r.Clone()
+		aimed[i] = RequestMatching(r)
 	}
-	rules = own
 	return rapid.Custom(func(t *rapid.T) accessctl.Request {
 		if rapid.IntRange(0, 2).Draw(t, "aimed?") == 2 {
-			return RequestMatching(rules[rapid.IntRange(0, len(rules)-1).Draw(t, "at rule")]).Draw(t, "aimed")
+			return aimed[rapid.IntRange(0, len(aimed)-1).Draw(t, "at rule")].Draw(t, "aimed")
 		}
 		return general.Draw(t, "request")
 	})
@@ -346,62 +346,69 @@ func RequestFor(rules []accessctl.Rule) *rapid.Generator[accessctl.Request] {
 // them, one not in its Not lists. The request matches r unless r's lists
 // exclude each other (UserIds and ImpersonationRoleIds both set, A4; a role list
 // with Actions lacking EWS; a list inside its Not twin; …), in which case
-// nothing can match r; it is always valid. The rule is read once, when
-// RequestMatching is called. Shrinks toward the first item of each list.
+// nothing can match r and the principal is one of the kind r lists (users
+// first) that satisfies the lists of its kind; it is always valid. Which addresses, actions and
+// principals satisfy r is read from r lowered by internal/ruleset, the
+// reading accessctl evaluates (ranges that do not parse are left out). The
+// rule is read once, when RequestMatching is called. Shrinks toward the first
+// item of each list.
 func RequestMatching(r accessctl.Rule) *rapid.Generator[accessctl.Request] {
-	var in, out []cidr.Range
-	for _, s := range r.IpRanges {
-		if rg, err := cidr.ParseRange(s); err == nil {
-			in = append(in, rg)
-		}
-	}
-	for _, s := range r.NotIpRanges {
-		if rg, err := cidr.ParseRange(s); err == nil {
-			out = append(out, rg)
-		}
+	r.IpRanges, r.NotIpRanges = parseable(r.IpRanges), parseable(r.NotIpRanges)
+	lr := &ruleset.Rule{} // unreachable fallback: with its ranges parsed and no directory, r lowers
+	if set, err := lower(r); err == nil {
+		lr = &set.Rules[0]
 	}
 	addr := Addr()
-	if len(in) > 0 {
-		addr = addrInside(in)
+	if len(lr.IP()) > 0 {
+		addr = addrInside(lr.IP())
 	}
-	excluded := func(a netip.Addr) bool {
+	holds := func(a netip.Addr) bool {
 		u, _ := cidr.AddrFrom(a)
-		return slices.ContainsFunc(out, func(rg cidr.Range) bool { return rg.Contains(u) })
+		return lr.HoldsAddr(u)
 	}
 	var actions []accessctl.Action
 	for _, a := range accessctl.Actions() {
-		if (len(r.Actions) == 0 || slices.Contains(r.Actions, a.String())) && !slices.Contains(r.NotActions, a.String()) {
+		if lr.Allows(int(a)) {
 			actions = append(actions, a)
 		}
 	}
 	if len(actions) == 0 {
 		actions = accessctl.Actions()
 	}
-	pick := func(list, not, pool []string, unknown string) []string {
-		if len(list) == 0 {
-			list = append(slices.Clone(pool), unknown)
+	// The principals r's lists name, or without them the pools, that satisfy
+	// r's principal conditions; a role is aimed at when only a role can.
+	userList, roleList := candidates(r.UserIds, userIDs, UnknownUserID), candidates(r.ImpersonationRoleIds, roleIDs, UnknownRoleID)
+	users, roles := holding(lr, ruleset.User, userList), holding(lr, ruleset.Role, roleList)
+	roleFirst, either := len(roles) > 0 && len(users) == 0, len(roles) > 0 && len(users) > 0
+	if len(users) == 0 && len(roles) == 0 {
+		// No principal satisfies r (A4: it lists users and roles; or a list
+		// lies inside its Not twin): aim at a user when r lists users, else
+		// at a role, that satisfies the lists of its own kind, as r without
+		// the other kind's lists reads them; else at any it lists.
+		roleFirst = len(r.UserIds) == 0 && len(r.ImpersonationRoleIds) > 0
+		own := r
+		if roleFirst {
+			own.UserIds, own.NotUserIds = nil, nil
+		} else {
+			own.ImpersonationRoleIds, own.NotImpersonationRoleIds = nil, nil
 		}
-		var out []string
-		for _, s := range dedup(slices.Clone(list)) {
-			if !slices.Contains(not, s) {
-				out = append(out, s)
-			}
+		if set, err := lower(own); err == nil {
+			users, roles = holding(&set.Rules[0], ruleset.User, userList), holding(&set.Rules[0], ruleset.Role, roleList)
 		}
-		if len(out) == 0 {
-			return dedup(slices.Clone(list))
+		if len(users) == 0 {
+			users = userList
 		}
-		return out
+		if len(roles) == 0 {
+			roles = roleList
+		}
 	}
-	users := pick(r.UserIds, r.NotUserIds, userIDs, UnknownUserID)
-	roles := pick(r.ImpersonationRoleIds, r.NotImpersonationRoleIds, roleIDs, UnknownRoleID)
-	roleFirst := len(r.ImpersonationRoleIds) > 0 && len(r.UserIds) == 0
 	return rapid.Custom(func(t *rapid.T) accessctl.Request {
 		req := accessctl.Request{IP: addr.Draw(t, "ip")}
-		for try := 0; try < 3 && excluded(req.IP); try++ {
+		for try := 0; try < 3 && !holds(req.IP); try++ {
 			req.IP = addr.Draw(t, "ip again")
 		}
 		useRole := roleFirst
-		if len(r.ImpersonationRoleIds) == 0 && len(r.UserIds) == 0 && slices.Contains(actions, accessctl.EWS) {
+		if either && slices.Contains(actions, accessctl.EWS) {
 			useRole = rapid.IntRange(0, 3).Draw(t, "role?") == 3
 		}
 		if useRole {
@@ -413,6 +420,52 @@ func RequestMatching(r accessctl.Rule) *rapid.Generator[accessctl.Request] {
 		req.UserID = rapid.SampledFrom(users).Draw(t, "user")
 		return req
 	})
+}
+
+// lower lowers rules, in input order, through internal/ruleset: the one
+// reading of what a rule means (SEMANTICS A3, A4, A18), which accessctl and
+// analysis build on. Without a directory identifiers are exact strings; it
+// fails only on a range that does not parse.
+func lower(rules ...accessctl.Rule) (*ruleset.Set, error) {
+	in := make([]ruleset.Input, len(rules))
+	for i := range rules {
+		r := &rules[i]
+		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
+			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
+			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
+	}
+	opts := ruleset.Options{Lenient: true}
+	for _, a := range accessctl.Actions() {
+		opts.ActionNames[a-1] = a.String()
+	}
+	return ruleset.Lower(in, opts)
+}
+
+// parseable returns the ranges of list that parse, in a new slice (nil for
+// none).
+func parseable(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if _, err := cidr.ParseRange(s); err == nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// holding returns the ids for which lr's principal conditions of kind k hold
+// (ruleset.Rule.Holds), in a new slice.
+func holding(lr *ruleset.Rule, k ruleset.Kind, ids []string) []string {
+	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !lr.Holds(k, id) })
+}
+
+// candidates returns the principals to aim at from a positive list: the
+// list, or without one the pool and unknown, deduplicated.
+func candidates(list, pool []string, unknown string) []string {
+	if len(list) == 0 {
+		list = append(slices.Clone(pool), unknown)
+	}
+	return dedup(slices.Clone(list))
 }
 
 // addrInside generates an address inside one of ranges: its network or
@@ -428,9 +481,9 @@ func addrInside(ranges []cidr.Range) *rapid.Generator[netip.Addr] {
 		case 1:
 			a = last
 		case 2:
-			a = min(first+1, last)
+			a = first + min(1, last-first) // no wrap-around at 255.255.255.255/32
 		case 3:
-			a = max(last-1, first)
+			a = last - min(1, last-first) // nor at 0.0.0.0/32
 		default:
 			a = first + rapid.Uint32Range(0, last-first).Draw(t, "offset")
 		}
