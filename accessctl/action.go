@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 	"github.com/wmpolicy/wmpolicy/internal/suggest"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
@@ -27,7 +28,8 @@ const (
 // NumActions is the number of valid actions; valid actions are 1..NumActions.
 const NumActions = 7
 
-var actionNames = [NumActions + 1]string{"", "ActiveSync", "AutoDiscover", "EWS", "IMAP", "SMTP", "WindowsOutlook", "WebMail"}
+// actionNames are the API names, by Action.
+var actionNames = ruleset.ActionNames
 
 // Actions returns every valid action, in API order.
 func Actions() []Action {

@@ -147,7 +147,7 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 	if errs := validateRules(rules, &parsed); len(errs) > 0 {
 		return nil, errs
 	}
-	set, err := lower(rules, opts, parsed, false)
+	set, err := lower(rules, opts, parsed)
 	if err != nil {
 		return nil, err
 	}
@@ -162,20 +162,14 @@ func Compile(rules []Rule, opts Options) (*Policy, error) {
 }
 
 // lower is the lowering of rules that passed validateRules (parsed: their
-// ranges), numbered by name (A7) for Compile, or in input order; lenient
-// leaves entries naming no user or role unresolved instead of refusing them.
-func lower(rules []Rule, opts Options, parsed []cidr.Range, lenient bool) (*ruleset.Set, error) {
+// ranges), numbered by name (A7); an entry naming no user of the directory
+// or no role of opts.Roles is an error with its path (A18).
+func lower(rules []Rule, opts Options, parsed []cidr.Range) (*ruleset.Set, error) {
 	in := make([]ruleset.Input, len(rules))
-	for i := range rules {
-		r := &rules[i]
-		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
-			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
-			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
+	for i, r := range rules {
+		in[i] = ruleset.Input(r)
 	}
-	lo := ruleset.Options{Directory: opts.Directory, ByName: !lenient, Lenient: lenient, Parsed: parsed}
-	for a := Action(1); a <= NumActions; a++ {
-		lo.ActionNames[a-1] = a.String()
-	}
+	lo := ruleset.Options{Directory: opts.Directory, ByName: true, Parsed: parsed}
 	if opts.Roles != nil {
 		lo.KnownRole = opts.Roles.HasRole
 	}

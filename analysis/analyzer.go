@@ -249,16 +249,10 @@ func build(rules []accessctl.Rule, opts Options) (*Analyzer, error) {
 // no user (Options.Directory) or no role (known, when not nil) name nobody.
 func lower(rules []accessctl.Rule, opts Options, known map[string]bool) (*ruleset.Set, error) {
 	in := make([]ruleset.Input, len(rules))
-	for i := range rules {
-		r := &rules[i]
-		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
-			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
-			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
+	for i, r := range rules {
+		in[i] = ruleset.Input(r)
 	}
 	lo := ruleset.Options{Directory: opts.Directory, Lenient: true}
-	for _, act := range accessctl.Actions() {
-		lo.ActionNames[act-1] = act.String()
-	}
 	if known != nil {
 		lo.KnownRole = func(id string) bool { return known[id] }
 	}

@@ -428,17 +428,10 @@ func RequestMatching(r accessctl.Rule) *rapid.Generator[accessctl.Request] {
 // fails only on a range that does not parse.
 func lower(rules ...accessctl.Rule) (*ruleset.Set, error) {
 	in := make([]ruleset.Input, len(rules))
-	for i := range rules {
-		r := &rules[i]
-		in[i] = ruleset.Input{Name: r.Name, Deny: r.Effect == policy.Deny,
-			IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
-			UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
+	for i, r := range rules {
+		in[i] = ruleset.Input(r)
 	}
-	opts := ruleset.Options{Lenient: true}
-	for _, a := range accessctl.Actions() {
-		opts.ActionNames[a-1] = a.String()
-	}
-	return ruleset.Lower(in, opts)
+	return ruleset.Lower(in, ruleset.Options{Lenient: true})
 }
 
 // parseable returns the ranges of list that parse, in a new slice (nil for

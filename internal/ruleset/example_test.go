@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/wmpolicy/wmpolicy/internal/ruleset"
+	"github.com/wmpolicy/wmpolicy/policy"
 )
 
 // A rule denying IMAP outside the office to everyone but one user, lowered:
@@ -12,11 +13,10 @@ import (
 func Example() {
 	s, err := ruleset.Lower([]ruleset.Input{
 		{Name: "default"},
-		{Name: "imap-office-only", Deny: true, Actions: []string{"IMAP"},
+		{Name: "imap-office-only", Effect: policy.Deny, Actions: []string{"IMAP"},
 			NotIpRanges: []string{"192.0.2.0/24"}, NotUserIds: []string{"S-1-1-11-admin"}},
 	}, ruleset.Options{
-		ActionNames: [ruleset.NumActions]string{"ActiveSync", "AutoDiscover", "EWS", "IMAP", "SMTP", "WindowsOutlook", "WebMail"},
-		ByName:      true,
+		ByName: true,
 	})
 	if err != nil {
 		panic(err)

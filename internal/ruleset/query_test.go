@@ -69,8 +69,8 @@ func TestSemanticsA3_Covers(t *testing.T) {
 		{"not user", ruleset.Input{}, ruleset.Input{NotUserIds: []string{"user-0000000001"}}, true, false},
 		// A4: a user never satisfies ImpersonationRoleIds, a role never
 		// UserIds: with both, no request matches.
-		{"users and roles", ruleset.Input{UserIds: []string{"user-0000000001"}, RoleIds: []string{"role-a"}}, ruleset.Input{Actions: []string{"IMAP"}, NotIpRanges: []string{"0.0.0.0/0"}}, true, true},
-		{"roles, users excluded", ruleset.Input{RoleIds: []string{"role-a"}}, ruleset.Input{RoleIds: []string{"role-a"}, NotUserIds: []string{"user-0000000001"}}, true, true},
+		{"users and roles", ruleset.Input{UserIds: []string{"user-0000000001"}, ImpersonationRoleIds: []string{"role-a"}}, ruleset.Input{Actions: []string{"IMAP"}, NotIpRanges: []string{"0.0.0.0/0"}}, true, true},
+		{"roles, users excluded", ruleset.Input{ImpersonationRoleIds: []string{"role-a"}}, ruleset.Input{ImpersonationRoleIds: []string{"role-a"}, NotUserIds: []string{"user-0000000001"}}, true, true},
 		{"nothing", ruleset.Input{Actions: []string{"IMAP"}}, ruleset.Input{Actions: []string{"IMAP"}, NotActions: []string{"IMAP"}}, true, false},
 	} {
 		c.a.Name, c.b.Name = "a", "b"
@@ -100,7 +100,7 @@ func TestSemanticsA3_CoversAgreesWithReference(t *testing.T) {
 		return accessctl.Rule{
 			Effect:   policy.Allow,
 			IpRanges: list(ranges).Draw(t, "IpRanges"), NotIpRanges: list(ranges).Draw(t, "NotIpRanges"),
-			Actions: list(actions[:]).Draw(t, "Actions"), NotActions: list(actions[:]).Draw(t, "NotActions"),
+			Actions: list(ruleset.ActionNames[1:]).Draw(t, "Actions"), NotActions: list(ruleset.ActionNames[1:]).Draw(t, "NotActions"),
 			UserIds: list(users).Draw(t, "UserIds"), NotUserIds: list(users).Draw(t, "NotUserIds"),
 			ImpersonationRoleIds: list(roles).Draw(t, "RoleIds"), NotImpersonationRoleIds: list(roles).Draw(t, "NotRoleIds"),
 		}
@@ -123,7 +123,7 @@ func TestSemanticsA3_CoversAgreesWithReference(t *testing.T) {
 			lists := []struct {
 				l     *[]string
 				items []string
-			}{{&r.IpRanges, ranges}, {&r.NotIpRanges, ranges}, {&r.Actions, actions[:]}, {&r.NotActions, actions[:]},
+			}{{&r.IpRanges, ranges}, {&r.NotIpRanges, ranges}, {&r.Actions, ruleset.ActionNames[1:]}, {&r.NotActions, ruleset.ActionNames[1:]},
 				{&r.UserIds, users}, {&r.NotUserIds, users}, {&r.ImpersonationRoleIds, roles}, {&r.NotImpersonationRoleIds, roles}}
 			e := lists[rapid.IntRange(0, len(lists)-1).Draw(t, "list")]
 			if len(*e.l) == 0 || rapid.Bool().Draw(t, "add?") {
@@ -138,10 +138,9 @@ func TestSemanticsA3_CoversAgreesWithReference(t *testing.T) {
 		two[0].Name, two[1].Name = "i", "j"
 		in := make([]ruleset.Input, 2)
 		for n, r := range two {
-			in[n] = ruleset.Input{Name: r.Name, IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges, Actions: r.Actions, NotActions: r.NotActions,
-				UserIds: r.UserIds, NotUserIds: r.NotUserIds, RoleIds: r.ImpersonationRoleIds, NotRoleIds: r.NotImpersonationRoleIds}
+			in[n] = ruleset.Input(r)
 		}
-		s, err := ruleset.Lower(in, ruleset.Options{ActionNames: actions})
+		s, err := ruleset.Lower(in, ruleset.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +156,7 @@ func TestSemanticsA3_CoversAgreesWithReference(t *testing.T) {
 						if holds(&s.Rules[1]) && !holds(&s.Rules[0]) {
 							witness = fmt.Sprintf("%s kind %d %q action %d", cidr.AddrString(a), k, id, act)
 						}
-						if k == 1 && actions[act-1] != "EWS" {
+						if k == 1 && ruleset.ActionNames[act] != "EWS" {
 							continue // A2: roles ask only for EWS
 						}
 						req := accessctl.Request{IP: cidr.AddrToNetip(a), Action: accessctl.Action(act)}
@@ -191,7 +190,7 @@ func TestSemanticsA3_HoldsAddrAgreesWithReference(t *testing.T) {
 		r := accessctl.Rule{Name: "r", Effect: policy.Allow,
 			IpRanges:    rapid.SliceOfN(rapid.SampledFrom(ranges), 0, 3).Draw(t, "IpRanges"),
 			NotIpRanges: rapid.SliceOfN(rapid.SampledFrom(ranges), 0, 3).Draw(t, "NotIpRanges")}
-		s, err := ruleset.Lower([]ruleset.Input{{Name: r.Name, IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges}}, ruleset.Options{ActionNames: actions})
+		s, err := ruleset.Lower([]ruleset.Input{{Name: r.Name, IpRanges: r.IpRanges, NotIpRanges: r.NotIpRanges}}, ruleset.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +212,7 @@ func ExampleSet_Covers() {
 		{Name: "before", IpRanges: []string{"10.0.0.0/8"}},
 		{Name: "nested range added", IpRanges: []string{"10.0.0.0/8", "10.1.0.0/16"}},
 		{Name: "first action added", IpRanges: []string{"10.0.0.0/8"}, Actions: []string{"IMAP"}},
-	}, ruleset.Options{ActionNames: actions})
+	}, ruleset.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -39,25 +39,32 @@ const (
 	Role Kind = 1
 )
 
-// Input is one rule's fields that carry meaning, as accessctl.Rule holds
-// them. Ranges must parse (the rules have passed accessctl's validation), or
-// come parsed in [Options.Parsed].
+// Input is one rule as accessctl.Rule holds it: the same fields, of the same
+// types, in the same order, so that a Rule converts to an Input
+// (ruleset.Input(rule)) and no code maps one onto the other field by field;
+// the compiler refuses the conversion if the two ever differ. Lower reads
+// Name, Effect and the eight lists. Ranges must parse (the rules have
+// passed accessctl's validation), or come parsed in [Options.Parsed].
 type Input struct {
-	Name                  string   // unique in the list (A15b)
-	Deny                  bool     // Effect DENY (else ALLOW)
-	IpRanges, NotIpRanges []string // CIDRs as written (A9)
-	Actions, NotActions   []string // action names, as ActionNames spells them (A11)
-	UserIds, NotUserIds   []string // user identifiers: IDs, or with a Directory also emails, aliases, user names (A18)
-	RoleIds, NotRoleIds   []string // ImpersonationRoleIds, NotImpersonationRoleIds
+	Name                                          string           // unique in the list (A15b)
+	Effect                                        policy.Effect    // ALLOW or DENY
+	Description                                   string           // not read
+	IpRanges, NotIpRanges                         []string         // CIDRs as written (A9)
+	Actions, NotActions                           []string         // action names, as ActionNames spells them (A11)
+	UserIds, NotUserIds                           []string         // user identifiers: IDs, or with a Directory also emails, aliases, user names (A18)
+	ImpersonationRoleIds, NotImpersonationRoleIds []string         // role IDs
+	DateCreated, DateModified                     policy.Timestamp // not read
 }
+
+// ActionNames are the actions' API names by number (A11): ActionNames[a] is
+// action a, 1…NumActions, in the order the API documents them; ActionNames[0]
+// is "". accessctl.Action's names are these.
+var ActionNames = [NumActions + 1]string{"", "ActiveSync", "AutoDiscover", "EWS", "IMAP", "SMTP", "WindowsOutlook", "WebMail"}
 
 // Options configure [Lower]. The zero Options lower a rule list on its own:
 // identifiers are exact strings, any role ID is known, a rule is numbered by
 // its position in the input, and unknown entries cannot occur.
 type Options struct {
-	// ActionNames are the actions' names by number: ActionNames[a-1] is
-	// action a. Required (accessctl.Actions in order).
-	ActionNames [NumActions]string
 	// Directory, when set, resolves user entries to user IDs (A18).
 	Directory policy.Directory
 	// KnownRole, when set, tells which role IDs exist (A18).
@@ -248,7 +255,7 @@ func Lower(rules []Input, opts Options) (*Set, error) {
 	for k, i := range order {
 		in := &rules[i]
 		r := &s.Rules[k]
-		*r = Rule{Index: int(i), Name: in.Name, Deny: in.Deny, In: len(in.IpRanges), Off: off[i], Ranges: s.Ranges[off[i]:off[i+1]:off[i+1]]}
+		*r = Rule{Index: int(i), Name: in.Name, Deny: in.Effect == policy.Deny, In: len(in.IpRanges), Off: off[i], Ranges: s.Ranges[off[i]:off[i+1]:off[i+1]]}
 		if r.Deny {
 			s.Deny[k/64] |= 1 << (k % 64)
 		}
@@ -262,17 +269,17 @@ func Lower(rules []Input, opts Options) (*Set, error) {
 			}
 		}
 		for a := 1; a <= NumActions; a++ {
-			name := opts.ActionNames[a-1]
+			name := ActionNames[a]
 			if (len(in.Actions) == 0 || slices.Contains(in.Actions, name)) &&
 				(len(in.NotActions) == 0 || !slices.Contains(in.NotActions, name)) {
 				r.Actions |= 1 << a
 			}
 		}
-		r.HasUsers, r.HasRoles = len(in.UserIds) > 0, len(in.RoleIds) > 0
+		r.HasUsers, r.HasRoles = len(in.UserIds) > 0, len(in.ImpersonationRoleIds) > 0
 		r.Users, r.UserList = l.users(r, "UserIds", in.UserIds)
 		r.NotUsers, r.NotUserList = l.users(r, "NotUserIds", in.NotUserIds)
-		r.Roles = l.roles(r, "ImpersonationRoleIds", in.RoleIds)
-		r.NotRoles = l.roles(r, "NotImpersonationRoleIds", in.NotRoleIds)
+		r.Roles = l.roles(r, "ImpersonationRoleIds", in.ImpersonationRoleIds)
+		r.NotRoles = l.roles(r, "NotImpersonationRoleIds", in.NotImpersonationRoleIds)
 	}
 	if len(l.errs) > 0 {
 		slices.SortStableFunc(l.errs, func(a, b *policy.Error) int { return comparePaths(a.Path, b.Path) })
