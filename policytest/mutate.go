@@ -3,6 +3,7 @@ package policytest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/policy"
@@ -108,9 +109,11 @@ func (m Mutation) String() string { return m.Description }
 // ImpersonationRoleIds —, removing one from a Not list or the last one of a
 // positive list), one that matches fewer is narrower (the opposite changes),
 // and one that matches the same requests (a repeated item, a range inside one
-// already listed, an edit of a rule nothing can match) is Neutral. Widening an
-// ALLOW rule grants, widening a DENY rule restricts, and so on. Replacing a
-// whole rule is Mixed.
+// already listed, an edit of a rule nothing can match) is Neutral. An edit of
+// UserIds or NotUserIds is Neutral only when the list keeps the same strings:
+// with a directory, an ID and that user's email name one user (A18), so any
+// other edit keeps its direction as written. Widening an ALLOW rule grants,
+// widening a DENY rule restricts, and so on. Replacing a whole rule is Mixed.
 //
 // An empty list can only be added to. Shrinks toward adding an ALLOW rule
 // without lists.
@@ -213,28 +216,47 @@ func editRule(t *rapid.T, r *accessctl.Rule, o RuleOptions, dir *Direction) stri
 	l := lists[rapid.IntRange(0, len(lists)-1).Draw(t, "list")]
 	before := r.Clone()
 	var what string
+	var wider, noop bool // wider as written; noop: the list holds the same strings
 	if len(*l.list) == 0 || (len(*l.list) < l.max && rapid.Bool().Draw(t, "add?")) {
 		v := l.item.Draw(t, "item")
+		noop = slices.Contains(*l.list, v)
+		wider = !strings.HasPrefix(l.name, "Not") && len(*l.list) > 0
 		*l.list = append(*l.list, v)
 		what = fmt.Sprintf("add %q to %s", v, l.name)
 	} else {
 		j := rapid.IntRange(0, len(*l.list)-1).Draw(t, "item")
 		v := (*l.list)[j]
 		*l.list = slices.Delete(*l.list, j, j+1)
+		noop = slices.Contains(*l.list, v)
+		wider = strings.HasPrefix(l.name, "Not") || len(*l.list) == 0
 		if len(*l.list) == 0 {
 			*l.list = nil
 		}
 		what = fmt.Sprintf("remove %q from %s", v, l.name)
 	}
-	*dir = listEdit(r.Effect, before, *r)
+	*dir = listDirection(before, *r, l.name, wider, noop)
 	return what
+}
+
+// listDirection is the direction of an edit of list (named as in the API) of
+// rule before, giving after with the same effect: listEdit's, except that an
+// edit of a user list that changes its strings keeps its direction as
+// written (wider), never Neutral. The lowering compares user entries as
+// strings; with a directory two of them may name one user (an ID and that
+// user's email, A18), and the edit then moves decisions as written.
+func listDirection(before, after accessctl.Rule, list string, wider, noop bool) Direction {
+	d := listEdit(after.Effect, before, after)
+	if d == Neutral && strings.HasSuffix(list, "UserIds") && !noop {
+		return byEffect(after.Effect, wider)
+	}
+	return d
 }
 
 // listEdit is the direction of an edit of a rule's lists that keeps its
 // effect e, as internal/ruleset reads the rule before and after (SEMANTICS
-// A3–A5, A9): matching more requests widens it, fewer narrows it, the same
-// requests is Neutral; Mixed if neither covers the other or the rules do
-// not lower.
+// A3–A5, A9), without a directory: matching more requests widens it, fewer
+// narrows it, the same requests is Neutral; Mixed if neither covers the
+// other or the rules do not lower.
 func listEdit(e policy.Effect, before, after accessctl.Rule) Direction {
 	set, err := lower(before, after)
 	if err != nil {

@@ -1,6 +1,7 @@
 package policytest
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -45,5 +46,43 @@ func TestSemanticsA3_ListEditDirections(t *testing.T) {
 	}
 	if got := listEdit(policy.Allow, accessctl.Rule{Name: "r", IpRanges: []string{"not a range"}}, accessctl.Rule{Name: "r"}); got != Mixed {
 		t.Errorf("a rule that does not lower: %v, want mixed", got)
+	}
+}
+
+// SEMANTICS A18: with a directory, an entry added to NotUserIds that names a
+// user of UserIds another way narrows the rule, though the two strings
+// differ: the edit is not Neutral (the lowering, without a directory, reads
+// them as two users). Found in review: Monotone would have rejected the
+// library's own ALLOW → DENY.
+func TestSemanticsA18_UserListEditUnderDirectory(t *testing.T) {
+	id, mail := "S-1-1-11-1111111111-2222222222-3333333333-0001", "alice@example.com"
+	dir, err := policy.NewDirectory([]policy.User{{ID: id, Email: mail, State: "ENABLED"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := accessctl.Rule{Name: "r", Effect: policy.Allow, UserIds: []string{id}}
+	after := before.Clone()
+	after.NotUserIds = []string{mail}
+	d := listDirection(before, after, "NotUserIds", false, false)
+	req := accessctl.Request{IP: netip.MustParseAddr("10.0.0.1"), Action: accessctl.IMAP, UserID: id}
+	eff := func(r accessctl.Rule) policy.Effect {
+		p, err := accessctl.Compile([]accessctl.Rule{r}, accessctl.Options{Directory: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := p.Effect(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if b, a := eff(before), eff(after); !d.Allows(b, a) {
+		t.Errorf("direction %v, but with a directory the edit moves %v to %v", d, b, a)
+	}
+	// The same string twice is Neutral whatever the directory.
+	dup := before.Clone()
+	dup.UserIds = append(dup.UserIds, id)
+	if d := listDirection(before, dup, "UserIds", true, true); d != Neutral {
+		t.Errorf("a repeated user ID: %v, want neutral", d)
 	}
 }

@@ -33,9 +33,11 @@ func (r *Rule) addrHolds(inIP, inNot bool) bool { return (r.In == 0 || inIP) && 
 //
 // The requests considered are every IPv4 address, action 1…NumActions and
 // principal of either kind, including role requests of actions other than
-// EWS, which A2 refuses: where Covers reports true no request tells the rules
-// apart; where it reports false, the requests that do may all be role
-// requests of such actions.
+// EWS, which A2 refuses: where Covers reports true, no request, valid or
+// not, holds for j and not for i; where it reports false, the requests that
+// hold for j and not for i may all be role requests of such actions, or
+// requests of "any other" user or role when every user or role is named (the
+// Set cannot know that no other exists).
 //
 // A rule's requests are its addresses (HoldsAddr) times its (principal,
 // action) pairs (Holds and Allows), so Covers compares each factor: the
