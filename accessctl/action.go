@@ -28,8 +28,9 @@ const (
 // NumActions is the number of valid actions; valid actions are 1..NumActions.
 const NumActions = 7
 
-// actionNames are the API names, by Action.
-var actionNames = ruleset.ActionNames
+// actionNames are the API names, by Action (typed with this package's
+// NumActions, so that the two constants cannot drift apart).
+var actionNames [NumActions + 1]string = ruleset.ActionNames
 
 // Actions returns every valid action, in API order.
 func Actions() []Action {

@@ -14,9 +14,10 @@ import (
 // answer: a user when the policy has a directory (the name may be an email,
 // alias or user name, A18), or a request that does not carry exactly one
 // principal, or a role with another action than EWS (A12; locate reports
-// both). It is the one place that chooses a request's principal table for
-// Evaluate and locate, and it calls nothing, so that it inlines into
-// Evaluate (TestHotPathInlining).
+// both). For those it returns the key "", which no table holds (strtab
+// refuses empty keys), so they fail closed: row -1. It is the one place
+// that chooses a request's principal table, for Evaluate and for principal,
+// and it calls nothing, so that it inlines (TestHotPathInlining).
 func (p *Policy) principalKey(user, role string, a Action) (t *strtab.Table, key string, miss int32) {
 	if role == "" {
 		if user != "" {
@@ -26,6 +27,19 @@ func (p *Policy) principalKey(user, role string, a Action) (t *strtab.Table, key
 		return &p.roles, role, p.miss[kindRole]
 	}
 	return &p.users, "", -1
+}
+
+// rowOf is the pa row of a principal looked up with principalKey's table
+// and key: the key's row, miss for a key the table does not hold, and -1
+// (take the checked path) when Lookup leaves the key to Get. It inlines.
+func rowOf(v int32, res strtab.Result, miss int32) int32 {
+	switch res {
+	case strtab.Hit:
+		return v
+	case strtab.Miss:
+		return miss
+	}
+	return -1
 }
 
 // principal finds the pa row of a checked request's principal and, for
@@ -84,21 +98,15 @@ func (p *Policy) Evaluate(r Request, matched []string) (policy.Effect, []string,
 		// and a mispredicted branch in it resolves before that call's work
 		// is under way (S 7-9% faster than looking it up after the
 		// principal, in paired rounds).
-		b := r.IP.As4()
-		ipLabel := p.ip.Get(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
-		// The principal: a frameless lookup (TestHotPathLeaves), and Get
-		// only for the keys it leaves (shorter than 8 bytes or longer than
-		// 64). A row of -1 (a user with a directory not found as written,
-		// an invalid request) takes evaluate, which checks and resolves.
-		t, key, row := p.principalKey(r.UserID, r.ImpersonationRoleID, r.Action)
-		if v, res := t.Lookup(key); res == strtab.Hit {
-			row = v
-		} else if res == strtab.Slow {
-			if v, ok := t.Get(key); ok {
-				row = v
-			}
-		}
-		if row >= 0 {
+		ipLabel := p.ip.Get(addr4(r.IP))
+		// The principal: principalKey, the frameless Lookup
+		// (TestHotPathLeaves) and rowOf, as in Effect. A row of -1 (a user
+		// with a directory not found as written, a key Lookup leaves to
+		// Get, an invalid request) takes evaluate, which checks and
+		// resolves.
+		t, key, miss := p.principalKey(r.UserID, r.ImpersonationRoleID, r.Action)
+		v, res := t.Lookup(key)
+		if row := rowOf(v, res, miss); row >= 0 {
 			paOff := p.pa[int(row)+int(r.Action-1)]
 			var eff policy.Effect
 			if p.layout <= oneWord {
@@ -136,8 +144,8 @@ func (p *Policy) and1(ipLabel, paOff uint32) uint64 {
 
 // evaluate is Evaluate for the requests its inline path does not answer:
 // a nil policy, an invalid request, or a principal that needs the
-// directory. It goes straight to locate: the quick principal lookup has
-// already failed.
+// directory. It goes straight to locate (for a non-nil policy, the inline
+// lookup has already missed).
 func (p *Policy) evaluate(r Request, matched []string) (policy.Effect, []string, error) {
 	if p == nil {
 		_, err := r.check()
@@ -380,9 +388,23 @@ func (p *Policy) Effect(r Request) (policy.Effect, error) {
 		_, err := r.check()
 		return policy.Deny, err
 	}
-	ipLabel, paOff, _, err := p.locate(&r)
-	if err != nil {
-		return policy.Deny, err
+	// The common request as Evaluate answers it; anything else is checked
+	// and resolved by locate.
+	var ipLabel, paOff uint32
+	row := int32(-1)
+	if r.IP.Is4() && r.Action.Valid() {
+		t, key, miss := p.principalKey(r.UserID, r.ImpersonationRoleID, r.Action)
+		v, res := t.Lookup(key)
+		if row = rowOf(v, res, miss); row >= 0 {
+			ipLabel = p.ip.Get(addr4(r.IP))
+			paOff = p.pa[int(row)+int(r.Action-1)]
+		}
+	}
+	if row < 0 {
+		var err error
+		if ipLabel, paOff, _, err = p.locate(&r); err != nil {
+			return policy.Deny, err
+		}
 	}
 	var anyMatch, anyDeny bool
 	if p.layout <= oneWord {

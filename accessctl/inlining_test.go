@@ -23,7 +23,9 @@ import (
 var mustInline = map[string][]string{
 	"github.com/wmpolicy/wmpolicy/accessctl": {
 		"Action.Valid",
-		"(*Policy).principalKey", // the one choice of a principal's table, inline in Evaluate
+		"(*Policy).principalKey", // the one choice of a principal's table, inline in Evaluate and Effect
+		"rowOf",
+		"addr4",
 		"(*Policy).and1",
 		"(*Policy).decide1",
 		"(*Policy).appendNames",
@@ -50,6 +52,8 @@ var mustInlineInto = map[string][]string{
 		"netip.Addr.As4",
 		"Action.Valid",
 		"(*Policy).principalKey",
+		"rowOf",
+		"addr4",
 		"cidr.(*Map).Get",
 		"(*Policy).decide1",
 		"(*Policy).and1",

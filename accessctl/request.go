@@ -37,8 +37,7 @@ type Request struct {
 func (r *Request) check() (uint32, error) {
 	var a uint32
 	if r.IP.Is4() { // the common case, inline
-		b := r.IP.As4()
-		a = binary.BigEndian.Uint32(b[:])
+		a = addr4(r.IP)
 	} else {
 		var err error
 		if a, err = cidr.AddrFrom(r.IP); err != nil {
@@ -58,6 +57,12 @@ func (r *Request) check() (uint32, error) {
 			Message: fmt.Sprintf("an impersonation role can only be evaluated for EWS, not %s", r.Action)}
 	}
 	return a, nil
+}
+
+// addr4 is the IPv4 address ip (Is4) as a number. It inlines.
+func addr4(ip netip.Addr) uint32 {
+	b := ip.As4()
+	return binary.BigEndian.Uint32(b[:])
 }
 
 var (

@@ -4,6 +4,9 @@
 # doing), for the S, M and L workloads of BenchmarkEvaluate.
 #
 #   bench/instructions.sh [REV ...]     (default: the work tree)
+#   BENCH=Effect bench/instructions.sh  (Policy.Effect, BenchmarkEffect)
+#   OVERLAY=FILE bench/instructions.sh REV  (FILE copied into accessctl/ of
+#                                        each REV first: a benchmark it lacks)
 #
 # For each revision (a git revision, or "." for the work tree) it builds the
 # accessctl test binary, runs BenchmarkEvaluate/W under callgrind counting
@@ -12,9 +15,12 @@
 # copy included. Principal tables hash under a random seed per table, so a
 # figure moves by a few instructions between runs: it prints the median of
 # RUNS runs (default 3). Compare revisions in one invocation. (Without
-# asyncpreemptoff, callgrind asserts on the runtime's preemption signals.)
+# asyncpreemptoff, callgrind asserts on the runtime's preemption signals;
+# without GOGC=off, a garbage collection that overlaps the loop is counted
+# in it, L by some 300 instructions per evaluation.)
 set -eu
 runs=${RUNS:-3}
+bench=${BENCH:-Evaluate}
 top=$(git rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 trap 'git -C "$top" worktree remove --force "$tmp/src" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
@@ -22,9 +28,9 @@ command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-g
 [ $# -gt 0 ] || set -- .
 
 count() { # binary workload iterations -> instructions in the loop
-	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/out" \
-		--toggle-collect='*BenchmarkEvaluate.func1*' "$1" \
-		-test.run '^$' -test.bench "^BenchmarkEvaluate\$/^$2\$" -test.benchtime "${3}x" -test.count 1 >/dev/null 2>&1
+	GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$tmp/out" \
+		--toggle-collect="*Benchmark$bench.func1*" "$1" \
+		-test.run '^$' -test.bench "^Benchmark$bench\$/^$2\$" -test.benchtime "${3}x" -test.count 1 >/dev/null 2>&1
 	sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$tmp/out" | tail -1
 }
 
@@ -34,6 +40,7 @@ for rev in "$@"; do
 		(cd "$top" && go test -c -o "$tmp/bin" ./accessctl)
 	else
 		git -C "$top" worktree add -q --detach "$tmp/src" "$rev"
+		[ -z "${OVERLAY:-}" ] || cp "$OVERLAY" "$tmp/src/accessctl/"
 		(cd "$tmp/src" && go test -c -o "$tmp/bin" ./accessctl)
 		git -C "$top" worktree remove --force "$tmp/src"
 	fi

@@ -112,9 +112,9 @@ func TestNearMissTablesEqualMap(t *testing.T) {
 	}
 }
 
-// Lookup answers exactly the keys of 8 to 64 bytes of a table that is
-// neither empty nor hashed with maphash, as Get does, and returns Slow for
-// every other key (the callers that write Get out around it rely on both).
+// Lookup answers exactly the keys of 1 to 64 bytes of a table that has slots
+// and does not hash with maphash, as Get does, and returns Slow for every
+// other key (the callers that handle Slow with Get rely on both).
 func TestLookupCoversItsKeys(t *testing.T) {
 	var keys []string
 	var vals []int32
@@ -136,7 +136,7 @@ func TestLookupCoversItsKeys(t *testing.T) {
 			for _, k := range []string{strings.Repeat("k", n), strings.Repeat("x", n)} {
 				v, r := tab.Lookup(k)
 				gv, gok := tab.Get(k)
-				wantSlow := n < 8 || n > 64 || len(tab.slots) == 0 || tab.full
+				wantSlow := n < 1 || n > 64 || len(tab.slots) == 0 || tab.full
 				switch {
 				case (r == Slow) != wantSlow:
 					t.Fatalf("%s: Lookup(%d bytes) = %v, want Slow %v", name, n, r, wantSlow)

@@ -12,13 +12,15 @@ func Example() {
 	t := strtab.New(map[string]int32{
 		"S-1-1-11-1111111111-2222222222-3333333333-0001": 1,
 		"role-1": 2,
+		"a-user-name-longer-than-sixty-four-bytes@a-rather-long-domain.example": 3,
 	})
 	fmt.Println(t.Get("S-1-1-11-1111111111-2222222222-3333333333-0001"))
 	fmt.Println(t.Get("S-1-1-11-1111111111-2222222222-3333333333-0002"))
 
-	for _, k := range []string{"S-1-1-11-1111111111-2222222222-3333333333-0001", "role-1"} {
+	for _, k := range []string{"S-1-1-11-1111111111-2222222222-3333333333-0001", "role-1",
+		"a-user-name-longer-than-sixty-four-bytes@a-rather-long-domain.example"} {
 		v, r := t.Lookup(k)
-		if r == strtab.Slow { // a key shorter than 8 bytes
+		if r == strtab.Slow { // a key longer than 64 bytes
 			var ok bool
 			v, ok = t.Get(k)
 			fmt.Println("slow path:", v, ok)
@@ -30,5 +32,6 @@ func Example() {
 	// 1 true
 	// 0 false
 	// lookup: 1 true
-	// slow path: 2 true
+	// lookup: 2 true
+	// slow path: 3 true
 }

@@ -13,7 +13,7 @@
 // multiplication of latency). Either way the table compares keys in full, in
 // straight-line 8-byte words up to 64 bytes, and keeps a 32-bit tag of each
 // key's hash in its slot so that most mismatches cost no key comparison.
-// Lookups of keys of 8 to 64 bytes make no calls ([Table.Lookup] is a leaf
+// Lookups of keys of 1 to 64 bytes make no calls ([Table.Lookup] is a leaf
 // function: no stack frame). When
 // building finds long probe sequences under four seeds, the table hashes
 // with hash/maphash instead, so that a lookup probes few slots whatever keys
@@ -36,9 +36,10 @@ type Table struct {
 	seed  uint64
 	ends  bool // hash only the first and last 8 bytes of keys longer than 16 (small tables whose keys that spreads)
 	full  bool // hash whole keys with maphash
-	// fastLim gates Lookup: a key of n bytes takes it when
-	// uint(n-8) < fastLim, that is 8 <= n <= 64 in a table that is neither
-	// empty nor full (0 sends every key to getSlow).
+	// fastLim gates Lookup's word-wise path: a key of n bytes takes it when
+	// uint(n-8) < fastLim, that is 8 <= n <= 64, in a table that has slots
+	// and is not full; 0 sends every key to getSlow. Keys of 1 to 7 bytes
+	// take Lookup's short path in the same tables.
 	fastLim uint
 	mseed   maphash.Seed
 }
@@ -230,9 +231,10 @@ func mum(x, y uint64) uint64 {
 // here, and byte order only changes the hash, not correctness.
 func load64(p unsafe.Pointer, off int) uint64 { return *(*uint64)(unsafe.Add(p, off)) }
 func load32(p unsafe.Pointer, off int) uint32 { return *(*uint32)(unsafe.Add(p, off)) }
+func load8(p unsafe.Pointer, off int) uint8   { return *(*uint8)(unsafe.Add(p, off)) }
 
 // Get returns the value of key s: one hash and typically one key comparison;
-// it does not allocate. Keys of 8 to 64 bytes, the common case, take
+// it does not allocate. Keys of up to 64 bytes, the common case, take
 // [Table.Lookup], which makes no calls; others take a slower path.
 func (t *Table) Get(s string) (int32, bool) {
 	v, r := t.Lookup(s)
@@ -252,20 +254,27 @@ const (
 	Slow               // Lookup does not handle the key: call Get
 )
 
-// Lookup is Get's path without calls, for keys of 8 to 64 bytes in a table
-// that is neither empty nor hashed with maphash; for any other key it
-// returns Slow, and the caller calls Get. Calling nothing, it runs without a
-// stack frame, spills or stack check, which a hot caller that handles Slow
-// out of line saves on every lookup.
+// Lookup is Get's path without calls, for keys of 1 to 64 bytes in a table
+// built by New or FromPairs that does not hash with maphash; for any other
+// key (empty, longer than 64 bytes, or of the zero Table or a maphash table)
+// it returns Slow, and the caller calls Get. Calling nothing, it runs
+// without a stack frame, spills or stack check, which a hot caller that
+// handles Slow out of line saves on every lookup.
 func (t *Table) Lookup(s string) (int32, Result) {
 	n := len(s)
-	if uint(n)-8 >= t.fastLim {
-		return 0, Slow
-	}
-	// t.hash for 8 <= n <= 64, with hash8 inline.
+	// t.hash for 1 <= n <= 64, with hash8 inline.
 	p := unsafe.Pointer(unsafe.StringData(s))
 	var h uint64
 	switch seed := t.seed; {
+	case uint(n)-8 >= t.fastLim: // not 8..64, or a table Lookup does not serve
+		if uint(n)-1 >= 7 || t.fastLim == 0 {
+			return 0, Slow
+		}
+		if n >= 4 {
+			h = mum(uint64(load32(p, 0))^seed, uint64(load32(p, n-4))^uint64(n)^k1)
+		} else {
+			h = mum(uint64(load8(p, 0))<<16|uint64(load8(p, n>>1))<<8|uint64(load8(p, n-1))^seed, uint64(n)^k1)
+		}
 	case n <= 16 || t.ends:
 		h = hashEnds(load64(p, 0), load64(p, n-8), seed, n)
 	case n <= 32:
@@ -287,7 +296,14 @@ func (t *Table) Lookup(s string) (int32, Result) {
 			var d uint64
 			switch {
 			case n <= 16:
-				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, n-8) ^ load64(q, n-8))
+				switch {
+				case n >= 8:
+					d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, n-8) ^ load64(q, n-8))
+				case n >= 4:
+					d = uint64((load32(p, 0) ^ load32(q, 0)) | (load32(p, n-4) ^ load32(q, n-4)))
+				default: // bytes 0, n/2 and n-1 are all of them
+					d = uint64((load8(p, 0) ^ load8(q, 0)) | (load8(p, n>>1) ^ load8(q, n>>1)) | (load8(p, n-1) ^ load8(q, n-1)))
+				}
 			case n <= 32:
 				d = (load64(p, 0) ^ load64(q, 0)) | (load64(p, 8) ^ load64(q, 8)) |
 					(load64(p, n-16) ^ load64(q, n-16)) | (load64(p, n-8) ^ load64(q, n-8))
