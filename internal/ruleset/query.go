@@ -21,9 +21,12 @@ func (r *Rule) HoldsAddr(a uint32) bool {
 	return r.addrHolds(slices.ContainsFunc(r.IP(), in), slices.ContainsFunc(r.NotIP(), in))
 }
 
-// addrHolds is A3 for the address lists: inIP, whether the address is in one
-// of the rule's IpRanges; inNot, in one of its NotIpRanges.
-func (r *Rule) addrHolds(inIP, inNot bool) bool { return (r.In == 0 || inIP) && !inNot }
+// addrHolds is A3 for the address lists, as [Rule.ListHolds] says: inIP,
+// whether the address is in one of the rule's IpRanges; inNot, in one of its
+// NotIpRanges.
+func (r *Rule) addrHolds(inIP, inNot bool) bool {
+	return r.holdsIpRanges(inIP) && r.holdsNotIpRanges(inNot)
+}
 
 // Covers reports whether rule i's conditions hold for every request rule j's
 // hold for (rules numbered as in s.Rules), so that replacing rule j by rule i

@@ -7,9 +7,14 @@
 // ways becomes one ID.
 //
 // [Lower] turns validated rules into a [Set]: ranges parsed and tagged with
-// their rule and list, actions as a bit mask, user entries resolved through
+// their rule and list, actions as bit masks, user entries resolved through
 // the directory and role entries checked, and the named principals as
 // classes. A Set is immutable once built and safe for concurrent use.
+//
+// What each of a rule's eight lists ([List]) means for a request is stated
+// once, in [Rule.ListHolds]; [Rule.Holds], [Rule.Allows], [Rule.HoldsAddr]
+// and the Set's columns are derived from it, and code that reports on single
+// lists (analysis's Explain) asks it list by list.
 //
 // The package cannot import accessctl (accessctl imports it), so rules come in
 // as [Input], a copy of the fields that carry meaning, and actions are numbers
@@ -90,6 +95,58 @@ type Entry struct {
 	ID    string
 }
 
+// List names one of a rule's eight lists, in the order of SEMANTICS A1
+// (the API's order); String returns its API name.
+type List uint8
+
+// The lists, in API order; NumLists is their number.
+const (
+	IpRanges List = iota
+	NotIpRanges
+	Actions
+	NotActions
+	UserIds
+	NotUserIds
+	ImpersonationRoleIds
+	NotImpersonationRoleIds
+	NumLists
+)
+
+var listNames = [NumLists]string{"IpRanges", "NotIpRanges", "Actions", "NotActions", "UserIds", "NotUserIds", "ImpersonationRoleIds", "NotImpersonationRoleIds"}
+
+// String returns the list's API name, e.g. "NotUserIds"; the field of
+// accessctl.Rule and Input of that name holds it.
+func (l List) String() string {
+	if l >= NumLists {
+		return fmt.Sprintf("List(%d)", uint8(l))
+	}
+	return listNames[l]
+}
+
+// Items returns list l of the rule, as written (nil for a List out of
+// range).
+func (in *Input) Items(l List) []string {
+	switch l {
+	case IpRanges:
+		return in.IpRanges
+	case NotIpRanges:
+		return in.NotIpRanges
+	case Actions:
+		return in.Actions
+	case NotActions:
+		return in.NotActions
+	case UserIds:
+		return in.UserIds
+	case NotUserIds:
+		return in.NotUserIds
+	case ImpersonationRoleIds:
+		return in.ImpersonationRoleIds
+	case NotImpersonationRoleIds:
+		return in.NotImpersonationRoleIds
+	}
+	return nil
+}
+
 // Rule is one lowered rule.
 type Rule struct {
 	Index int // position in the input
@@ -100,11 +157,12 @@ type Rule struct {
 	Ranges []cidr.Range
 	Off    int32
 	In     int // len(IpRanges)
-	// Actions has bit a set when action a satisfies Actions and NotActions (A3).
+	// InActions, InNotActions have bit a set when action a is in Actions,
+	// NotActions as written.
+	InActions, InNotActions uint8
+	// Actions has bit a set when action a satisfies Actions and NotActions:
+	// Lower sets it as ListHolds says, for [Rule.Allows]. The zero Rule's is 0.
 	Actions uint8
-	// HasUsers, HasRoles: UserIds, ImpersonationRoleIds are non-empty as
-	// written (a list of unknown entries still sets a condition no one meets).
-	HasUsers, HasRoles bool
 	// Users … NotRoles are the lists as sets of resolved IDs (A18); nil for
 	// an empty list. Unknown entries (Lenient) are left out.
 	Users, NotUsers, Roles, NotRoles map[string]bool
@@ -113,6 +171,8 @@ type Rule struct {
 	UserList, NotUserList []string
 	// Unknown are the entries that name nobody (Lenient only).
 	Unknown []Entry
+	// lists has bit l set when list l is non-empty as written (HasList).
+	lists uint8
 }
 
 // IP returns the rule's IpRanges, parsed.
@@ -121,21 +181,104 @@ func (r *Rule) IP() []cidr.Range { return r.Ranges[:r.In] }
 // NotIP returns the rule's NotIpRanges, parsed.
 func (r *Rule) NotIP() []cidr.Range { return r.Ranges[r.In:] }
 
-// Holds reports whether the rule's principal conditions hold for a request
-// whose principal is of kind k with ID id ("" for a principal no rule names):
-// SEMANTICS A3 — each non-empty list holds — and A4 — a request carries no
-// principal of the other kind, which is in no list, so a user never satisfies
-// a non-empty ImpersonationRoleIds and always satisfies
-// NotImpersonationRoleIds, and the other way round for roles.
-func (r *Rule) Holds(k Kind, id string) bool {
-	if k == User {
-		return (!r.HasUsers || r.Users[id]) && !r.NotUsers[id] && !r.HasRoles
+// HasList reports whether list l of the rule is non-empty as written, that
+// is whether it sets a condition (A3). A list of entries that all name
+// nobody (Options.Lenient) still does: a condition no principal meets.
+func (r *Rule) HasList(l List) bool { return l < NumLists && r.lists&(1<<l) != 0 }
+
+// ListHolds reports whether list l of the rule holds for a request (SEMANTICS
+// A3, A4; A18 through the resolved sets): inIP, inNot tell whether the
+// request's address is inside some item of the rule's IpRanges, NotIpRanges
+// (host bits ignored, A9); k and id are its principal, as [Rule.Holds] takes
+// them (a resolved user ID; "" for a principal no rule names); a is its
+// action, 1…NumActions. A list the rule does not have (HasList false) sets no
+// condition and holds; so the rule matches the request when every list
+// holds. The arguments a list does not read are ignored, and a List out of
+// range holds.
+//
+// Each list's meaning is stated once, in the method of the list it calls;
+// Holds, Allows (through Rule.Actions), HoldsAddr and every column of the
+// Set are derived from the same methods.
+func (r *Rule) ListHolds(l List, inIP, inNot bool, k Kind, id string, a int) bool {
+	switch l {
+	case IpRanges:
+		return r.holdsIpRanges(inIP)
+	case NotIpRanges:
+		return r.holdsNotIpRanges(inNot)
+	case Actions:
+		return r.holdsActions(a)
+	case NotActions:
+		return r.holdsNotActions(a)
+	case UserIds:
+		return r.holdsUserIds(k, id)
+	case NotUserIds:
+		return r.holdsNotUserIds(k, id)
+	case ImpersonationRoleIds:
+		return r.holdsImpersonationRoleIds(k, id)
+	case NotImpersonationRoleIds:
+		return r.holdsNotImpersonationRoleIds(k, id)
 	}
-	return !r.HasUsers && (!r.HasRoles || r.Roles[id]) && !r.NotRoles[id]
+	return true
+}
+
+// SEMANTICS A3, the table, and A4, one method per list ([Rule.ListHolds]):
+// an absent list holds; a present one as the table says, a principal the
+// request does not carry being in no list.
+
+// holdsIpRanges: the address is inside at least one range (inIP).
+func (r *Rule) holdsIpRanges(inIP bool) bool { return !r.HasList(IpRanges) || inIP }
+
+// holdsNotIpRanges: the address is inside none of the ranges (inNot false).
+func (r *Rule) holdsNotIpRanges(inNot bool) bool { return !r.HasList(NotIpRanges) || !inNot }
+
+// holdsActions: action a is in the list.
+func (r *Rule) holdsActions(a int) bool { return !r.HasList(Actions) || r.InActions&(1<<a) != 0 }
+
+// holdsNotActions: action a is not in the list.
+func (r *Rule) holdsNotActions(a int) bool {
+	return !r.HasList(NotActions) || r.InNotActions&(1<<a) == 0
+}
+
+// holdsUserIds: the request's user is in the list; a role request carries
+// no user, which is in no list (A4).
+func (r *Rule) holdsUserIds(k Kind, id string) bool {
+	return !r.HasList(UserIds) || k == User && r.Users[id]
+}
+
+// holdsNotUserIds: the request's user is not in the list; a role request
+// carries none (A4), so it holds.
+func (r *Rule) holdsNotUserIds(k Kind, id string) bool {
+	return !r.HasList(NotUserIds) || k != User || !r.NotUsers[id]
+}
+
+// holdsImpersonationRoleIds: the request's role is in the list; a user
+// request carries no role, which is in no list (A4).
+func (r *Rule) holdsImpersonationRoleIds(k Kind, id string) bool {
+	return !r.HasList(ImpersonationRoleIds) || k == Role && r.Roles[id]
+}
+
+// holdsNotImpersonationRoleIds: the request's role is not in the list; a
+// user request carries none (A4), so it holds.
+func (r *Rule) holdsNotImpersonationRoleIds(k Kind, id string) bool {
+	return !r.HasList(NotImpersonationRoleIds) || k != Role || !r.NotRoles[id]
+}
+
+// Holds reports whether the rule's principal conditions — UserIds,
+// NotUserIds, ImpersonationRoleIds, NotImpersonationRoleIds — hold for a
+// request whose principal is of kind k with ID id ("" for a principal no rule
+// names), each as [Rule.ListHolds] says: SEMANTICS A3 — each non-empty list
+// holds — and A4 — a request carries no principal of the other kind, which is
+// in no list, so a user never satisfies a non-empty ImpersonationRoleIds and
+// always satisfies NotImpersonationRoleIds, and the other way round for
+// roles.
+func (r *Rule) Holds(k Kind, id string) bool {
+	return r.holdsUserIds(k, id) && r.holdsNotUserIds(k, id) &&
+		r.holdsImpersonationRoleIds(k, id) && r.holdsNotImpersonationRoleIds(k, id)
 }
 
 // Allows reports whether action a (1…NumActions) satisfies the rule's
-// Actions and NotActions (A3).
+// Actions and NotActions (A3): bit a of Rule.Actions, which Lower sets as
+// [Rule.ListHolds] says. The zero Rule allows no action.
 func (r *Rule) Allows(a int) bool { return r.Actions&(1<<a) != 0 }
 
 // Set is a lowered rule list. Rule k is bit k of every bitset: bit k%64 of
@@ -268,14 +411,24 @@ func Lower(rules []Input, opts Options) (*Set, error) {
 				s.Tags[j] |= 1
 			}
 		}
+		for l := range NumLists {
+			if len(in.Items(l)) > 0 {
+				r.lists |= 1 << l
+			}
+		}
 		for a := 1; a <= NumActions; a++ {
-			name := ActionNames[a]
-			if (len(in.Actions) == 0 || slices.Contains(in.Actions, name)) &&
-				(len(in.NotActions) == 0 || !slices.Contains(in.NotActions, name)) {
+			if slices.Contains(in.Actions, ActionNames[a]) {
+				r.InActions |= 1 << a
+			}
+			if slices.Contains(in.NotActions, ActionNames[a]) {
+				r.InNotActions |= 1 << a
+			}
+		}
+		for a := 1; a <= NumActions; a++ {
+			if r.holdsActions(a) && r.holdsNotActions(a) {
 				r.Actions |= 1 << a
 			}
 		}
-		r.HasUsers, r.HasRoles = len(in.UserIds) > 0, len(in.ImpersonationRoleIds) > 0
 		r.Users, r.UserList = l.users(r, "UserIds", in.UserIds)
 		r.NotUsers, r.NotUserList = l.users(r, "NotUserIds", in.NotUserIds)
 		r.Roles = l.roles(r, "ImpersonationRoleIds", in.ImpersonationRoleIds)
