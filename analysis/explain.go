@@ -7,6 +7,7 @@ import (
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/cidr"
+	"github.com/wmpolicy/wmpolicy/internal/ruleset"
 	"github.com/wmpolicy/wmpolicy/policy"
 )
 
@@ -109,6 +110,12 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 	}
 	ip := cidr.AddrString(addr)
 	act := req.Action.String()
+	// The request's principal as the lowering takes it (A18: the resolved
+	// user ID).
+	kind, id := ruleset.User, ex.UserID
+	if isRole {
+		kind, id = ruleset.Role, req.ImpersonationRoleID
+	}
 	ex.Rules = make([]RuleTrace, 0, n)
 	all := make([]Condition, 0, a.nconds) // every rule's conditions, one allocation
 	anyDeny, anyAllow := false, false
@@ -116,67 +123,46 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 		r, c := &a.rules[k], &a.cr[k]
 		tr := RuleTrace{Name: r.Name, Index: k, Effect: r.Effect, Matches: true}
 		start := len(all)
-		add := func(cd Condition) {
+		inIP, inNot := hit[2*k] >= 0, hit[2*k+1] >= 0
+		for l := range ruleset.NumLists {
+			if !c.HasList(l) {
+				continue
+			}
+			// Whether the list holds is the lowering's (A3, A4, A18); which
+			// item names the request, and the words, are found here.
+			cd := Condition{Field: l.String(), Holds: c.ListHolds(l, inIP, inNot, kind, id, int(req.Action))}
+			items := (*ruleset.Input)(r).Items(l)
+			switch l {
+			case ruleset.IpRanges, ruleset.NotIpRanges:
+				cd.Index = int(hit[2*k+int(l-ruleset.IpRanges)])
+				if cd.Index >= 0 {
+					cd.Item = items[cd.Index]
+					cd.Detail = ip + " is in " + cd.Field + "[" + strconv.Itoa(cd.Index) + "] " + cd.Item
+				} else {
+					cd.Detail = ip + " is in none of the " + count(len(items), cd.Field)
+				}
+			case ruleset.Actions, ruleset.NotActions:
+				listed(&cd, items, slices.Index(items, act), "", act)
+			case ruleset.UserIds, ruleset.NotUserIds:
+				if isRole {
+					cd.Index, cd.Detail = -1, "a role request carries no user, so it is in no "+cd.Field+" (A4)"
+					break
+				}
+				resolved := c.UserList // item by item (the lowering is lenient)
+				if l == ruleset.NotUserIds {
+					resolved = c.NotUserList
+				}
+				listed(&cd, items, slices.Index(resolved, ex.UserID), "user ", ex.UserID)
+			case ruleset.ImpersonationRoleIds, ruleset.NotImpersonationRoleIds:
+				if !isRole {
+					cd.Index, cd.Detail = -1, "a user request carries no role, so it is in no "+cd.Field+" (A4)"
+					break
+				}
+				// the role is known (checked above), so an item naming it counts
+				listed(&cd, items, slices.Index(items, req.ImpersonationRoleID), "role ", req.ImpersonationRoleID)
+			}
 			all = append(all, cd)
 			tr.Matches = tr.Matches && cd.Holds
-		}
-		if len(r.IpRanges) > 0 {
-			cd := Condition{Field: "IpRanges", Index: int(hit[2*k])}
-			if cd.Index >= 0 {
-				cd.Holds, cd.Item = true, r.IpRanges[cd.Index]
-				cd.Detail = ip + " is in IpRanges[" + strconv.Itoa(cd.Index) + "] " + cd.Item
-			} else {
-				cd.Detail = ip + " is in none of the " + count(len(r.IpRanges), "IpRanges")
-			}
-			add(cd)
-		}
-		if len(r.NotIpRanges) > 0 {
-			cd := Condition{Field: "NotIpRanges", Index: int(hit[2*k+1])}
-			if cd.Index >= 0 {
-				cd.Item = r.NotIpRanges[cd.Index]
-				cd.Detail = ip + " is in NotIpRanges[" + strconv.Itoa(cd.Index) + "] " + cd.Item
-			} else {
-				cd.Holds = true
-				cd.Detail = ip + " is in none of the " + count(len(r.NotIpRanges), "NotIpRanges")
-			}
-			add(cd)
-		}
-		if len(r.Actions) > 0 {
-			add(listed("Actions", r.Actions, slices.Index(r.Actions, act), "", act, false))
-		}
-		if len(r.NotActions) > 0 {
-			add(listed("NotActions", r.NotActions, slices.Index(r.NotActions, act), "", act, true))
-		}
-		if len(r.UserIds) > 0 {
-			if isRole {
-				add(Condition{Field: "UserIds", Index: -1, Detail: "a role request carries no user, so it is in no UserIds (A4)"})
-			} else {
-				add(listed("UserIds", r.UserIds, slices.Index(c.UserList, ex.UserID), "user ", ex.UserID, false))
-			}
-		}
-		if len(r.NotUserIds) > 0 {
-			if isRole {
-				add(Condition{Field: "NotUserIds", Holds: true, Index: -1, Detail: "a role request carries no user, so it is in no NotUserIds (A4)"})
-			} else {
-				add(listed("NotUserIds", r.NotUserIds, slices.Index(c.NotUserList, ex.UserID), "user ", ex.UserID, true))
-			}
-		}
-		if len(r.ImpersonationRoleIds) > 0 {
-			if !isRole {
-				add(Condition{Field: "ImpersonationRoleIds", Index: -1, Detail: "a user request carries no role, so it is in no ImpersonationRoleIds (A4)"})
-			} else {
-				// the role is known (checked above), so an item naming it counts
-				i := slices.Index(r.ImpersonationRoleIds, req.ImpersonationRoleID)
-				add(listed("ImpersonationRoleIds", r.ImpersonationRoleIds, i, "role ", req.ImpersonationRoleID, false))
-			}
-		}
-		if len(r.NotImpersonationRoleIds) > 0 {
-			if !isRole {
-				add(Condition{Field: "NotImpersonationRoleIds", Holds: true, Index: -1, Detail: "a user request carries no role, so it is in no NotImpersonationRoleIds (A4)"})
-			} else {
-				i := slices.Index(r.NotImpersonationRoleIds, req.ImpersonationRoleID)
-				add(listed("NotImpersonationRoleIds", r.NotImpersonationRoleIds, i, "role ", req.ImpersonationRoleID, true))
-			}
 		}
 		if len(all) > start {
 			tr.Conditions = all[start:len(all):len(all)]
@@ -207,21 +193,21 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 	return ex, nil
 }
 
-// listed builds the condition of a list of names: i is the item naming the
-// request's value (-1 when none); not is true for a Not list.
-func listed(field string, items []string, i int, prefix, value string, not bool) Condition {
-	cd := Condition{Field: field, Index: i, Holds: (i >= 0) != not}
+// listed fills in the item and the words of cd, the condition of a list of
+// names: i is the item naming the request's value (-1 when none), prefix and
+// value say what the request carries.
+func listed(cd *Condition, items []string, i int, prefix, value string) {
+	cd.Index = i
 	what := prefix + value
 	if i >= 0 {
 		cd.Item = items[i]
-		cd.Detail = what + " is " + field + "[" + strconv.Itoa(i) + "]"
+		cd.Detail = what + " is " + cd.Field + "[" + strconv.Itoa(i) + "]"
 		if items[i] != value {
 			cd.Detail += " " + strconv.Quote(items[i])
 		}
 	} else {
-		cd.Detail = what + " is not in " + field
+		cd.Detail = what + " is not in " + cd.Field
 	}
-	return cd
 }
 
 // count is "N field items", or "1 field item".
