@@ -348,9 +348,10 @@ loop:
 // connSet tracks the connections of raw TCP listeners, so that shutdown can
 // wait for them.
 type connSet struct {
-	wg sync.WaitGroup
-	mu sync.Mutex
-	m  map[net.Conn]struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	m       map[net.Conn]struct{}
+	closing bool // drain has begun: a connection accepted now is closed at once
 }
 
 // accept serves ln until it is closed; fail reports any other accept error.
@@ -364,6 +365,12 @@ func (s *connSet) accept(ctx context.Context, ln net.Listener, serve func(contex
 			return
 		}
 		s.mu.Lock()
+		if s.closing {
+			// Shutting down: wg.Add may not race drain's Wait.
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
 		if s.m == nil {
 			s.m = make(map[net.Conn]struct{})
 		}
@@ -386,6 +393,9 @@ func (s *connSet) accept(ctx context.Context, ln net.Listener, serve func(contex
 // drain waits for the connections to end until ctx is done, then closes the
 // rest.
 func (s *connSet) drain(ctx context.Context) {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
