@@ -17,8 +17,8 @@
 // lists (analysis's Explain) asks it list by list.
 //
 // The package cannot import accessctl (accessctl imports it), so rules come in
-// as [Input], a copy of the fields that carry meaning, and actions are numbers
-// 1…[NumActions] in accessctl's order.
+// as [Input], which has accessctl.Rule's fields (a Rule converts to it), and
+// actions are numbers 1…[NumActions] in accessctl's order ([ActionNames]).
 package ruleset
 
 import (
