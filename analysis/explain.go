@@ -89,10 +89,38 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 			ex.UserID = u.ID
 		}
 	}
-	// Which ranges of which rule contain the address: the first such item of
-	// each list.
-	n := len(a.cr)
-	hit := make([]int32, 2*n) // [2k]: IpRanges item, [2k+1]: NotIpRanges item
+	hit := a.addressHits(addr)
+	// The request's principal as the lowering takes it (A18: the resolved
+	// user ID).
+	q := explainQuery{ip: cidr.AddrString(addr), act: req.Action.String(), action: int(req.Action),
+		isRole: isRole, kind: ruleset.User, id: ex.UserID}
+	if isRole {
+		q.kind, q.id = ruleset.Role, req.ImpersonationRoleID
+	}
+	ex.Rules = make([]RuleTrace, 0, len(a.cr))
+	all := make([]Condition, 0, a.nconds) // every rule's conditions, one allocation
+	for _, k := range a.names {
+		var tr RuleTrace
+		tr, all = a.trace(k, hit, &q, all)
+		ex.Rules = append(ex.Rules, tr)
+	}
+	ex.decide()
+	return ex, nil
+}
+
+// explainQuery is a request as Explain's traces read it.
+type explainQuery struct {
+	ip, act string       // the address and action as printed
+	action  int          // the action, 1…NumActions
+	isRole  bool         // a role request
+	kind    ruleset.Kind // the principal as the lowering takes it
+	id      string       // the resolved user ID, or the role ID
+}
+
+// addressHits returns, for each rule k, the first item of its IpRanges
+// ([2k]) and of its NotIpRanges ([2k+1]) that contains addr, or -1.
+func (a *Analyzer) addressHits(addr uint32) []int32 {
+	hit := make([]int32, 2*len(a.cr))
 	for i := range hit {
 		hit[i] = -1
 	}
@@ -108,70 +136,72 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 			}
 		}
 	}
-	ip := cidr.AddrString(addr)
-	act := req.Action.String()
-	// The request's principal as the lowering takes it (A18: the resolved
-	// user ID).
-	kind, id := ruleset.User, ex.UserID
-	if isRole {
-		kind, id = ruleset.Role, req.ImpersonationRoleID
+	return hit
+}
+
+// trace explains rule k for q: one condition per list the rule has, in API
+// order, appended to all (whose tail the trace's Conditions are).
+func (a *Analyzer) trace(k int, hit []int32, q *explainQuery, all []Condition) (RuleTrace, []Condition) {
+	r, c := &a.rules[k], &a.cr[k]
+	tr := RuleTrace{Name: r.Name, Index: k, Effect: r.Effect, Matches: true}
+	start := len(all)
+	inIP, inNot := hit[2*k] >= 0, hit[2*k+1] >= 0
+	for l := range ruleset.NumLists {
+		if !c.HasList(l) {
+			continue
+		}
+		// Whether the list holds is the lowering's (A3, A4, A18); which
+		// item names the request, and the words, are found here.
+		cd := Condition{Field: l.String(), Holds: c.ListHolds(l, inIP, inNot, q.kind, q.id, q.action)}
+		items := (*ruleset.Input)(r).Items(l)
+		switch l {
+		case ruleset.IpRanges, ruleset.NotIpRanges:
+			cd.Index = int(hit[2*k+int(l-ruleset.IpRanges)])
+			if cd.Index >= 0 {
+				cd.Item = items[cd.Index]
+				cd.Detail = q.ip + " is in " + cd.Field + "[" + strconv.Itoa(cd.Index) + "] " + cd.Item
+			} else {
+				cd.Detail = q.ip + " is in none of the " + count(len(items), cd.Field)
+			}
+		case ruleset.Actions, ruleset.NotActions:
+			listed(&cd, items, slices.Index(items, q.act), "", q.act)
+		case ruleset.UserIds, ruleset.NotUserIds:
+			if q.isRole {
+				cd.Index, cd.Detail = -1, "a role request carries no user, so it is in no "+cd.Field+" (A4)"
+				break
+			}
+			resolved := c.UserList // item by item (the lowering is lenient)
+			if l == ruleset.NotUserIds {
+				resolved = c.NotUserList
+			}
+			listed(&cd, items, slices.Index(resolved, q.id), "user ", q.id)
+		case ruleset.ImpersonationRoleIds, ruleset.NotImpersonationRoleIds:
+			if !q.isRole {
+				cd.Index, cd.Detail = -1, "a user request carries no role, so it is in no "+cd.Field+" (A4)"
+				break
+			}
+			// the role is known (checked above), so an item naming it counts
+			listed(&cd, items, slices.Index(items, q.id), "role ", q.id)
+		}
+		all = append(all, cd)
+		tr.Matches = tr.Matches && cd.Holds
 	}
-	ex.Rules = make([]RuleTrace, 0, n)
-	all := make([]Condition, 0, a.nconds) // every rule's conditions, one allocation
+	if len(all) > start {
+		tr.Conditions = all[start:len(all):len(all)]
+	}
+	return tr, all
+}
+
+// decide sets the effect, reason and deciding rules of ex from its traces
+// (A6, A7): a matching DENY rule denies, else a matching ALLOW rule allows,
+// else nothing matched.
+func (ex *Explanation) decide() {
 	anyDeny, anyAllow := false, false
-	for _, k := range a.names {
-		r, c := &a.rules[k], &a.cr[k]
-		tr := RuleTrace{Name: r.Name, Index: k, Effect: r.Effect, Matches: true}
-		start := len(all)
-		inIP, inNot := hit[2*k] >= 0, hit[2*k+1] >= 0
-		for l := range ruleset.NumLists {
-			if !c.HasList(l) {
-				continue
-			}
-			// Whether the list holds is the lowering's (A3, A4, A18); which
-			// item names the request, and the words, are found here.
-			cd := Condition{Field: l.String(), Holds: c.ListHolds(l, inIP, inNot, kind, id, int(req.Action))}
-			items := (*ruleset.Input)(r).Items(l)
-			switch l {
-			case ruleset.IpRanges, ruleset.NotIpRanges:
-				cd.Index = int(hit[2*k+int(l-ruleset.IpRanges)])
-				if cd.Index >= 0 {
-					cd.Item = items[cd.Index]
-					cd.Detail = ip + " is in " + cd.Field + "[" + strconv.Itoa(cd.Index) + "] " + cd.Item
-				} else {
-					cd.Detail = ip + " is in none of the " + count(len(items), cd.Field)
-				}
-			case ruleset.Actions, ruleset.NotActions:
-				listed(&cd, items, slices.Index(items, act), "", act)
-			case ruleset.UserIds, ruleset.NotUserIds:
-				if isRole {
-					cd.Index, cd.Detail = -1, "a role request carries no user, so it is in no "+cd.Field+" (A4)"
-					break
-				}
-				resolved := c.UserList // item by item (the lowering is lenient)
-				if l == ruleset.NotUserIds {
-					resolved = c.NotUserList
-				}
-				listed(&cd, items, slices.Index(resolved, ex.UserID), "user ", ex.UserID)
-			case ruleset.ImpersonationRoleIds, ruleset.NotImpersonationRoleIds:
-				if !isRole {
-					cd.Index, cd.Detail = -1, "a user request carries no role, so it is in no "+cd.Field+" (A4)"
-					break
-				}
-				// the role is known (checked above), so an item naming it counts
-				listed(&cd, items, slices.Index(items, req.ImpersonationRoleID), "role ", req.ImpersonationRoleID)
-			}
-			all = append(all, cd)
-			tr.Matches = tr.Matches && cd.Holds
+	for i := range ex.Rules {
+		if tr := &ex.Rules[i]; tr.Matches {
+			anyDeny = anyDeny || tr.Effect == policy.Deny
+			anyAllow = anyAllow || tr.Effect == policy.Allow
 		}
-		if len(all) > start {
-			tr.Conditions = all[start:len(all):len(all)]
-		}
-		if tr.Matches {
-			anyDeny = anyDeny || r.Effect == policy.Deny
-			anyAllow = anyAllow || r.Effect == policy.Allow
-		}
-		ex.Rules = append(ex.Rules, tr)
 	}
 	switch {
 	case anyDeny:
@@ -190,7 +220,6 @@ func (a *Analyzer) Explain(ctx context.Context, req accessctl.Request) (*Explana
 			}
 		}
 	}
-	return ex, nil
 }
 
 // listed fills in the item and the words of cd, the condition of a list of
