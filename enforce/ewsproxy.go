@@ -244,18 +244,7 @@ var ewsDecisionPool = sync.Pool{New: func() any { return new(impersonation.EWSDe
 func (p *EWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, token := credentials(r.Header, p.opts.HTTP.UserHeader)
 	if kind != credBearer {
-		_, status, _ := p.opts.HTTP.check(r.Context(), r, r.RequestURI, r.Method)
-		switch status {
-		case http.StatusOK:
-			p.rp.ServeHTTP(w, r)
-		case http.StatusUnauthorized:
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+p.opts.HTTP.realm()+`", charset="UTF-8"`)
-			w.Header().Set("Connection", "close") // see refuse
-			http.Error(w, "authentication required", status)
-		default:
-			w.Header().Set("Connection", "close")
-			http.Error(w, "access denied", http.StatusForbidden)
-		}
+		p.serveHTTPAuthz(w, r)
 		return
 	}
 	ctx := r.Context()
@@ -323,6 +312,23 @@ func (p *EWSProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.logEvent(ctx, slog.LevelInfo, ev, "ALLOW", "allowed")
 	r.Body = &joinedBody{Reader: io.MultiReader(bytes.NewReader(prefix), r.Body), c: r.Body}
 	p.rp.ServeHTTP(w, r)
+}
+
+// serveHTTPAuthz decides a request without an impersonation token as
+// HTTPAuthz does, and forwards it when allowed.
+func (p *EWSProxy) serveHTTPAuthz(w http.ResponseWriter, r *http.Request) {
+	_, status, _ := p.opts.HTTP.check(r.Context(), r, r.RequestURI, r.Method)
+	switch status {
+	case http.StatusOK:
+		p.rp.ServeHTTP(w, r)
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+p.opts.HTTP.realm()+`", charset="UTF-8"`)
+		w.Header().Set("Connection", "close") // see refuse
+		http.Error(w, "authentication required", status)
+	default:
+		w.Header().Set("Connection", "close")
+		http.Error(w, "access denied", http.StatusForbidden)
+	}
 }
 
 // joinedBody is the request body re-joined: the prefix read, then the rest.
