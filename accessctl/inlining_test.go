@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,6 +42,7 @@ var mustInline = map[string][]string{
 		"mum",
 		"load64",
 		"load32",
+		"load8", // Lookup's short keys
 	},
 }
 
@@ -180,29 +182,7 @@ func TestHotPathLeaves(t *testing.T) {
 	for _, l := range leaf {
 		pkgs[l.pkg] = true
 	}
-	out := compilerOutput(t, "-S", keys(pkgs)...)
-	// The listing: a header line "pkg.fn STEXT [flags] size=… args=… locals=…"
-	// then the function's instructions, up to the next header.
-	type fnText struct {
-		header string
-		calls  []string
-	}
-	funcs := map[string]*fnText{}
-	var cur *fnText
-	call := regexp.MustCompile(`\tCALL\t(\S+)`)
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if name, _, ok := strings.Cut(line, " STEXT"); ok && !strings.HasPrefix(line, "\t") {
-			cur = &fnText{header: line}
-			funcs[name] = cur
-			continue
-		}
-		if m := call.FindStringSubmatch(line); m != nil && cur != nil {
-			cur.calls = append(cur.calls, m[1])
-		}
-	}
+	funcs := listing(t, keys(pkgs)...)
 	for _, l := range leaf {
 		f := funcs[l.pkg+"."+l.fn]
 		if f == nil {
@@ -219,6 +199,82 @@ func TestHotPathLeaves(t *testing.T) {
 		}
 		if l.frameless && !strings.Contains(f.header, " locals=0x0 ") {
 			t.Errorf("%s.%s has a frame: %s", l.pkg, l.fn, f.header)
+		}
+	}
+}
+
+// fnText is one function of the compiler's assembly listing.
+type fnText struct {
+	header string   // "pkg.fn STEXT [flags] size=… args=… locals=…"
+	calls  []string // the targets of its CALL instructions
+}
+
+// listing runs go build -gcflags=-S on pkgs and returns their functions by
+// full name.
+func listing(t *testing.T, pkgs ...string) map[string]*fnText {
+	t.Helper()
+	out := compilerOutput(t, "-S", pkgs...)
+	// The listing: a header line "pkg.fn STEXT [flags] size=… args=… locals=…"
+	// then the function's instructions, up to the next header.
+	funcs := map[string]*fnText{}
+	var cur *fnText
+	call := regexp.MustCompile(`\tCALL\t(\S+)`)
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if name, _, ok := strings.Cut(line, " STEXT"); ok && !strings.HasPrefix(line, "\t") {
+			cur = &fnText{header: line}
+			funcs[name] = cur
+			continue
+		}
+		if m := call.FindStringSubmatch(line); m != nil && cur != nil {
+			cur.calls = append(cur.calls, m[1])
+		}
+	}
+	return funcs
+}
+
+// fastPaths are the functions that answer the common request, with the
+// calls each must make (the frameless principal lookup) and the functions
+// they must not call, that is must inline there: TestHotPathInlining finds
+// "inlining call to" anywhere in the file, this finds it in each function.
+var fastPaths = []struct {
+	fn          string
+	mustCall    []string
+	mustNotCall []string
+}{
+	{"(*Policy).Evaluate", []string{"strtab.(*Table).Lookup"},
+		[]string{"principalKey", "rowOf", "addr4", "(*Map).Get", "decide1", "and1", "Action.Valid", "Addr.Is4", "Addr.As4"}},
+	{"(*Policy).Effect", []string{"strtab.(*Table).Lookup"},
+		[]string{"principalKey", "rowOf", "addr4", "(*Map).Get", "and1", "Action.Valid", "Addr.Is4", "Addr.As4"}},
+}
+
+// TestHotPathCalls: Evaluate and Effect call the principal table's Lookup
+// themselves and inline everything else of their fast path.
+func TestHotPathCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the compiler")
+	}
+	const pkg = "github.com/wmpolicy/wmpolicy/accessctl"
+	funcs := listing(t, pkg)
+	for _, fp := range fastPaths {
+		f := funcs[pkg+"."+fp.fn]
+		if f == nil {
+			t.Errorf("%s: not in the compiler's listing", fp.fn)
+			continue
+		}
+		for _, want := range fp.mustCall {
+			if !slices.ContainsFunc(f.calls, func(c string) bool { return strings.Contains(c, want) }) {
+				t.Errorf("%s no longer calls %s (calls %v)", fp.fn, want, f.calls)
+			}
+		}
+		for _, c := range f.calls {
+			for _, bad := range fp.mustNotCall {
+				if strings.Contains(c, bad) {
+					t.Errorf("%s calls %s: no longer inlined there", fp.fn, c)
+				}
+			}
 		}
 	}
 }

@@ -174,7 +174,11 @@ func (a *Analyzer) trace(k int, hit []int32, q *explainQuery, all []Condition) (
 			if l == ruleset.NotUserIds {
 				resolved = c.NotUserList
 			}
-			listed(&cd, items, slices.Index(resolved, q.id), "user ", q.id)
+			i := -1
+			if q.id != "" { // "" marks an unknown entry in resolved
+				i = slices.Index(resolved, q.id)
+			}
+			listed(&cd, items, i, "user ", q.id)
 		case ruleset.ImpersonationRoleIds, ruleset.NotImpersonationRoleIds:
 			if !q.isRole {
 				cd.Index, cd.Detail = -1, "a user request carries no role, so it is in no "+cd.Field+" (A4)"

@@ -1,7 +1,9 @@
 #!/bin/sh
 # instructions.sh: instructions per accessctl.Policy.Evaluate, counted by
-# valgrind's callgrind (exact for a binary, whatever else the machine is
-# doing), for the S, M and L workloads of BenchmarkEvaluate.
+# valgrind's callgrind, for the S, M and L workloads of BenchmarkEvaluate.
+# Counts are steadier than times, but the runtime's own work inside the loop
+# moves them too: run on a quiet machine, take the median of RUNS >= 5, and
+# distrust a run some 90 instructions above the others (seen under load).
 #
 #   bench/instructions.sh [REV ...]     (default: the work tree)
 #   BENCH=Effect bench/instructions.sh  (Policy.Effect, BenchmarkEffect)

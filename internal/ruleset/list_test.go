@@ -219,3 +219,23 @@ func mustDirectory(t testing.TB, users []policy.User) *policy.MemDirectory {
 	}
 	return d
 }
+
+// SEMANTICS A3: the zero Rule has no list, so it sets no condition: every
+// list holds, and Allows (derived from the lists) allows every action.
+// Found in review: Allows read a mask the zero Rule leaves at 0.
+func TestSemanticsA3_ZeroRuleSetsNoCondition(t *testing.T) {
+	var z ruleset.Rule
+	for a := 1; a <= ruleset.NumActions; a++ {
+		for l := range ruleset.NumLists {
+			if !z.ListHolds(l, false, false, ruleset.User, "", a) {
+				t.Errorf("zero Rule: %s does not hold for action %d", l, a)
+			}
+		}
+		if !z.Allows(a) {
+			t.Errorf("zero Rule: Allows(%d) = false", a)
+		}
+	}
+	if !z.Holds(ruleset.User, "") || !z.Holds(ruleset.Role, "") || !z.HoldsAddr(0) {
+		t.Error("zero Rule: a principal or address condition does not hold")
+	}
+}

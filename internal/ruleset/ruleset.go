@@ -161,7 +161,7 @@ type Rule struct {
 	// NotActions as written.
 	InActions, InNotActions uint8
 	// Actions has bit a set when action a satisfies Actions and NotActions:
-	// Lower sets it as ListHolds says, for [Rule.Allows]. The zero Rule's is 0.
+	// Lower sets it as ListHolds says (for code that wants the mask).
 	Actions uint8
 	// Users … NotRoles are the lists as sets of resolved IDs (A18); nil for
 	// an empty list. Unknown entries (Lenient) are left out.
@@ -183,7 +183,8 @@ func (r *Rule) NotIP() []cidr.Range { return r.Ranges[r.In:] }
 
 // HasList reports whether list l of the rule is non-empty as written, that
 // is whether it sets a condition (A3). A list of entries that all name
-// nobody (Options.Lenient) still does: a condition no principal meets.
+// nobody (Options.Lenient) still does: a positive list then holds for no
+// principal, a Not list for every one.
 func (r *Rule) HasList(l List) bool { return l < NumLists && r.lists&(1<<l) != 0 }
 
 // ListHolds reports whether list l of the rule holds for a request (SEMANTICS
@@ -278,8 +279,8 @@ func (r *Rule) Holds(k Kind, id string) bool {
 
 // Allows reports whether action a (1…NumActions) satisfies the rule's
 // Actions and NotActions (A3): bit a of Rule.Actions, which Lower sets as
-// [Rule.ListHolds] says. The zero Rule allows no action.
-func (r *Rule) Allows(a int) bool { return r.Actions&(1<<a) != 0 }
+// [Rule.ListHolds] says, so the zero Rule allows every action.
+func (r *Rule) Allows(a int) bool { return r.holdsActions(a) && r.holdsNotActions(a) }
 
 // Set is a lowered rule list. Rule k is bit k of every bitset: bit k%64 of
 // word k/64, Words words.

@@ -327,8 +327,8 @@ func (t *Table) Lookup(s string) (int32, Result) {
 	}
 }
 
-// getSlow is Get for the keys Lookup leaves: shorter than 8 bytes or longer
-// than 64, and any key of an empty table or one that hashes with maphash.
+// getSlow is Get for the keys Lookup leaves: empty or longer than 64 bytes,
+// and any key of the zero Table or of one that hashes with maphash.
 func (t *Table) getSlow(s string) (int32, bool) {
 	n := len(s)
 	if len(t.slots) == 0 || n == 0 {
