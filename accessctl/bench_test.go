@@ -173,8 +173,8 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
-// BenchmarkEffect measures Effect (the effect alone, through the checked
-// path) on the same requests as BenchmarkEvaluate.
+// BenchmarkEffect measures Effect (the effect alone, no rule names) on the
+// same requests as BenchmarkEvaluate.
 func BenchmarkEffect(b *testing.B) {
 	for _, w := range workloads() {
 		p, err := accessctl.Compile(w.rules, accessctl.Options{})
