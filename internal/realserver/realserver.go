@@ -169,7 +169,9 @@ func Start(t testing.TB, name, dir string, onLine func(string), argv ...string) 
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("realserver: starting %s: %v", name, err)
 	}
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -184,6 +186,9 @@ func Start(t testing.TB, name, dir string, onLine func(string), argv ...string) 
 	go func() {
 		p.err = cmd.Wait()
 		pw.Close()
+		// done means every line has been handed to onLine, so a test
+		// that waited for the end sees the last records.
+		<-read
 		close(p.done)
 	}()
 	t.Cleanup(func() {
