@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 )
@@ -49,8 +50,9 @@ type DovecotOptions struct {
 // Every problem refuses in the protocol's own way, with HTTP 200 and status
 // -1 so that Dovecot refuses even without auth_policy_reject_on_fail: a
 // missing or wrong API header, a body that is not one JSON object or whose
-// login, remote or protocol is not a string, a body over MaxBody, an unknown
-// command. Only a method other than POST gets an HTTP error (405).
+// login, remote or protocol is not a string or appears twice (keys match as
+// encoding/json matches them, case-insensitively, so "login" and "Login" are
+// twice), a body over MaxBody, an unknown command. Only a method other than POST gets an HTTP error (405).
 //
 // A DovecotPolicy is safe for concurrent use. Each decision is logged once by
 // the Decider; refused malformed requests are logged at WARN. The zero
@@ -85,9 +87,43 @@ func NewDovecotPolicy(d *Decider, opts DovecotOptions) (*DovecotPolicy, error) {
 // dovecotRequest holds the attributes the policy uses; Dovecot sends every
 // attribute as a JSON string, and the others are ignored.
 type dovecotRequest struct {
-	Login    string `json:"login"`
-	Remote   string `json:"remote"`
-	Protocol string `json:"protocol"`
+	Login    dovecotAttr `json:"login"`
+	Remote   dovecotAttr `json:"remote"`
+	Protocol dovecotAttr `json:"protocol"`
+}
+
+// decode reads body, which must be one JSON object, into r.
+func (r *dovecotRequest) decode(body []byte) error {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	return json.Unmarshal(body, r)
+}
+
+// dovecotAttr is one attribute's string value (null counts as ""). An
+// attribute that appears twice is an error: encoding/json would keep the
+// last value and so decide on one the request also contradicts. Keys match
+// as encoding/json matches them, so "Login" alone is login, and "login"
+// with "Login" appears twice.
+type dovecotAttr struct {
+	s   string
+	set bool
+}
+
+var errDovecotTwice = errors.New("an attribute appears twice")
+
+func (a *dovecotAttr) UnmarshalJSON(b []byte) error {
+	if a.set {
+		return errDovecotTwice
+	}
+	a.set = true
+	// encoding/json has checked b's syntax: a string without escapes and
+	// in valid UTF-8 is its bytes between the quotes.
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		a.s = string(b[1 : len(b)-1])
+		return nil
+	}
+	return json.Unmarshal(b, &a.s)
 }
 
 var (
@@ -126,11 +162,7 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req dovecotRequest
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		refuse("body is not a JSON object of string attributes", errors.New("not a JSON object"))
-		return
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := req.decode(body); err != nil {
 		refuse("body is not a JSON object of string attributes", err)
 		return
 	}
@@ -145,12 +177,12 @@ func (h *DovecotPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a := answerPool.Get().(*Answer)
 	defer answerPool.Put(a)
-	client, _ := netip.ParseAddr(req.Remote) // invalid: the Decider denies it (E2)
+	client, _ := netip.ParseAddr(req.Remote.s) // invalid: the Decider denies it (E2)
 	h.decide(ctx, Question{
-		Protocol: req.Protocol,
+		Protocol: req.Protocol.s,
 		Client:   client,
-		Login:    req.Login,
-		Action:   protocolAction(req.Protocol, h.opts.POP3),
+		Login:    req.Login.s,
+		Action:   protocolAction(req.Protocol.s, h.opts.POP3),
 	}, a)
 	if a.Allow {
 		w.Write(dovecotAccept)

@@ -71,6 +71,8 @@ func TestSemanticsE4_Dovecot(t *testing.T) {
 		{"no remote", h, "allow", body("bob", "", "imap"), refuse},
 		{"report is acknowledged", h, "report", `{"login":"mallory","remote":"203.0.113.1","protocol":"imap","success":false,"policy_reject":true}`, accept},
 		{"nested attributes are ignored", h, "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"imap","tls":{"cipher":"x"}}`, accept},
+		{"escapes are decoded", h, "allow", `{"login":"b\u006fb","remote":"192.0.2.5","protocol":"imap"}`, accept},
+		{"other attributes may repeat", h, "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"imap","x":"1","x":2}`, accept},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, got := dovecotDo(tc.h, tc.command, tc.body, nil)
@@ -95,6 +97,10 @@ func TestDovecotMalformed(t *testing.T) {
 		{"trailing garbage", "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"imap"} {}`},
 		{"truncated", "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"im`},
 		{"oversized", "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"imap","pad":"` + strings.Repeat("x", 2000) + `"}`},
+		{"login twice", "allow", `{"login":"mallory","remote":"192.0.2.5","protocol":"imap","login":"bob"}`},
+		{"login and Login", "allow", `{"Login":"mallory","remote":"192.0.2.5","protocol":"imap","login":"bob"}`},
+		{"remote twice", "allow", `{"login":"bob","remote":"203.0.113.1","protocol":"imap","remote":"192.0.2.5"}`},
+		{"protocol twice", "allow", `{"login":"bob","remote":"192.0.2.5","protocol":"pop3","PROTOCOL":"imap"}`},
 		{"no command", "", `{"login":"bob","remote":"192.0.2.5","protocol":"imap"}`},
 		{"unknown command", "deny", `{"login":"bob","remote":"192.0.2.5","protocol":"imap"}`},
 	} {
@@ -155,6 +161,8 @@ func FuzzDovecotRequest(f *testing.F) {
 	f.Add("allow", `{"login":"b\u00f6b","remote":"::ffff:192.0.2.5","protocol":"IMAP","tls":{"cipher":"x"}}`)
 	f.Add("allow", `{"login":"bob","login":1}`)
 	f.Add("allow", "\x00{")
+	f.Add("allow", `{"login":"b\u006fb","LOGIN":"x","remote":"192.0.2.5","protocol":"imap"}`)
+	f.Add("allow", "{\"login\":\"b\xffb\",\"remote\":\"192.0.2.5\",\"protocol\":\"imap\"}")
 	h := newDovecot(f, DovecotOptions{MaxBody: 4096})
 	f.Fuzz(func(t *testing.T, command, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
@@ -167,12 +175,21 @@ func FuzzDovecotRequest(f *testing.F) {
 		if rec.Code != 200 || (got != accept && got != refuse) {
 			t.Fatalf("%q %q → %d %q", command, body, rec.Code, got)
 		}
+		// Where the body decodes, it holds what encoding/json reads from it.
+		var r dovecotRequest
+		if r.decode([]byte(body)) == nil {
+			var plain struct{ Login, Remote, Protocol string }
+			if err := json.Unmarshal([]byte(body), &plain); err != nil {
+				t.Fatalf("%q decodes, but not with encoding/json: %v", body, err)
+			}
+			if got := (struct{ Login, Remote, Protocol string }{r.Login.s, r.Remote.s, r.Protocol.s}); got != plain {
+				t.Fatalf("%q decodes to %+v, encoding/json reads %+v", body, got, plain)
+			}
+		}
 		if got == accept && command == "allow" {
 			// Every accepted login is from the office or the VPN: the example
 			// organization allows no IMAP or SMTP login from elsewhere.
-			var r dovecotRequest
-			json.Unmarshal([]byte(body), &r)
-			ip, err := netip.ParseAddr(r.Remote)
+			ip, err := netip.ParseAddr(r.Remote.s)
 			if err != nil || !(netip.MustParsePrefix("192.0.2.0/24").Contains(ip.Unmap()) || netip.MustParsePrefix("10.8.0.0/16").Contains(ip.Unmap())) {
 				t.Fatalf("%q accepted from outside the office", body)
 			}
