@@ -2,12 +2,14 @@ package enforce
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -361,5 +363,28 @@ func TestSemanticsE7_Front(t *testing.T) {
 	}
 	if _, err := ParseFront("Nginx"); err == nil {
 		t.Errorf("ParseFront accepted Nginx")
+	}
+}
+
+// TestRefusalLogBoundsThePath: a refused URI may be as long as the server's
+// header limit allows; its log record holds at most maxLoggedPath bytes of
+// it and says how long it was.
+func TestRefusalLogBoundsThePath(t *testing.T) {
+	var buf logBuffer
+	h := &HTTPAuthz{Decider: &Decider{Source: exampleFileSource(t), Log: jsonLog(&buf)}}
+	long := "/owa/" + strings.Repeat("é", 50_000)
+	runAuthz(t, h, authzCase{name: "long URI", target: "/", headers: map[string]string{"X-Original-URI": long, "Authorization": basic("carol")}, want: 403})
+	var rec struct{ Path, Reason string }
+	if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	want := long[:maxLoggedPath-1] + "…(100005 bytes)" // é is 2 bytes: the cut moves back to a rune start
+	if rec.Reason != "malformed path" || rec.Path != want {
+		t.Errorf("logged path %q (%d bytes), reason %q; want %d bytes ending %q", rec.Path, len(rec.Path), rec.Reason, len(want), want[len(want)-20:])
+	}
+	for _, s := range []string{"", "/EWS/", strings.Repeat("x", maxLoggedPath)} {
+		if got := loggedPath(s); got != s {
+			t.Errorf("loggedPath(%d bytes) = %q, want it unchanged", len(s), got)
+		}
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 )
@@ -17,6 +19,23 @@ const MaxPathPrefixes = 64
 // longer one is refused (nginx's own default header buffer is 1 KiB, and its
 // large buffers 8 KiB).
 const maxURILen = 8 << 10
+
+// maxLoggedPath bounds a path in a log record: a refused URI may be as long
+// as the server's header limit allows (net/http: 1 MiB).
+const maxLoggedPath = 512
+
+// loggedPath returns s, or for a longer one its first maxLoggedPath bytes
+// (cut at a rune start) followed by "…" and s's length.
+func loggedPath(s string) string {
+	if len(s) <= maxLoggedPath {
+		return s
+	}
+	cut := maxLoggedPath
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
 
 // PathActions maps an HTTP request path to the WorkMail action it is decided
 // as (SEMANTICS E7). A path selects the action of the first prefix in the
