@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real mail servers the end-to-end tests start (Dovecot, Postfix,
 # nginx with the mail module) and the clients they use (swaks, curl), from
-# Debian's packages, then runs the end-to-end tests. Run as root (CI runs
-# it from .ci/run). With --install-only it stops after installing.
+# Debian's packages, then runs the end-to-end tests (under .ci/postgres.sh
+# when no PostgreSQL server is given). Run as root (CI runs it from
+# .ci/run). With --install-only it stops after installing.
 #
 # The servers are not started or enabled here: each test starts its own
 # instances from temporary configuration directories on loopback ports
@@ -32,6 +33,13 @@ fi
 # tests: theirs use other ports, directories and Dovecot instance names.
 
 [ "${1:-}" = "--install-only" ] && exit 0
+
+# TestDovecotFleetSharedStore needs a PostgreSQL server: without one (run on
+# its own, not from .ci/run), run the tests under .ci/postgres.sh, which
+# installs PostgreSQL 15 when missing and starts a throwaway cluster.
+if [ -z "${WMPOLICY_TEST_POSTGRES:-}" ]; then
+  exec .ci/postgres.sh .ci/realservers.sh "$@"
+fi
 
 echo "== end-to-end tests against the real servers"
 CI=${CI:-true} go test -count=1 -v ./internal/realserver/ ./enforce/e2e/...
