@@ -173,9 +173,9 @@ func (d *Decider) log(ctx context.Context, q Question, a *Answer) {
 		return
 	}
 	l.LogAttrs(ctx, level, "decision",
-		slog.String("protocol", q.Protocol),
+		slog.String("protocol", logged(q.Protocol)),
 		slog.String("client", q.Client.String()),
-		slog.String("login", q.Login),
+		slog.String("login", logged(q.Login)),
 		slog.String("user", a.UserID),
 		slog.String("effect", effect),
 		slog.String("reason", a.Outcome.String()),

@@ -51,8 +51,10 @@ type DovecotOptions struct {
 // -1 so that Dovecot refuses even without auth_policy_reject_on_fail: a
 // missing or wrong API header, a body that is not one JSON object or whose
 // login, remote or protocol is not a string or appears twice (keys match as
-// encoding/json matches them, case-insensitively, so "login" and "Login" are
-// twice), a body over MaxBody, an unknown command. Only a method other than POST gets an HTTP error (405).
+// encoding/json matches them, case-insensitively, so "login" and "Login"
+// are twice), a body over MaxBody, an unknown command. A report whose body
+// is malformed gets status -1 too. Only a method other than POST gets an
+// HTTP error (405).
 //
 // A DovecotPolicy is safe for concurrent use. Each decision is logged once by
 // the Decider; refused malformed requests are logged at WARN. The zero

@@ -310,7 +310,7 @@ func (h *HTTPAuthz) check(ctx context.Context, r *http.Request, uri, method stri
 		}
 		h.logger().LogAttrs(ctx, slog.LevelInfo, "deferred",
 			slog.String("protocol", "http"), slog.String("client", client.String()),
-			slog.String("method", method), slog.String("path", loggedPath(p)),
+			slog.String("method", logged(method)), slog.String("path", logged(p)),
 			slog.String("reason", "impersonation token: the EWS proxy decides"))
 		return q, statusDeferred, ""
 	}
@@ -352,8 +352,8 @@ func (h *HTTPAuthz) refuse(ctx context.Context, r *http.Request, q Question, pat
 	l.LogAttrs(ctx, slog.LevelWarn, "decision",
 		slog.String("protocol", "http"),
 		slog.String("client", client),
-		slog.String("method", method),
-		slog.String("path", loggedPath(path)),
+		slog.String("method", logged(method)),
+		slog.String("path", logged(path)),
 		slog.String("action", actionName(q.Action)),
 		slog.String("effect", "DENY"),
 		slog.String("reason", reason))

@@ -366,25 +366,52 @@ func TestSemanticsE7_Front(t *testing.T) {
 	}
 }
 
-// TestRefusalLogBoundsThePath: a refused URI may be as long as the server's
-// header limit allows; its log record holds at most maxLoggedPath bytes of
-// it and says how long it was.
-func TestRefusalLogBoundsThePath(t *testing.T) {
+// TestLogBoundsClientStrings: a refused URI or method, and a login or
+// protocol from nginx's Auth-User and Auth-Protocol, may be as long as the
+// server's header limit allows; a log record holds at most maxLogged bytes
+// of each and says how long it was.
+func TestLogBoundsClientStrings(t *testing.T) {
 	var buf logBuffer
 	h := &HTTPAuthz{Decider: &Decider{Source: exampleFileSource(t), Log: jsonLog(&buf)}}
 	long := "/owa/" + strings.Repeat("é", 50_000)
-	runAuthz(t, h, authzCase{name: "long URI", target: "/", headers: map[string]string{"X-Original-URI": long, "Authorization": basic("carol")}, want: 403})
-	var rec struct{ Path, Reason string }
+	runAuthz(t, h, authzCase{name: "long URI", target: "/", headers: map[string]string{
+		"X-Original-URI": long, "X-Original-Method": strings.Repeat("G", 100_000), "Authorization": basic("carol")}, want: 403})
+	var rec struct{ Path, Method, Reason string }
 	if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil {
 		t.Fatalf("log %q: %v", buf.String(), err)
 	}
-	want := long[:maxLoggedPath-1] + "…(100005 bytes)" // é is 2 bytes: the cut moves back to a rune start
+	want := long[:maxLogged-1] + "…(100005 bytes)" // é is 2 bytes: the cut moves back to a rune start
 	if rec.Reason != "malformed path" || rec.Path != want {
 		t.Errorf("logged path %q (%d bytes), reason %q; want %d bytes ending %q", rec.Path, len(rec.Path), rec.Reason, len(want), want[len(want)-20:])
 	}
-	for _, s := range []string{"", "/EWS/", strings.Repeat("x", maxLoggedPath)} {
-		if got := loggedPath(s); got != s {
-			t.Errorf("loggedPath(%d bytes) = %q, want it unchanged", len(s), got)
+	if want := strings.Repeat("G", maxLogged) + "…(100000 bytes)"; rec.Method != want {
+		t.Errorf("logged method of %d bytes, want %d", len(rec.Method), len(want))
+	}
+
+	buf = logBuffer{}
+	src, _, _ := exampleSource(t, nil)
+	nm, err := NewNginxMail(&Decider{Source: src, Log: jsonLog(&buf)}, NginxMailOptions{IMAPBackend: imapBackend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginxAsk(nm, nginxLogin("plain", strings.Repeat("u", 100_000), "imap"+strings.Repeat("p", 100_000), "192.0.2.5"))
+	var dec struct{ Msg, Login, Protocol, Effect string }
+	if err := json.Unmarshal([]byte(buf.String()), &dec); err != nil {
+		t.Fatalf("log of %d bytes: %v", len(buf.String()), err)
+	}
+	if dec.Msg != "decision" || dec.Effect != "DENY" || len(dec.Login) > maxLogged+20 || len(dec.Protocol) > maxLogged+20 {
+		t.Errorf("decision %q %s: login of %d bytes, protocol of %d", dec.Msg, dec.Effect, len(dec.Login), len(dec.Protocol))
+	}
+
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"/EWS/", "/EWS/"},
+		{strings.Repeat("x", maxLogged), strings.Repeat("x", maxLogged)},
+		// Not UTF-8: the cut moves back at most three bytes.
+		{strings.Repeat("\x80", 600), strings.Repeat("\x80", maxLogged-3) + "…(600 bytes)"},
+	} {
+		if got := logged(tc.in); got != tc.want {
+			t.Errorf("logged(%d bytes) = %q, want %q", len(tc.in), got, tc.want)
 		}
 	}
 }

@@ -20,18 +20,20 @@ const MaxPathPrefixes = 64
 // large buffers 8 KiB).
 const maxURILen = 8 << 10
 
-// maxLoggedPath bounds a path in a log record: a refused URI may be as long
-// as the server's header limit allows (net/http: 1 MiB).
-const maxLoggedPath = 512
+// maxLogged bounds a client-supplied string in a log record (a path, a
+// method, a login, a protocol): such a value may be as long as the server's
+// header limit allows (net/http: 1 MiB).
+const maxLogged = 512
 
-// loggedPath returns s, or for a longer one its first maxLoggedPath bytes
-// (cut at a rune start) followed by "…" and s's length.
-func loggedPath(s string) string {
-	if len(s) <= maxLoggedPath {
+// logged returns s, or for a longer one its first maxLogged bytes (moved
+// back to a rune start, by at most three bytes) followed by "…" and s's
+// length. It allocates only when it cuts.
+func logged(s string) string {
+	if len(s) <= maxLogged {
 		return s
 	}
-	cut := maxLoggedPath
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
+	cut := maxLogged
+	for cut > maxLogged-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"

@@ -130,7 +130,7 @@ func (h *NginxMail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	allow := func() {
 		if server == "" {
 			h.d.logger().LogAttrs(ctx, slog.LevelError, "no backend for an allowed login",
-				slog.String("protocol", protocol))
+				slog.String("protocol", logged(protocol)))
 			hdr["Auth-Status"] = nginxTempFail
 			if smtp {
 				hdr["Auth-Error-Code"] = nginxSMTPTemp
