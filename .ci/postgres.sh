@@ -15,7 +15,9 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 if [ ! -x "$PGBIN/initdb" ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "postgres.sh: installing postgresql-15" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    apt-get install -y -q postgresql-15 >&2
   else
     echo "postgres.sh: $PGBIN/initdb is missing; apt-get install postgresql-15" >&2
     exit 1

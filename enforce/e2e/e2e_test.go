@@ -4,7 +4,7 @@
 // deploy/ (only their addresses replaced), and clients (curl, swaks)
 // connecting from chosen 127.0.x.y addresses so that IP rules apply for real.
 // TestDovecotFleetSharedStore also needs the PostgreSQL server of
-// .ci/postgres.sh: two gateways decide from one organization there (G1).
+// .ci/postgres.sh: two gateways decide from one organization there (G3).
 //
 // The rules are testdata/rules.json: the example organization's rules
 // (examples/org) with its ranges moved into 127.0.0.0/8:

@@ -14,10 +14,10 @@ import (
 
 // TestDovecotFleetSharedStore: two gateways, each a real Dovecot asking its
 // own 'wmpolicy serve --store postgres://… --org ID', share one organization
-// in PostgreSQL (SEMANTICS G1) and decide from it (E4). A rule put by a third
-// process ('wmpolicy org put-rule --store …') refuses the next IMAP login at
-// both gateways, and deleting it allows the login again; unknown and disabled
-// users are refused throughout (E2).
+// in PostgreSQL and decide from it (E4). A rule put by a third process
+// ('wmpolicy org put-rule --store …') reaches both gateways' snapshots
+// (SEMANTICS G3) and refuses the next IMAP login at both; deleting it allows
+// the login again. Disabled and unknown users are refused (E2).
 func TestDovecotFleetSharedStore(t *testing.T) {
 	store := pgtest.FreshSchema(t, pgtest.URL(t))
 	bin := realserver.Binary(t)
@@ -64,9 +64,10 @@ func TestDovecotFleetSharedStore(t *testing.T) {
 	login := func(g gateway, want int, effect, rule string) {
 		t.Helper()
 		start := time.Now()
+		from := office() // one address for every attempt: the pool is finite
 		for {
 			n := len(g.w.Records())
-			r := realserver.CurlMail(t, g.imap, office(), "bob")
+			r := realserver.CurlMail(t, g.imap, from, "bob")
 			rec := decision(t, g.w, n, "bob")
 			if r.Code == want {
 				if rec["effect"] != effect || !strings.Contains(toString(rec["rules"]), rule) {
