@@ -1,6 +1,6 @@
 // Package awsapi serves the Amazon WorkMail API over HTTP from an org.Store,
 // so that `aws workmail … --endpoint-url` and the AWS SDKs drive wmpolicy as
-// they drive WorkMail (SEMANTICS F1–F4).
+// they drive WorkMail (SEMANTICS F1–F5).
 //
 // # Protocol
 //
@@ -18,7 +18,8 @@
 // Implemented: every operation of org.Store the model defines — the
 // organization, access-control-rule and impersonation-role operations and
 // the user operations CreateUser, RegisterToWorkMail, DeregisterFromWorkMail,
-// DescribeUser, ListUsers and DeleteUser (Operations lists them). Every other
+// DescribeUser, ListUsers and DeleteUser, and the alias operations
+// CreateAlias, DeleteAlias and ListAliases (Operations lists them). Every other
 // operation of the model answers UnsupportedOperationException; a target the
 // model does not define, UnknownOperationException; a body that is not JSON,
 // SerializationException.

@@ -35,6 +35,7 @@ func FuzzRequestDecoder(f *testing.F) {
 		`{"OrganizationId":"` + id + `","Name":"r","Effect":"DENY","Description":"x","Actions":["IMAP"]}`,
 		`{"OrganizationId":"` + id + `","IpAddress":"1.2.3.4","Action":"IMAP","UserId":"u"}`,
 		`{"OrganizationId":"` + id + `","Name":"alice","DisplayName":"A"}`,
+		`{"OrganizationId":"` + id + `","EntityId":"alice","Alias":"a@fuzz.awsapps.com"}`,
 		`{"MaxResults":1}`, `{}`, `{"OrganizationId":1}`, "\xff", `{"a":{"b":[[[[]]]]}}`, `[`,
 	} {
 		f.Add(uint8(i), []byte(seed))

@@ -70,8 +70,8 @@ func TestModelOperations(t *testing.T) {
 			t.Errorf("%s: request shape differs from the model's %s: %s", name, mo.Input.Shape, diff)
 		}
 	}
-	if len(Operations()) != 21 {
-		t.Errorf("%d operations, want 21: %v", len(Operations()), Operations())
+	if len(Operations()) != 24 {
+		t.Errorf("%d operations, want 24: %v", len(Operations()), Operations())
 	}
 }
 
@@ -94,7 +94,7 @@ func jsonFields(t reflect.Type) []string {
 	return out
 }
 
-// SEMANTICS F1, F4: every implemented operation over HTTP with a signed
+// SEMANTICS F1, F4, F5: every implemented operation over HTTP with a signed
 // request, in the model's shapes.
 func TestSemanticsF1_Flow(t *testing.T) {
 	e := newTestEnv(t, nil)
@@ -130,6 +130,15 @@ func TestSemanticsF1_Flow(t *testing.T) {
 	if du["State"] != "ENABLED" || du["Email"] != "alice@flow.awsapps.com" {
 		t.Fatalf("DescribeUser: %v", du)
 	}
+	// SEMANTICS F5: an alias, listed, naming alice in GetAccessControlEffect.
+	if st, code := e.call("CreateAlias", map[string]any{"OrganizationId": id, "EntityId": "alice", "Alias": "ali@flow.awsapps.com"}, nil); st != 200 {
+		t.Fatalf("CreateAlias: %d %s", st, code)
+	}
+	var la map[string]any
+	e.call("ListAliases", map[string]any{"OrganizationId": id, "EntityId": cu.UserId, "MaxResults": 10}, &la)
+	if !reflect.DeepEqual(la, map[string]any{"Aliases": []any{"ali@flow.awsapps.com"}}) {
+		t.Fatalf("ListAliases: %v", la)
+	}
 	var lu map[string]any
 	e.call("ListUsers", map[string]any{"OrganizationId": id}, &lu)
 	if users := lu["Users"].([]any); len(users) != 1 {
@@ -140,7 +149,7 @@ func TestSemanticsF1_Flow(t *testing.T) {
 		t.Fatalf("PutAccessControlRule: %d %s", st, code)
 	}
 	var eff accessctl.GetAccessControlEffectOutput
-	e.call("GetAccessControlEffect", map[string]any{"OrganizationId": id, "IpAddress": "127.0.0.1", "Action": "IMAP", "UserId": "alice"}, &eff)
+	e.call("GetAccessControlEffect", map[string]any{"OrganizationId": id, "IpAddress": "127.0.0.1", "Action": "IMAP", "UserId": "ali@flow.awsapps.com"}, &eff)
 	if eff.Effect.String() != "DENY" || !reflect.DeepEqual(eff.MatchedRules, []string{"no-imap"}) {
 		t.Fatalf("GetAccessControlEffect: %+v", eff)
 	}
@@ -191,6 +200,8 @@ func TestSemanticsF1_Flow(t *testing.T) {
 		code string
 	}{
 		{"DeleteUser", map[string]any{"OrganizationId": id, "UserId": "alice"}, "EntityStateException"},
+		{"CreateAlias", map[string]any{"OrganizationId": id, "EntityId": "alice", "Alias": "x@elsewhere.example"}, "MailDomainNotFoundException"},
+		{"DeleteAlias", map[string]any{"OrganizationId": id, "EntityId": "alice", "Alias": "ali@flow.awsapps.com"}, ""},
 		{"DeregisterFromWorkMail", map[string]any{"OrganizationId": id, "EntityId": "alice"}, ""},
 		{"DeleteAccessControlRule", map[string]any{"OrganizationId": id, "Name": "no-imap"}, ""},
 		{"DeleteUser", map[string]any{"OrganizationId": id, "UserId": "alice"}, ""},

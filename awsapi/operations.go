@@ -33,7 +33,7 @@ func op[In, Out any](write bool, call func(*org.Store, context.Context, In) (Out
 	}}
 }
 
-// operations is every operation the handler implements (SEMANTICS F1, F4).
+// operations is every operation the handler implements (SEMANTICS F1, F4, F5).
 var operations = map[string]operation{
 	"CreateOrganization":   op(true, (*org.Store).CreateOrganization, func(*org.CreateOrganizationInput) string { return "" }),
 	"DeleteOrganization":   op(true, (*org.Store).DeleteOrganization, func(in *org.DeleteOrganizationInput) string { return in.OrganizationId }),
@@ -61,6 +61,10 @@ var operations = map[string]operation{
 	"DescribeUser":           op(false, (*org.Store).DescribeUser, func(in *org.DescribeUserInput) string { return in.OrganizationId }),
 	"ListUsers":              op(false, (*org.Store).ListUsers, func(in *org.ListUsersInput) string { return in.OrganizationId }),
 	"DeleteUser":             op(true, (*org.Store).DeleteUser, func(in *org.DeleteUserInput) string { return in.OrganizationId }),
+
+	"CreateAlias": op(true, (*org.Store).CreateAlias, func(in *org.CreateAliasInput) string { return in.OrganizationId }),
+	"DeleteAlias": op(true, (*org.Store).DeleteAlias, func(in *org.DeleteAliasInput) string { return in.OrganizationId }),
+	"ListAliases": op(false, (*org.Store).ListAliases, func(in *org.ListAliasesInput) string { return in.OrganizationId }),
 }
 
 // Operations returns the names of the operations the handler implements, in

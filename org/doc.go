@@ -19,8 +19,9 @@
 //	                AssumeImpersonationRole
 //	users           CreateUser, RegisterToWorkMail, DeregisterFromWorkMail, DescribeUser,
 //	                ListUsers, DeleteUser (F4); ImportUsers (list-users output), PutUser
+//	aliases         CreateAlias, DeleteAlias, ListAliases (F5)
 //	migration       Export (and Export.Files), ParseExport, ImportOrganization: an
-//	                organization as the AWS CLI prints it, IDs and dates kept
+//	                organization as the AWS CLI prints it, IDs, dates and aliases kept
 //
 // Every error is a *policy.Error (or a policy.ErrorList of them) with its AWS
 // code and field path, matchable with errors.Is against the policy sentinels;

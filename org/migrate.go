@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,6 +33,9 @@ const (
 	// FileGetImpersonationRolePrefix + role ID + ".json" is one role's
 	// get-impersonation-role output.
 	FileGetImpersonationRolePrefix = "get-impersonation-role-"
+	// FileListAliasesPrefix + user ID + ".json" is one user's list-aliases
+	// output; an export has one for each user with aliases.
+	FileListAliasesPrefix = "list-aliases-"
 )
 
 // MailDomainSummary is one item of list-mail-domains output (the model's
@@ -49,11 +54,12 @@ type ListMailDomainsOutput struct {
 // Export is one organization as the AWS CLI prints it: the outputs of
 // describe-organization, list-mail-domains (optional on import),
 // list-access-control-rules, list-users, list-impersonation-roles (every
-// page) and get-impersonation-role for each role (in Roles order).
+// page), get-impersonation-role for each role (in Roles order) and
+// list-aliases for each user with aliases (SEMANTICS F5).
 //
 // What the files cannot carry is not migrated: a KmsKeyArn, domains'
 // HostedZoneIds, ClientTokens, and the user attributes list-users does not
-// print (aliases, first and last names, HiddenFromGlobalAddressList).
+// print (first and last names, HiddenFromGlobalAddressList).
 type Export struct {
 	Organization DescribeOrganizationOutput
 	MailDomains  ListMailDomainsOutput
@@ -61,6 +67,9 @@ type Export struct {
 	Users        ListUsersOutput
 	Roles        impersonation.ListImpersonationRolesOutput
 	RoleDetails  []impersonation.Role
+	// Aliases maps a user ID to the user's aliases, in ListAliases order;
+	// users without aliases are absent.
+	Aliases map[string][]string
 }
 
 // Export returns organization orgID as an Export, from one snapshot (one
@@ -83,6 +92,12 @@ func (s *Store) Export(orgID string) (*Export, error) {
 	}
 	for _, u := range r.Users {
 		e.Users.Users = append(e.Users.Users, u.Summary())
+		if len(u.Aliases) > 0 {
+			if e.Aliases == nil {
+				e.Aliases = map[string][]string{}
+			}
+			e.Aliases[u.Id] = sortedAliases(u.Aliases)
+		}
 	}
 	for _, role := range snap.Roles() {
 		e.Roles.Roles = append(e.Roles.Roles, role.Summary())
@@ -105,7 +120,9 @@ func marshalCLI(v any) ([]byte, error) {
 }
 
 // Files returns the export's files, name → content: the same bytes for the
-// same organization, so that export → import → export is byte-identical.
+// same organization, so that export → import → export is byte-identical. It
+// fails for a role ID, or the ID of a user with aliases, that cannot name a
+// file (a user ID over 237 bytes).
 func (e *Export) Files() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	add := func(name string, v any) error {
@@ -130,15 +147,34 @@ func (e *Export) Files() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	for id, aliases := range e.Aliases {
+		if !userFileIDRE.MatchString(id) {
+			return nil, fmt.Errorf("user ID %q cannot name a file", truncate(id, 70))
+		}
+		if err := add(FileListAliasesPrefix+id+".json", ListAliasesOutput{Aliases: aliases}); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
-var roleFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+var (
+	roleFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	// userFileIDRE: the user IDs that can name a list-aliases file, whose
+	// name must stay within 255 bytes (WorkMail's IDs are S-1-… or UUIDs).
+	userFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9_%+@-][a-zA-Z0-9._%+@-]{0,236}$`)
+)
 
 // usersFile is list-users output as read: NextToken marks one page.
 type usersFile struct {
 	Users     []UserSummary `json:"Users"`
 	NextToken *string       `json:"NextToken,omitempty"`
+}
+
+// aliasesFile is list-aliases output as read.
+type aliasesFile struct {
+	Aliases   []string `json:"Aliases"`
+	NextToken *string  `json:"NextToken,omitempty"`
 }
 
 // rolesFile is list-impersonation-roles output as read.
@@ -153,7 +189,8 @@ type rolesFile struct {
 // seconds or ISO 8601 in any time zone. describe-organization,
 // list-access-control-rules, list-users and list-impersonation-roles are
 // required, list-mail-domains optional; every role listed needs its
-// get-impersonation-role file and every such file must be listed. A listing
+// get-impersonation-role file and every such file must be listed;
+// list-aliases files are optional, each for a user list-users lists. A listing
 // that carries a NextToken is one page of a paginated listing and is
 // refused, saying so. Errors are a policy.ErrorList whose paths start with
 // the file's name.
@@ -224,13 +261,34 @@ func ParseExport(files map[string][]byte) (*Export, error) {
 		extra = append(extra, name)
 	}
 	sort.Strings(extra)
+	users := map[string]bool{}
+	for _, u := range e.Users.Users {
+		users[u.Id] = true
+	}
 	for _, name := range extra {
-		id, ok := strings.CutPrefix(name, FileGetImpersonationRolePrefix)
+		base, isJSON := strings.CutSuffix(name, ".json")
+		role, isRole := strings.CutPrefix(base, FileGetImpersonationRolePrefix)
+		user, isAliases := strings.CutPrefix(base, FileListAliasesPrefix)
 		switch {
-		case !ok || !strings.HasSuffix(id, ".json"):
+		case isJSON && isRole:
+			if !listed[role] {
+				errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("a role that %s does not list", FileListImpersonationRoles)))
+			}
+		case isJSON && isAliases:
+			if !users[user] {
+				errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
+				continue
+			}
+			var af aliasesFile
+			if read(name, &af, true) {
+				paged(name, af.NextToken)
+				if e.Aliases == nil {
+					e.Aliases = map[string][]string{}
+				}
+				e.Aliases[user] = af.Aliases
+			}
+		default:
 			errs = append(errs, policy.Errorf(policy.ValidationException, name, "not a file of an export"))
-		case !listed[strings.TrimSuffix(id, ".json")]:
-			errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("a role that %s does not list", FileListImpersonationRoles)))
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -282,9 +340,13 @@ func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrgani
 		rec.Roles[i] = r.Clone()
 	}
 	sortRoles(rec.Roles)
+	if err := checkExportAliases(e); err != nil {
+		return ImportOrganizationOutput{}, err
+	}
 	for _, u := range e.Users.Users {
 		rec.Users = append(rec.Users, User{Id: u.Id, Email: u.Email, Name: u.Name, DisplayName: u.DisplayName, State: u.State,
-			UserRole: u.UserRole, EnabledDate: u.EnabledDate, DisabledDate: u.DisabledDate, IdentityProviderUserId: u.IdentityProviderUserId})
+			UserRole: u.UserRole, EnabledDate: u.EnabledDate, DisabledDate: u.DisabledDate, IdentityProviderUserId: u.IdentityProviderUserId,
+			Aliases: sortedAliases(e.Aliases[u.Id])})
 	}
 	sort.SliceStable(rec.Users, func(i, j int) bool { return rec.Users[i].Id < rec.Users[j].Id })
 	for i, u := range e.Users.Users {
@@ -355,6 +417,50 @@ func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrgani
 	}
 	s.publishNew(idx, id, snap)
 	return ImportOrganizationOutput{OrganizationId: id}, werr
+}
+
+// checkExportAliases checks e.Aliases as CreateAlias checks an alias (the
+// address; at most MaxAliasesPerUser per user, each once), for users that
+// e.Users lists; paths name the list-aliases files. Uniqueness across users
+// is the directory's check.
+func checkExportAliases(e *Export) error {
+	users := map[string]bool{}
+	for _, u := range e.Users.Users {
+		users[u.Id] = true
+	}
+	var errs policy.ErrorList
+	for _, id := range slices.Sorted(maps.Keys(e.Aliases)) {
+		file := FileListAliasesPrefix + id + ".json"
+		aliases := e.Aliases[id]
+		if !users[id] {
+			errs = append(errs, policy.Errorf(policy.ValidationException, file, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
+			continue
+		}
+		if len(aliases) > MaxAliasesPerUser {
+			errs = append(errs, policy.Errorf(policy.LimitExceededException, file+":Aliases", fmt.Sprintf("%d aliases; at most %d per user", len(aliases), MaxAliasesPerUser)))
+		}
+		seen := map[string]bool{}
+		for j, a := range aliases {
+			path := fmt.Sprintf("%s:Aliases[%d]", file, j)
+			switch f := fold.String(a); {
+			case len(a) > 254 || !emailRE.MatchString(a):
+				errs = append(errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("invalid email address %q", truncate(a, 70))))
+			case seen[f]:
+				errs = append(errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("%q is listed twice", truncate(a, 70))))
+			default:
+				seen[f] = true
+			}
+		}
+	}
+	return errs.Err()
+}
+
+// sortedAliases returns a copy of aliases in ListAliases order (ascending
+// case-folded form).
+func sortedAliases(aliases []string) []string {
+	out := slices.Clone(aliases)
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(fold.String(a), fold.String(b)) })
+	return out
 }
 
 // describe is DescribeOrganization's answer for a record.

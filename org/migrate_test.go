@@ -2,8 +2,10 @@ package org
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,8 +34,8 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 // Issue 14 item 4, SEMANTICS D2, D3: an organization comes in from the AWS
 // CLI's own output (ISO timestamps in several time zones, epoch seconds with
 // fractions, members wmpolicy does not use) keeping its organization ID,
-// role ID, user IDs and every date; export → import → export is then
-// byte-identical.
+// role ID, user IDs, aliases (F5) and every date; export → import → export
+// is then byte-identical.
 func TestImportAWSCLIOutput(t *testing.T) {
 	files := readDir(t, "testdata/migrate-aws")
 	e, err := ParseExport(files)
@@ -74,9 +76,14 @@ func TestImportAWSCLIOutput(t *testing.T) {
 	if len(rules) != 2 || rules[1].Name != "myRule" || rules[1].DateCreated != policy.Timestamp(1581635628000000000) {
 		t.Fatalf("rules: %+v", rules)
 	}
-	eff, err := s.GetAccessControlEffect(context.Background(), accessctl.GetAccessControlEffectInput{OrganizationId: id, IpAddress: "192.0.2.1", Action: "IMAP", UserId: "exampleUser1@site.awsapps.com"})
-	if err != nil || eff.Effect != policy.Deny {
-		t.Fatalf("effect: %+v %v", eff, err)
+	for _, who := range []string{"exampleUser1@site.awsapps.com", "USER1@example.com"} { // the second an alias (F5)
+		eff, err := s.GetAccessControlEffect(context.Background(), accessctl.GetAccessControlEffectInput{OrganizationId: id, IpAddress: "192.0.2.1", Action: "IMAP", UserId: who})
+		if err != nil || eff.Effect != policy.Deny {
+			t.Fatalf("effect for %s: %+v %v", who, eff, err)
+		}
+	}
+	if al, err := s.ListAliases(context.Background(), ListAliasesInput{OrganizationId: id, EntityId: "exampleUser1"}); err != nil || len(al.Aliases) != 2 {
+		t.Fatalf("ListAliases: %+v %v", al, err)
 	}
 	// RegisterToWorkMail knows the imported domains.
 	if _, err := s.RegisterToWorkMail(context.Background(), RegisterToWorkMailInput{OrganizationId: id, EntityId: "exampleGuestUser", Email: "guest@example.com"}); err != nil {
@@ -135,6 +142,7 @@ func TestParseExportRefusals(t *testing.T) {
 		return f
 	}
 	const roleFile = "get-impersonation-role-13f6f9b9-2c88-4d4f-a11d-2e2b0c5e2f77.json"
+	const aliasFile = "list-aliases-S-1-1-11-1111111111-2222222222-3333333333-3333.json"
 	for _, c := range []struct {
 		name  string
 		files map[string][]byte
@@ -146,12 +154,58 @@ func TestParseExportRefusals(t *testing.T) {
 		{"extra role file", with("get-impersonation-role-other.json", `{}`), "does not list"},
 		{"missing organization", with(FileDescribeOrganization, ""), "missing file"},
 		{"unknown member", with(FileListUsers, `{"Users": [{"Id": "S-1-1-11-1111111111-2222222222-3333333333-3333", "Emial": "x"}]}`), "Emial"},
+		{"aliases page", with(aliasFile, `{"Aliases": ["a@example.com"], "NextToken": "AAAA"}`), "one page of a paginated listing"},
+		{"aliases of an unlisted user", with("list-aliases-S-1-1-11-0.json", `{"Aliases": []}`), "does not list"},
+		{"aliases member", with(aliasFile, `{"Alias": []}`), "Alias"},
 		{"bad timestamp", with(FileListUsers, `{"Users": [{"Id": "S-1-1-11-1111111111-2222222222-3333333333-3333", "EnabledDate": "yesterday"}]}`), "timestamp"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseExport(c.files)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// SEMANTICS F5: imported aliases are checked as CreateAlias checks them, and
+// an address may name only one user; a failed import changes nothing.
+func TestImportAliasRefusals(t *testing.T) {
+	const u1 = "S-1-1-11-1111111111-2222222222-3333333333-3333"
+	const u2 = "S-1-1-11-1122222222-2222233333-3333334444-4444"
+	many := make([]string, MaxAliasesPerUser+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("a%d@example.com", i)
+	}
+	for _, c := range []struct {
+		name    string
+		aliases map[string][]string
+		code    policy.Code
+		path    string
+	}{
+		{"not an address", map[string][]string{u1: {"not-an-address"}}, policy.ValidationException, "list-aliases-" + u1 + ".json:Aliases[0]"},
+		{"twice", map[string][]string{u1: {"a@example.com", "A@example.com"}}, policy.ValidationException, "list-aliases-" + u1 + ".json:Aliases[1]"},
+		{"too many", map[string][]string{u1: many}, policy.LimitExceededException, "list-aliases-" + u1 + ".json:Aliases"},
+		{"unlisted user", map[string][]string{"S-1-1-11-0": {"a@example.com"}}, policy.ValidationException, "list-aliases-S-1-1-11-0.json"},
+		{"another user's email", map[string][]string{u2: {"exampleUser1@site.awsapps.com"}}, policy.ValidationException, ""},
+		{"two users' alias", map[string][]string{u1: {"a@example.com"}, u2: {"a@example.com"}}, policy.ValidationException, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := ParseExport(readDir(t, "testdata/migrate-aws"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Aliases = c.aliases
+			s, _ := testStore(t, "")
+			_, err = s.ImportOrganization(context.Background(), e)
+			if policy.CodeOf(err) != c.code {
+				t.Fatalf("err = %v, want %s", err, c.code)
+			}
+			if c.path != "" && !slices.ContainsFunc(policy.Errors(err), func(e *policy.Error) bool { return e.Path == c.path }) {
+				t.Errorf("err = %v, want one at %s", err, c.path)
+			}
+			if orgs, _ := s.ListOrganizations(context.Background(), ListOrganizationsInput{}); len(orgs.OrganizationSummaries) != 0 {
+				t.Errorf("a failed import left %v", orgs.OrganizationSummaries)
 			}
 		})
 	}

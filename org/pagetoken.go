@@ -15,6 +15,7 @@ const (
 	listOrganizations byte = 1
 	listRoles         byte = 2
 	listUsers         byte = 3
+	listAliases       byte = 4
 )
 
 const (

@@ -27,6 +27,8 @@ type modelOrg struct {
 	rules map[string]accessctl.Rule // dates zeroed
 	roles map[string]impersonation.Role
 	users map[string]policy.UserJSON // by ID
+	// aliases holds each user's aliases (F5), by user ID, as created.
+	aliases map[string][]string
 }
 
 // enabled reports whether the organization has an ENABLED user (C2).
@@ -43,7 +45,7 @@ func (o *modelOrg) enabled() bool {
 func (o *modelOrg) directory(t *rapid.T) *policy.MemDirectory {
 	var us []policy.User
 	for _, u := range o.users {
-		us = append(us, policy.User{ID: u.Id, Email: u.Email, State: u.State})
+		us = append(us, policy.User{ID: u.Id, Email: u.Email, State: u.State, Aliases: o.aliases[u.Id]})
 	}
 	d, err := policy.NewDirectory(us)
 	if err != nil {
@@ -319,6 +321,7 @@ func (mc *machine) putUser(t *rapid.T) {
 		return
 	}
 	mc.m.live[id].users[u.Id] = u
+	delete(mc.m.live[id].aliases, u.Id) // PutUser replaces the user whole
 }
 
 // userIdents are the identifiers the user operations draw from: the pool's
@@ -331,6 +334,7 @@ func (mc *machine) userIdents(id string) []string {
 			if u.Name != "" {
 				ids = append(ids, strings.ToUpper(u.Name))
 			}
+			ids = append(ids, o.aliases[uid]...)
 		}
 	}
 	sort.Strings(ids)
@@ -344,7 +348,8 @@ func (o *modelOrg) resolve(ident string) (policy.UserJSON, bool) {
 		return u, true
 	}
 	for _, u := range o.users {
-		if (u.Email != "" && fold.String(u.Email) == fold.String(ident)) || (u.Name != "" && fold.String(u.Name) == fold.String(ident)) {
+		if (u.Email != "" && fold.String(u.Email) == fold.String(ident)) || (u.Name != "" && fold.String(u.Name) == fold.String(ident)) ||
+			slices.ContainsFunc(o.aliases[u.Id], func(a string) bool { return fold.String(a) == fold.String(ident) }) {
 			return u, true
 		}
 	}
@@ -355,7 +360,7 @@ func (o *modelOrg) resolve(ident string) (policy.UserJSON, bool) {
 // whose identifiers folds to v's fold.
 func (o *modelOrg) owner(v string) (string, bool) {
 	for uid, u := range o.users {
-		for _, x := range []string{u.Id, u.Email, u.Name} {
+		for _, x := range append([]string{u.Id, u.Email, u.Name}, o.aliases[uid]...) {
 			if x != "" && fold.String(x) == fold.String(v) {
 				return uid, true
 			}
@@ -394,6 +399,7 @@ func (mc *machine) deleteUser(t *rapid.T) {
 		return
 	}
 	delete(mc.m.live[id].users, uid)
+	delete(mc.m.live[id].aliases, uid)
 }
 
 var smUserNames = []string{"carol", "Carol", "dave", "u0@example.com", "erin.x"}
@@ -492,6 +498,97 @@ func (mc *machine) deregister(t *rapid.T) {
 	mc.m.live[id].users[u.Id] = u
 }
 
+// smAliasLocals are the local parts of the aliases the machine creates: no
+// rule or role names them, and no email drawn elsewhere equals them.
+var smAliasLocals = []string{"al1", "AL1", "al2", "al3"}
+
+// aliasDraw draws a user identifier and an alias address for organization
+// id: mostly in its default mail domain, sometimes in a foreign one.
+func (mc *machine) aliasDraw(t *rapid.T, id string) (ident, alias string) {
+	ident = rapid.SampledFrom(mc.userIdents(id)).Draw(t, "user")
+	dom := "other.example"
+	if o := mc.m.live[id]; o != nil && rapid.IntRange(0, 5).Draw(t, "foreign") > 0 {
+		dom = strings.ToLower(o.alias) + ".awsapps.com"
+	}
+	return ident, rapid.SampledFrom(smAliasLocals).Draw(t, "alias") + "@" + dom
+}
+
+// SEMANTICS F5: CreateAlias adds an address to an ENABLED user in one of the
+// organization's domains that no other identifier holds; one the user has
+// already changes nothing.
+func (mc *machine) createAlias(t *rapid.T) {
+	id := mc.pickOrg(t)
+	ident, alias := mc.aliasDraw(t, id)
+	want := mc.orgErr(id)
+	var u policy.UserJSON
+	has := false
+	if want == "" {
+		o := mc.m.live[id]
+		var ok bool
+		u, ok = o.resolve(ident)
+		other, taken := o.owner(alias)
+		has = taken && other == u.Id && slices.ContainsFunc(o.aliases[u.Id], func(a string) bool { return fold.String(a) == fold.String(alias) })
+		switch {
+		case !ok:
+			want = policy.EntityNotFoundException
+		case u.State != "ENABLED":
+			want = policy.EntityStateException
+		case has:
+		case !strings.HasSuffix(alias, ".awsapps.com"):
+			want = policy.MailDomainNotFoundException
+		case taken:
+			want = policy.EmailAddressInUseException
+		}
+	}
+	before := mc.revs()
+	_, err := mc.s.CreateAlias(context.Background(), CreateAliasInput{OrganizationId: id, EntityId: ident, Alias: alias})
+	expect(t, "CreateAlias", err, want)
+	if err != nil || has {
+		if !cmp.Equal(before, mc.revs()) {
+			t.Fatal("a CreateAlias that changes nothing changed revisions")
+		}
+		return
+	}
+	o := mc.m.live[id]
+	if o.aliases == nil {
+		o.aliases = map[string][]string{}
+	}
+	o.aliases[u.Id] = append(o.aliases[u.Id], alias)
+}
+
+// SEMANTICS F5: DeleteAlias removes an alias (any case); one the user does
+// not have changes nothing.
+func (mc *machine) deleteAlias(t *rapid.T) {
+	id := mc.pickOrg(t)
+	ident, alias := mc.aliasDraw(t, id)
+	want := mc.orgErr(id)
+	var u policy.UserJSON
+	j := -1
+	if want == "" {
+		o := mc.m.live[id]
+		var ok bool
+		u, ok = o.resolve(ident)
+		if !ok {
+			want = policy.EntityNotFoundException
+		}
+		j = slices.IndexFunc(o.aliases[u.Id], func(a string) bool { return fold.String(a) == fold.String(alias) })
+	}
+	before := mc.revs()
+	_, err := mc.s.DeleteAlias(context.Background(), DeleteAliasInput{OrganizationId: id, EntityId: ident, Alias: alias})
+	expect(t, "DeleteAlias", err, want)
+	if err != nil || j < 0 {
+		if !cmp.Equal(before, mc.revs()) {
+			t.Fatal("a DeleteAlias that changes nothing changed revisions")
+		}
+		return
+	}
+	o := mc.m.live[id]
+	o.aliases[u.Id] = slices.Delete(o.aliases[u.Id], j, j+1)
+	if len(o.aliases[u.Id]) == 0 {
+		delete(o.aliases, u.Id)
+	}
+}
+
 // SEMANTICS F4 / issue 14 item 4: export → import reproduces the
 // organization (its rules with their dates, roles with IDs and dates,
 // users), and export → import → export is byte-identical.
@@ -506,6 +603,15 @@ func (mc *machine) exportImport(t *rapid.T) {
 		t.Fatal(err)
 	}
 	files, err := e.Files()
+	for uid := range e.Aliases {
+		if len(uid) > 237 {
+			// A user ID this long cannot name its list-aliases file.
+			if err == nil || !strings.Contains(err.Error(), "cannot name a file") {
+				t.Fatalf("Files with aliases of a %d-byte user ID: %v", len(uid), err)
+			}
+			return
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,6 +697,24 @@ func (mc *machine) checkUsers(t *rapid.T, id string, o *modelOrg) {
 		d, err := mc.s.DescribeUser(context.Background(), DescribeUserInput{OrganizationId: id, UserId: u.Id})
 		if err != nil || d.UserId != u.Id || d.Email != u.Email || d.State != u.State || d.Name != u.Name {
 			t.Fatalf("DescribeUser %s: %+v %v, want %+v", u.Id, d, err, u)
+		}
+		// ListAliases (F5), paged, in case-folded order.
+		wantAliases := slices.Clone(o.aliases[u.Id])
+		slices.SortFunc(wantAliases, func(a, b string) int { return strings.Compare(fold.String(a), fold.String(b)) })
+		var gotAliases []string
+		tok := ""
+		for {
+			out, err := mc.s.ListAliases(context.Background(), ListAliasesInput{OrganizationId: id, EntityId: u.Id, NextToken: tok, MaxResults: &page})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotAliases = append(gotAliases, out.Aliases...)
+			if tok = out.NextToken; tok == "" {
+				break
+			}
+		}
+		if diff := cmp.Diff(wantAliases, gotAliases, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("ListAliases of %s: %s", u.Id, diff)
 		}
 	}
 }
@@ -803,6 +927,8 @@ func runMachine(t *rapid.T, state string) {
 		"CreateUser":              mc.createUser,
 		"RegisterToWorkMail":      mc.register,
 		"DeregisterFromWorkMail":  mc.deregister,
+		"CreateAlias":             mc.createAlias,
+		"DeleteAlias":             mc.deleteAlias,
 		"ExportImport":            mc.exportImport,
 		"":                        mc.check,
 	}

@@ -74,6 +74,13 @@ func (s *Store) setUsers(ctx context.Context, orgID string, f func(old []User) (
 		if _, err := policy.NewDirectory(pu); err != nil {
 			return nil, err
 		}
+		for i := range users {
+			if len(users[i].Aliases) > 1 {
+				// Kept in ListAliases order, as CreateAlias keeps them (after
+				// the check, whose paths index the aliases as given).
+				users[i].Aliases = sortedAliases(users[i].Aliases)
+			}
+		}
 		sort.SliceStable(users, func(i, j int) bool { return users[i].Id < users[j].Id })
 		rec := snap.rec.clone()
 		rec.Users = users

@@ -362,13 +362,8 @@ func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInp
 		case UserDeleted:
 			return nil, policy.Errorf(policy.EntityStateException, "EntityId", fmt.Sprintf("user %s is deleted", u.Id))
 		}
-		domain := fold.String(in.Email[strings.LastIndexByte(in.Email, '@')+1:])
-		known := fold.String(snap.rec.DefaultMailDomain) == domain
-		for _, d := range snap.rec.Domains {
-			known = known || fold.String(d.DomainName) == domain
-		}
-		if !known {
-			return nil, policy.Errorf(policy.MailDomainNotFoundException, "Email", fmt.Sprintf("the domain %q is not a mail domain of the organization", domain))
+		if err := checkMailDomain(snap, "Email", in.Email); err != nil {
+			return nil, err
 		}
 		if j := owner(snap.rec.Users, in.Email); j >= 0 && j != i {
 			return nil, policy.Errorf(policy.EmailAddressInUseException, "Email", fmt.Sprintf("the email address %q is already in use", in.Email))

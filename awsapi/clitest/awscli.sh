@@ -93,6 +93,18 @@ expect "get-access-control-effect IMAP" \
 expect "get-access-control-effect EWS" \
   "$(wm get-access-control-effect --organization-id "$org" --ip-address 127.0.0.1 --action EWS --user-id "$alice" --query Effect)" "ALLOW"
 
+# Aliases (SEMANTICS F5): one more address names alice in the rules.
+wm create-alias --organization-id "$org" --entity-id "$alice" --alias ali@cli.example
+wm create-alias --organization-id "$org" --entity-id alice@cli.example --alias Alice.Two@cli.example
+expect_error EntityStateException create-alias --organization-id "$org" --entity-id "$bob" --alias bobby@cli.example
+expect_error MailDomainNotFoundException create-alias --organization-id "$org" --entity-id "$alice" --alias ali@elsewhere.example
+expect "list-aliases (the CLI follows NextToken, pages of 1)" \
+  "$(wm list-aliases --organization-id "$org" --entity-id "$alice" --page-size 1 --query 'Aliases[]' | tr '\t' '\n' | paste -sd, -)" "ali@cli.example,Alice.Two@cli.example"
+expect "get-access-control-effect by an alias" \
+  "$(wm get-access-control-effect --organization-id "$org" --ip-address 127.0.0.1 --action IMAP --user-id ALI@cli.example --query Effect)" "DENY"
+wm delete-alias --organization-id "$org" --entity-id "$alice" --alias alice.two@cli.example
+expect "delete-alias" "$(wm list-aliases --organization-id "$org" --entity-id "$alice" --query 'Aliases[]')" "ali@cli.example"
+
 rules='[{"ImpersonationRuleId":"r1","Effect":"ALLOW","TargetUsers":["alice"]}]'
 role=$(wm create-impersonation-role --organization-id "$org" --name reader --type READ_ONLY --rules "$rules" --client-token role-token --query ImpersonationRoleId)
 expect "create-impersonation-role ClientToken replay" \

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -161,6 +162,27 @@ func TestSDK(t *testing.T) {
 	}
 	_, err = c.DeleteUser(ctx, &workmail.DeleteUserInput{OrganizationId: id, UserId: aws.String("alice")})
 	wantErr[*types.EntityStateException](t, err)
+
+	// Aliases (F5), listed with the SDK's paginator.
+	for _, a := range []string{"b@sdk.example", "a@sdk.example", "C@sdk.example"} {
+		must(c.CreateAlias(ctx, &workmail.CreateAliasInput{OrganizationId: id, EntityId: aws.String("alice"), Alias: aws.String(a)}))
+	}
+	_, err = c.CreateAlias(ctx, &workmail.CreateAliasInput{OrganizationId: id, EntityId: aws.String("bob"), Alias: aws.String("bobby@sdk.example")})
+	wantErr[*types.EntityStateException](t, err)
+	_, err = c.CreateAlias(ctx, &workmail.CreateAliasInput{OrganizationId: id, EntityId: aws.String("alice"), Alias: aws.String("ALICE@sdk.example")})
+	wantErr[*types.EmailAddressInUseException](t, err)
+	var held []string
+	ap := workmail.NewListAliasesPaginator(c, &workmail.ListAliasesInput{OrganizationId: id, EntityId: aws.String(ids[0]), MaxResults: aws.Int32(2)})
+	for ap.HasMorePages() {
+		held = append(held, must(ap.NextPage(ctx)).Aliases...)
+	}
+	if strings.Join(held, ",") != "a@sdk.example,b@sdk.example,C@sdk.example" {
+		t.Fatalf("ListAliases: %v", held)
+	}
+	must(c.DeleteAlias(ctx, &workmail.DeleteAliasInput{OrganizationId: id, EntityId: aws.String("alice"), Alias: aws.String("c@SDK.example")}))
+	if la := must(c.ListAliases(ctx, &workmail.ListAliasesInput{OrganizationId: id, EntityId: aws.String("alice")})); len(la.Aliases) != 2 {
+		t.Fatalf("ListAliases after DeleteAlias: %v", la.Aliases)
+	}
 
 	// Access-control rules.
 	must(c.PutAccessControlRule(ctx, &workmail.PutAccessControlRuleInput{OrganizationId: id, Name: aws.String("no-imap"), Effect: types.AccessControlRuleEffectDeny,

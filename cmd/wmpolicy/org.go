@@ -195,7 +195,30 @@ failure (such as a state file that does not load).
 				return s.ListUsers(context.Background(), org.ListUsersInput{OrganizationId: id, MaxResults: max.p, NextToken: *next})
 			}
 		}}),
-		{name: "export", group: "Moving an organization in and out (the AWS CLI's own output files):", run: cmdOrgExport, synopsis: []string{"--org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,\n                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID)"}},
+		storeVerb("create-alias", "", "--org ID --id USER --alias ADDRESS   (CreateAlias: one more email address of a user)", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			user := fs.String("id", "", "the user's `ID`, user name or email")
+			alias := fs.String("alias", "", "the alias, an email `ADDRESS` in one of the organization's domains")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.CreateAlias(context.Background(), org.CreateAliasInput{OrganizationId: id, EntityId: *user, Alias: *alias})
+			}
+		}}),
+		storeVerb("delete-alias", "", "--org ID --id USER --alias ADDRESS", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			user := fs.String("id", "", "the user's `ID`, user name or email")
+			alias := fs.String("alias", "", "the alias `ADDRESS`")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.DeleteAlias(context.Background(), org.DeleteAliasInput{OrganizationId: id, EntityId: *user, Alias: *alias})
+			}
+		}}),
+		storeVerb("list-aliases", "", "--org ID --id USER [--max-results N] [--next-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+			user := fs.String("id", "", "the user's `ID`, user name or email")
+			var max optInt32
+			fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
+			next := fs.String("next-token", "", "continue a listing")
+			return func(s *org.Store, id string, _ []byte) (any, error) {
+				return s.ListAliases(context.Background(), org.ListAliasesInput{OrganizationId: id, EntityId: *user, MaxResults: max.p, NextToken: *next})
+			}
+		}}),
+		{name: "export", group: "Moving an organization in and out (the AWS CLI's own output files):", run: cmdOrgExport, synopsis: []string{"--org ID OUTDIR           (describe-organization, list-mail-domains, list-access-control-rules,\n                                           list-users, list-impersonation-roles, get-impersonation-role-ROLE_ID,\n                                           list-aliases-USER_ID)"}},
 		{name: "import", group: "", run: cmdOrgImport, synopsis: []string{"INDIR                     (the same files as 'aws workmail …' prints them; keeps every ID and date)"}},
 	},
 }

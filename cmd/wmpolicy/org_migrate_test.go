@@ -46,7 +46,7 @@ func TestOrgExportImport(t *testing.T) {
 	orgCLI(t, 0, "", "import", "--state", state2, ex1)
 	orgCLI(t, 0, "", "export", "--state", state2, "--org", id, ex2)
 	a, b := readTree(t, ex1), readTree(t, ex2)
-	if len(a) != 6 {
+	if len(a) != 7 {
 		t.Fatalf("export wrote %d files: %v", len(a), a)
 	}
 	if diff := cmp.Diff(a, b); diff != "" {

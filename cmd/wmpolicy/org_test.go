@@ -50,6 +50,21 @@ func orgCLIFlow(t *testing.T, dir string) {
 		t.Fatalf("list-users: %s", out)
 	}
 	orgCLI(t, 0, "", "delete-user", "--state", dir, "--org", id, "--id", "S-1-1-11-0000000000-0000000000-0000000000-9999")
+	// Aliases (SEMANTICS F5): bob gets one, lists it, and eval names him by it.
+	orgCLI(t, 0, "", "create-alias", "--state", dir, "--org", id, "--id", "bob", "--alias", "robert@example.com")
+	out = orgCLI(t, 3, "", "create-alias", "--state", dir, "--org", id, "--id", "bob", "--alias", "robert@elsewhere.example")
+	if !strings.Contains(out, "MailDomainNotFoundException") {
+		t.Fatalf("create-alias in a foreign domain: %s", out)
+	}
+	out = orgCLI(t, 0, "", "list-aliases", "--state", dir, "--org", id, "--id", "bob@example.com")
+	if !strings.Contains(out, `"robert@example.com"`) {
+		t.Fatalf("list-aliases: %s", out)
+	}
+	orgCLI(t, 0, "", "delete-alias", "--state", dir, "--org", id, "--id", "bob", "--alias", "ROBERT@example.com")
+	if out = orgCLI(t, 0, "", "list-aliases", "--state", dir, "--org", id, "--id", "bob"); !strings.Contains(out, `"Aliases": []`) {
+		t.Fatalf("list-aliases after delete-alias: %s", out)
+	}
+	orgCLI(t, 0, "", "create-alias", "--state", dir, "--org", id, "--id", "bob", "--alias", "robert@example.com")
 
 	rule := writeTemp(t, "rule.json", `{"Name": "no-imap", "Effect": "DENY", "Description": "no IMAP from outside",
 		"Actions": ["IMAP"], "NotIpRanges": ["192.0.2.0/24"]}`)
@@ -68,7 +83,7 @@ func orgCLIFlow(t *testing.T, dir string) {
 	if code != exitDeny || !strings.Contains(evalOut, "no-imap") {
 		t.Fatalf("eval: %d %s", code, evalOut)
 	}
-	code, evalOut, _ = runCLI(t, `{"IpAddress":"192.0.2.1","Action":"IMAP","UserId":"bob"}`+"\n", "eval", "--state", dir, "--org", id)
+	code, evalOut, _ = runCLI(t, `{"IpAddress":"192.0.2.1","Action":"IMAP","UserId":"robert@example.com"}`+"\n", "eval", "--state", dir, "--org", id)
 	if code != 0 || strings.TrimSpace(evalOut) != `{"Effect":"ALLOW","MatchedRules":["default"]}` {
 		t.Fatalf("eval batch: %d %s", code, evalOut)
 	}

@@ -25,5 +25,5 @@ func isStoreURL(s string) bool {
 // holds it, and on a read-only mount) and a database read-only.
 var readOnlyVerbs = map[string]bool{
 	"list": true, "describe": true, "list-rules": true, "get-role": true,
-	"list-roles": true, "assume": true, "list-users": true,
+	"list-roles": true, "assume": true, "list-users": true, "list-aliases": true,
 }
