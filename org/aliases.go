@@ -24,7 +24,7 @@ const MaxAliasesPerUser = 100
 const DefaultAliasesPage = 20
 
 // CreateAliasInput is the model's CreateAliasRequest: EntityId names the user
-// by ID, user name or email.
+// by ID, user name, email or alias.
 type CreateAliasInput struct {
 	OrganizationId string `json:"OrganizationId"`
 	EntityId       string `json:"EntityId"`
@@ -199,7 +199,7 @@ func (s *Store) ListAliases(ctx context.Context, in ListAliasesInput) (ListAlias
 		return ListAliasesOutput{}, err
 	}
 	u := &snap.rec.Users[i]
-	aliases := sortedAliases(u.Aliases) // kept sorted, except as PutUser gave them
+	aliases := sortedAliases(u.Aliases) // a state file written before F5 may hold them unsorted
 	if in.NextToken != "" {
 		k, err := s.openPageToken(in.NextToken, listAliases, in.OrganizationId)
 		if err != nil {

@@ -3,7 +3,9 @@ package org
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
@@ -169,3 +171,86 @@ func TestSemanticsF5_ListAliases(t *testing.T) {
 
 // second returns the error of a (value, error) pair.
 func second[T any](_ T, err error) error { return err }
+
+// SEMANTICS F5: PutUser holds a user's aliases to CreateAlias's rules, so
+// that whatever the store holds exports and imports again; RegisterToWorkMail
+// does not make an alias the user's email as well.
+func TestSemanticsF5_AliasesElsewhere(t *testing.T) {
+	ctx := context.Background()
+	s, _ := testStore(t, "")
+	id := mustCreate(t, s, "corp")
+	const uid = "S-1-1-11-1111111111-2222222222-3333333333-0001"
+	put := func(aliases ...string) error {
+		_, err := s.PutUser(ctx, PutUserInput{OrganizationId: id, User: User{Id: uid, Email: "u@corp.awsapps.com", State: "ENABLED", Aliases: aliases}})
+		return err
+	}
+	for _, c := range []struct {
+		aliases []string
+		path    string
+	}{
+		{[]string{"x@corp.awsapps.com", "X@corp.awsapps.com"}, "Aliases[1]"},
+		{[]string{"not-an-address"}, "Aliases[0]"},
+		{[]string{"U@corp.awsapps.com"}, "Aliases[0]"},
+	} {
+		err := put(c.aliases...)
+		if policy.CodeOf(err) != policy.ValidationException || !slices.ContainsFunc(policy.Errors(err), func(e *policy.Error) bool { return e.Path == c.path }) {
+			t.Errorf("PutUser with aliases %q: %v, want ValidationException at %s", c.aliases, err, c.path)
+		}
+	}
+	many := make([]string, MaxAliasesPerUser+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("a%d@corp.awsapps.com", i)
+	}
+	wantCode(t, put(many...), policy.LimitExceededException)
+	mustOK(t, put("b@corp.awsapps.com", "a@corp.awsapps.com"))
+	out, err := s.ListAliases(ctx, ListAliasesInput{OrganizationId: id, EntityId: uid})
+	mustOK(t, err)
+	if !slices.Equal(out.Aliases, []string{"a@corp.awsapps.com", "b@corp.awsapps.com"}) {
+		t.Errorf("ListAliases after PutUser: %q", out.Aliases)
+	}
+
+	mustOK(t, second(s.DeregisterFromWorkMail(ctx, DeregisterFromWorkMailInput{OrganizationId: id, EntityId: uid})))
+	_, err = s.RegisterToWorkMail(ctx, RegisterToWorkMailInput{OrganizationId: id, EntityId: uid, Email: "B@corp.awsapps.com"})
+	wantCode(t, err, policy.EmailAddressInUseException)
+	mustOK(t, second(s.RegisterToWorkMail(ctx, RegisterToWorkMailInput{OrganizationId: id, EntityId: uid, Email: "u@corp.awsapps.com"})))
+}
+
+// SEMANTICS F5: every user ID names its list-aliases file, so an
+// organization whose users have aliases always exports, and imports again.
+func TestAliasesFileNames(t *testing.T) {
+	long := "S-1-1-11-" + strings.Repeat("9", 240)
+	for _, c := range []struct{ id, want string }{
+		{"S-1-1-11-1111111111-2222222222-3333333333-0001", "list-aliases-S-1-1-11-1111111111-2222222222-3333333333-0001.json"},
+		{"0f8fad5b-d9cb-469f-a165-70867728950e", "list-aliases-0f8fad5b-d9cb-469f-a165-70867728950e.json"},
+		{long, "list-aliases-sha256-"},
+		{"user with space", "list-aliases-sha256-"},
+		{"a/../../b", "list-aliases-sha256-"},
+		{"sha256-abc", "list-aliases-sha256-"},
+	} {
+		got := AliasesFile(c.id)
+		if !strings.HasPrefix(got, c.want) || !strings.HasSuffix(got, ".json") || strings.Contains(got, "/") || len(got) > 255 ||
+			(!strings.HasSuffix(c.want, "-") && got != c.want) {
+			t.Errorf("AliasesFile(%.20q…) = %q, want %q…", c.id, got, c.want)
+		}
+	}
+	ctx := context.Background()
+	s, _ := testStore(t, "")
+	id := mustCreate(t, s, "corp")
+	mustOK(t, second(s.PutUser(ctx, PutUserInput{OrganizationId: id, User: User{Id: long, Email: "u@corp.awsapps.com", State: "ENABLED", Aliases: []string{"v@corp.awsapps.com"}}})))
+	e, err := s.Export(id)
+	mustOK(t, err)
+	files, err := e.Files()
+	mustOK(t, err)
+	if _, ok := files[AliasesFile(long)]; !ok {
+		t.Fatalf("export files %v lack %s", slices.Sorted(maps.Keys(files)), AliasesFile(long))
+	}
+	parsed, err := ParseExport(files)
+	mustOK(t, err)
+	s2, _ := testStore(t, "")
+	mustOK(t, second(s2.ImportOrganization(ctx, parsed)))
+	out, err := s2.ListAliases(ctx, ListAliasesInput{OrganizationId: id, EntityId: "v@corp.awsapps.com"})
+	mustOK(t, err)
+	if !slices.Equal(out.Aliases, []string{"v@corp.awsapps.com"}) {
+		t.Fatalf("imported aliases: %q", out.Aliases)
+	}
+}

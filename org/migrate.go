@@ -3,6 +3,8 @@ package org
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +36,9 @@ const (
 	// get-impersonation-role output.
 	FileGetImpersonationRolePrefix = "get-impersonation-role-"
 	// FileListAliasesPrefix + user ID + ".json" is one user's list-aliases
-	// output; an export has one for each user with aliases.
+	// output; an export has one for each user with aliases. A user ID that
+	// cannot name a file (see AliasesFile) is replaced by "sha256-" and its
+	// SHA-256 in hexadecimal.
 	FileListAliasesPrefix = "list-aliases-"
 )
 
@@ -148,21 +152,31 @@ func (e *Export) Files() (map[string][]byte, error) {
 		}
 	}
 	for id, aliases := range e.Aliases {
-		if !userFileIDRE.MatchString(id) {
-			return nil, fmt.Errorf("user ID %q cannot name a file", truncate(id, 70))
-		}
-		if err := add(FileListAliasesPrefix+id+".json", ListAliasesOutput{Aliases: aliases}); err != nil {
+		if err := add(AliasesFile(id), ListAliasesOutput{Aliases: aliases}); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// AliasesFile returns the name of the list-aliases file of user id in an
+// export: "list-aliases-" + id + ".json" for an ID of 1–100 characters of
+// a-z A-Z 0-9 . _ % + @ - (WorkMail's S-1-… IDs and UUIDs) that does not
+// start with "sha256-"; for any other ID "list-aliases-sha256-" + the ID's
+// SHA-256 in hexadecimal + ".json", so that every user ID names a file.
+func AliasesFile(id string) string {
+	if userFileIDRE.MatchString(id) && !strings.HasPrefix(id, "sha256-") {
+		return FileListAliasesPrefix + id + ".json"
+	}
+	h := sha256.Sum256([]byte(id))
+	return FileListAliasesPrefix + "sha256-" + hex.EncodeToString(h[:]) + ".json"
+}
+
 var (
 	roleFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-	// userFileIDRE: the user IDs that can name a list-aliases file, whose
-	// name must stay within 255 bytes (WorkMail's IDs are S-1-… or UUIDs).
-	userFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9_%+@-][a-zA-Z0-9._%+@-]{0,236}$`)
+	// userFileIDRE: the user IDs that name their list-aliases file
+	// themselves (AliasesFile).
+	userFileIDRE = regexp.MustCompile(`^[a-zA-Z0-9._%+@-]{1,100}$`)
 )
 
 // usersFile is list-users output as read: NextToken marks one page.
@@ -225,7 +239,8 @@ func ParseExport(files map[string][]byte) (*Export, error) {
 	}
 	read(FileListAccessControlRules, &e.Rules, true)
 	var uf usersFile
-	if read(FileListUsers, &uf, true) {
+	usersRead := read(FileListUsers, &uf, true)
+	if usersRead {
 		paged(FileListUsers, uf.NextToken)
 		e.Users.Users = uf.Users
 	}
@@ -261,22 +276,24 @@ func ParseExport(files map[string][]byte) (*Export, error) {
 		extra = append(extra, name)
 	}
 	sort.Strings(extra)
-	users := map[string]bool{}
+	aliasFiles := map[string]string{} // file name → user ID
 	for _, u := range e.Users.Users {
-		users[u.Id] = true
+		aliasFiles[AliasesFile(u.Id)] = u.Id
 	}
 	for _, name := range extra {
 		base, isJSON := strings.CutSuffix(name, ".json")
 		role, isRole := strings.CutPrefix(base, FileGetImpersonationRolePrefix)
-		user, isAliases := strings.CutPrefix(base, FileListAliasesPrefix)
 		switch {
 		case isJSON && isRole:
 			if !listed[role] {
 				errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("a role that %s does not list", FileListImpersonationRoles)))
 			}
-		case isJSON && isAliases:
-			if !users[user] {
-				errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
+		case isJSON && strings.HasPrefix(base, FileListAliasesPrefix):
+			user, ok := aliasFiles[name]
+			if !ok {
+				if usersRead { // else list-users.json's own problem is reported
+					errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
+				}
 				continue
 			}
 			var af aliasesFile
@@ -419,40 +436,47 @@ func (s *Store) ImportOrganization(ctx context.Context, e *Export) (ImportOrgani
 	return ImportOrganizationOutput{OrganizationId: id}, werr
 }
 
-// checkExportAliases checks e.Aliases as CreateAlias checks an alias (the
-// address; at most MaxAliasesPerUser per user, each once), for users that
+// checkExportAliases checks e.Aliases with checkAliases, for users that
 // e.Users lists; paths name the list-aliases files. Uniqueness across users
-// is the directory's check.
+// is the directory's check. Domains and states are not checked: a user
+// deregistered since keeps its aliases (F4), and list-mail-domains is
+// optional.
 func checkExportAliases(e *Export) error {
-	users := map[string]bool{}
+	users := map[string]string{} // ID → email
 	for _, u := range e.Users.Users {
-		users[u.Id] = true
+		users[u.Id] = u.Email
 	}
 	var errs policy.ErrorList
 	for _, id := range slices.Sorted(maps.Keys(e.Aliases)) {
-		file := FileListAliasesPrefix + id + ".json"
-		aliases := e.Aliases[id]
-		if !users[id] {
+		file := AliasesFile(id)
+		if email, ok := users[id]; ok {
+			checkAliases(&errs, file+":", email, e.Aliases[id])
+		} else {
 			errs = append(errs, policy.Errorf(policy.ValidationException, file, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
-			continue
-		}
-		if len(aliases) > MaxAliasesPerUser {
-			errs = append(errs, policy.Errorf(policy.LimitExceededException, file+":Aliases", fmt.Sprintf("%d aliases; at most %d per user", len(aliases), MaxAliasesPerUser)))
-		}
-		seen := map[string]bool{}
-		for j, a := range aliases {
-			path := fmt.Sprintf("%s:Aliases[%d]", file, j)
-			switch f := fold.String(a); {
-			case len(a) > 254 || !emailRE.MatchString(a):
-				errs = append(errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("invalid email address %q", truncate(a, 70))))
-			case seen[f]:
-				errs = append(errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("%q is listed twice", truncate(a, 70))))
-			default:
-				seen[f] = true
-			}
 		}
 	}
 	return errs.Err()
+}
+
+// checkAliases checks the aliases of a user whose email is email: at most
+// MaxAliasesPerUser, each an email address, none twice and none the email
+// (compared case-insensitively). Paths are prefix + "Aliases[j]".
+func checkAliases(errs *policy.ErrorList, prefix, email string, aliases []string) {
+	if len(aliases) > MaxAliasesPerUser {
+		*errs = append(*errs, policy.Errorf(policy.LimitExceededException, prefix+"Aliases", fmt.Sprintf("%d aliases; at most %d per user", len(aliases), MaxAliasesPerUser)))
+	}
+	seen := map[string]bool{fold.String(email): email != ""}
+	for j, a := range aliases {
+		path := fmt.Sprintf("%sAliases[%d]", prefix, j)
+		switch f := fold.String(a); {
+		case len(a) > 254 || !emailRE.MatchString(a):
+			*errs = append(*errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("invalid email address %q", truncate(a, 70))))
+		case seen[f]:
+			*errs = append(*errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("%q is the user's email or another of its aliases", truncate(a, 70))))
+		default:
+			seen[f] = true
+		}
+	}
 }
 
 // sortedAliases returns a copy of aliases in ListAliases order (ascending

@@ -34,6 +34,11 @@ func (s *Store) PutUser(ctx context.Context, in PutUserInput) (PutUserOutput, er
 	if u.Id == "" {
 		return PutUserOutput{}, policy.Errorf(policy.ValidationException, "Id", "user ID is required")
 	}
+	var errs policy.ErrorList
+	checkAliases(&errs, "", u.Email, u.Aliases) // as CreateAlias would leave them (F5)
+	if err := errs.Err(); err != nil {
+		return PutUserOutput{}, err
+	}
 	var last string
 	err := s.setUsers(ctx, in.OrganizationId, func(old []User) ([]User, error) {
 		users := make([]User, 0, len(old)+1)

@@ -331,7 +331,8 @@ func (s *Store) CreateUser(ctx context.Context, in CreateUserInput) (CreateUserO
 // for one already ENABLED [decided]; MailDomainNotFoundException when the
 // email's domain is neither one of the organization's domains nor its default
 // mail domain (compared case-insensitively); EmailAddressInUseException when
-// the email already names another user. A rule or role naming the user's
+// the email already names another user, or is one of the user's aliases
+// (F5). A rule or role naming the user's
 // previous email no longer resolves, so such a change is refused as
 // PutUser's is.
 func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInput) (RegisterToWorkMailOutput, error) {
@@ -365,7 +366,7 @@ func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInp
 		if err := checkMailDomain(snap, "Email", in.Email); err != nil {
 			return nil, err
 		}
-		if j := owner(snap.rec.Users, in.Email); j >= 0 && j != i {
+		if j := owner(snap.rec.Users, in.Email); j >= 0 && (j != i || aliasIndex(&u, in.Email) >= 0) {
 			return nil, policy.Errorf(policy.EmailAddressInUseException, "Email", fmt.Sprintf("the email address %q is already in use", in.Email))
 		}
 		u.Email, u.State, u.EnabledDate = in.Email, UserEnabled, s.now()

@@ -158,7 +158,7 @@ failure (such as a state file that does not load).
 				return s.AssumeImpersonationRole(context.Background(), org.AssumeImpersonationRoleInput{OrganizationId: id, ImpersonationRoleId: *role})
 			}
 		}}),
-		storeVerb("import-users", "Users:", "--org ID USERS.json       (list-users output; replaces every user)", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
+		storeVerb("import-users", "Users:", "--org ID USERS.json       (list-users output; replaces every user, aliases too)", orgVerb{files: 1, flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
 			return func(s *org.Store, id string, file []byte) (any, error) {
 				out, err := policy.DecodeListUsers(file)
 				if err != nil {
@@ -196,21 +196,21 @@ failure (such as a state file that does not load).
 			}
 		}}),
 		storeVerb("create-alias", "", "--org ID --id USER --alias ADDRESS   (CreateAlias: one more email address of a user)", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-			user := fs.String("id", "", "the user's `ID`, user name or email")
+			user := fs.String("id", "", "the user's `ID`, user name, email or alias")
 			alias := fs.String("alias", "", "the alias, an email `ADDRESS` in one of the organization's domains")
 			return func(s *org.Store, id string, _ []byte) (any, error) {
 				return s.CreateAlias(context.Background(), org.CreateAliasInput{OrganizationId: id, EntityId: *user, Alias: *alias})
 			}
 		}}),
 		storeVerb("delete-alias", "", "--org ID --id USER --alias ADDRESS", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-			user := fs.String("id", "", "the user's `ID`, user name or email")
+			user := fs.String("id", "", "the user's `ID`, user name, email or alias")
 			alias := fs.String("alias", "", "the alias `ADDRESS`")
 			return func(s *org.Store, id string, _ []byte) (any, error) {
 				return s.DeleteAlias(context.Background(), org.DeleteAliasInput{OrganizationId: id, EntityId: *user, Alias: *alias})
 			}
 		}}),
 		storeVerb("list-aliases", "", "--org ID --id USER [--max-results N] [--next-token T]", orgVerb{flags: func(fs *flag.FlagSet) func(*org.Store, string, []byte) (any, error) {
-			user := fs.String("id", "", "the user's `ID`, user name or email")
+			user := fs.String("id", "", "the user's `ID`, user name, email or alias")
 			var max optInt32
 			fs.Var(&max, "max-results", "page size `N` (1-100; default 20)")
 			next := fs.String("next-token", "", "continue a listing")
