@@ -209,66 +209,96 @@ type rolesFile struct {
 // refused, saying so. Errors are a policy.ErrorList whose paths start with
 // the file's name.
 func ParseExport(files map[string][]byte) (*Export, error) {
-	var errs policy.ErrorList
+	r := &exportReader{files: files}
 	e := &Export{}
-	read := func(name string, v any, required bool) bool {
-		data, ok := files[name]
-		if !ok {
-			if required {
-				errs = append(errs, policy.Errorf(policy.ValidationException, name, "missing file"))
-			}
-			return false
-		}
-		if err := policy.DecodeStrict(data, v); err != nil {
-			for _, x := range policy.Errors(err) {
-				errs = append(errs, x.WithPrefix(name+":"))
-			}
-			return false
-		}
-		return true
+	r.read(FileDescribeOrganization, &e.Organization, true)
+	if r.read(FileListMailDomains, &e.MailDomains, false) {
+		r.paged(FileListMailDomains, e.MailDomains.NextToken)
 	}
-	paged := func(name string, tok *string) {
-		if tok != nil {
-			errs = append(errs, policy.Errorf(policy.ValidationException, name+":NextToken",
-				"this is one page of a paginated listing (it carries a NextToken): print every page (run the command without --max-items, --page-size limits or --no-paginate) and export again"))
-		}
-	}
-	read(FileDescribeOrganization, &e.Organization, true)
-	if read(FileListMailDomains, &e.MailDomains, false) {
-		paged(FileListMailDomains, e.MailDomains.NextToken)
-	}
-	read(FileListAccessControlRules, &e.Rules, true)
+	r.read(FileListAccessControlRules, &e.Rules, true)
 	var uf usersFile
-	usersRead := read(FileListUsers, &uf, true)
+	usersRead := r.read(FileListUsers, &uf, true)
 	if usersRead {
-		paged(FileListUsers, uf.NextToken)
+		r.paged(FileListUsers, uf.NextToken)
 		e.Users.Users = uf.Users
 	}
 	var rf rolesFile
-	if read(FileListImpersonationRoles, &rf, true) {
-		paged(FileListImpersonationRoles, rf.NextToken)
+	if r.read(FileListImpersonationRoles, &rf, true) {
+		r.paged(FileListImpersonationRoles, rf.NextToken)
 		e.Roles.Roles = rf.Roles
 	}
+	listed := r.roles(e)
+	r.others(e, listed, usersRead)
+	if err := r.errs.Err(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// exportReader collects the problems of ParseExport's files.
+type exportReader struct {
+	files map[string][]byte
+	errs  policy.ErrorList
+}
+
+// read decodes file name into v strictly and reports whether it did; a
+// missing file is a problem only when required.
+func (r *exportReader) read(name string, v any, required bool) bool {
+	data, ok := r.files[name]
+	if !ok {
+		if required {
+			r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name, "missing file"))
+		}
+		return false
+	}
+	if err := policy.DecodeStrict(data, v); err != nil {
+		for _, x := range policy.Errors(err) {
+			r.errs = append(r.errs, x.WithPrefix(name+":"))
+		}
+		return false
+	}
+	return true
+}
+
+// paged refuses a listing that is one page (SEMANTICS D4).
+func (r *exportReader) paged(name string, tok *string) {
+	if tok != nil {
+		r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name+":NextToken",
+			"this is one page of a paginated listing (it carries a NextToken): print every page (run the command without --max-items, --page-size limits or --no-paginate) and export again"))
+	}
+}
+
+// roles reads the get-impersonation-role file of every role e lists, which
+// must agree with the listing, and returns the listed role IDs.
+func (r *exportReader) roles(e *Export) map[string]bool {
 	listed := map[string]bool{}
-	for i, r := range e.Roles.Roles {
-		listed[r.ImpersonationRoleId] = true
-		name := FileGetImpersonationRolePrefix + r.ImpersonationRoleId + ".json"
-		if !roleFileIDRE.MatchString(r.ImpersonationRoleId) {
-			errs = append(errs, policy.Errorf(policy.ValidationException, fmt.Sprintf("%s:Roles[%d].ImpersonationRoleId", FileListImpersonationRoles, i), "invalid role ID"))
+	for i, rs := range e.Roles.Roles {
+		listed[rs.ImpersonationRoleId] = true
+		name := FileGetImpersonationRolePrefix + rs.ImpersonationRoleId + ".json"
+		if !roleFileIDRE.MatchString(rs.ImpersonationRoleId) {
+			r.errs = append(r.errs, policy.Errorf(policy.ValidationException, fmt.Sprintf("%s:Roles[%d].ImpersonationRoleId", FileListImpersonationRoles, i), "invalid role ID"))
 			continue
 		}
 		var role impersonation.Role
-		if !read(name, &role, true) {
+		if !r.read(name, &role, true) {
 			continue
 		}
-		if role.ImpersonationRoleId != r.ImpersonationRoleId || role.Name != r.Name || role.Type != r.Type ||
-			role.DateCreated != r.DateCreated || role.DateModified != r.DateModified {
-			errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("does not agree with %s's Roles[%d]", FileListImpersonationRoles, i)))
+		if role.ImpersonationRoleId != rs.ImpersonationRoleId || role.Name != rs.Name || role.Type != rs.Type ||
+			role.DateCreated != rs.DateCreated || role.DateModified != rs.DateModified {
+			r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("does not agree with %s's Roles[%d]", FileListImpersonationRoles, i)))
 		}
 		e.RoleDetails = append(e.RoleDetails, role)
 	}
+	return listed
+}
+
+// others checks the files beyond the five listings, in name order: role
+// files must be listed, list-aliases files (read into e.Aliases) must be of
+// users e lists, and nothing else may be there. usersRead is false when
+// list-users.json itself failed (its problem is reported already).
+func (r *exportReader) others(e *Export, listed map[string]bool, usersRead bool) {
 	var extra []string
-	for name := range files {
+	for name := range r.files {
 		switch name {
 		case FileDescribeOrganization, FileListMailDomains, FileListAccessControlRules, FileListUsers, FileListImpersonationRoles:
 			continue
@@ -286,32 +316,28 @@ func ParseExport(files map[string][]byte) (*Export, error) {
 		switch {
 		case isJSON && isRole:
 			if !listed[role] {
-				errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("a role that %s does not list", FileListImpersonationRoles)))
+				r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("a role that %s does not list", FileListImpersonationRoles)))
 			}
 		case isJSON && strings.HasPrefix(base, FileListAliasesPrefix):
 			user, ok := aliasFiles[name]
 			if !ok {
-				if usersRead { // else list-users.json's own problem is reported
-					errs = append(errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
+				if usersRead {
+					r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name, fmt.Sprintf("the aliases of a user that %s does not list", FileListUsers)))
 				}
 				continue
 			}
 			var af aliasesFile
-			if read(name, &af, true) {
-				paged(name, af.NextToken)
+			if r.read(name, &af, true) {
+				r.paged(name, af.NextToken)
 				if e.Aliases == nil {
 					e.Aliases = map[string][]string{}
 				}
 				e.Aliases[user] = af.Aliases
 			}
 		default:
-			errs = append(errs, policy.Errorf(policy.ValidationException, name, "not a file of an export"))
+			r.errs = append(r.errs, policy.Errorf(policy.ValidationException, name, "not a file of an export"))
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 // ImportOrganizationOutput is the answer of ImportOrganization.
