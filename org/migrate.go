@@ -495,7 +495,7 @@ func checkAliases(errs *policy.ErrorList, prefix, email string, aliases []string
 	for j, a := range aliases {
 		path := fmt.Sprintf("%sAliases[%d]", prefix, j)
 		switch f := fold.String(a); {
-		case len(a) > 254 || !emailRE.MatchString(a):
+		case !validEmail(a):
 			*errs = append(*errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("invalid email address %q", truncate(a, 70))))
 		case seen[f]:
 			*errs = append(*errs, policy.Errorf(policy.ValidationException, path, fmt.Sprintf("%q is the user's email or another of its aliases", truncate(a, 70))))
@@ -509,9 +509,12 @@ func checkAliases(errs *policy.ErrorList, prefix, email string, aliases []string
 // case-folded form).
 func sortedAliases(aliases []string) []string {
 	out := slices.Clone(aliases)
-	slices.SortFunc(out, func(a, b string) int { return strings.Compare(fold.String(a), fold.String(b)) })
+	slices.SortFunc(out, compareAliases)
 	return out
 }
+
+// compareAliases orders aliases by their case-folded form.
+func compareAliases(a, b string) int { return strings.Compare(fold.String(a), fold.String(b)) }
 
 // describe is DescribeOrganization's answer for a record.
 func describe(r *record) DescribeOrganizationOutput {

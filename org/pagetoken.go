@@ -25,7 +25,8 @@ const (
 )
 
 // pageToken returns the opaque NextToken that continues listing kind (of
-// organization orgID, "" for ListOrganizations) after the item with sort key
+// organization orgID, "" for ListOrganizations; for ListAliases orgID is
+// aliasListing's, so the token is bound to the user too) after the item with sort key
 // last. It encodes the key, not an offset, so that inserts and deletes between
 // pages neither skip nor repeat a surviving item, and it is MACed with the
 // store's page key over the listing's identity, so that a token that was

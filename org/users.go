@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,7 +81,7 @@ func (s *Store) setUsers(ctx context.Context, orgID string, f func(old []User) (
 			return nil, err
 		}
 		for i := range users {
-			if len(users[i].Aliases) > 1 {
+			if !slices.IsSortedFunc(users[i].Aliases, compareAliases) {
 				// Kept in ListAliases order, as CreateAlias keeps them (after
 				// the check, whose paths index the aliases as given).
 				users[i].Aliases = sortedAliases(users[i].Aliases)

@@ -159,6 +159,10 @@ var (
 	passwordChar = func(r rune) bool { return r >= 0x20 && r <= 0xff }
 )
 
+// validEmail reports whether v is an EmailAddress of the model: at most 254
+// characters matching its pattern.
+func validEmail(v string) bool { return len(v) <= 254 && emailRE.MatchString(v) }
+
 // checkAttr checks a UserAttribute or String member: at most 256 characters
 // of valid UTF-8.
 func checkAttr(errs *policy.ErrorList, path, v string, required bool) {
@@ -345,7 +349,7 @@ func (s *Store) RegisterToWorkMail(ctx context.Context, in RegisterToWorkMailInp
 	}
 	if in.Email == "" {
 		errs = append(errs, policy.Errorf(policy.ValidationException, "Email", "Email is required"))
-	} else if len(in.Email) > 254 || !emailRE.MatchString(in.Email) {
+	} else if !validEmail(in.Email) {
 		errs = append(errs, policy.Errorf(policy.ValidationException, "Email", fmt.Sprintf("invalid email address %q", truncate(in.Email, 70))))
 	}
 	if err := errs.Err(); err != nil {
