@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 	"github.com/wmpolicy/wmpolicy/policy"
@@ -187,3 +189,22 @@ func (d *Decider) log(ctx context.Context, q Question, a *Answer) {
 // enforcement points (which have no connection to keep one in) decide
 // without allocating a rule list.
 var answerPool = sync.Pool{New: func() any { return &Answer{Rules: make([]string, 0, 8)} }}
+
+// maxLogged bounds a client-supplied string in a log record (a path, a
+// method, a login, a protocol): such a value may be as long as the server's
+// header limit allows (net/http: 1 MiB).
+const maxLogged = 512
+
+// logged returns s, or for a longer one its first maxLogged bytes (moved
+// back to a rune start, by at most three bytes) followed by "…" and s's
+// length. It allocates only when it cuts.
+func logged(s string) string {
+	if len(s) <= maxLogged {
+		return s
+	}
+	cut := maxLogged
+	for cut > maxLogged-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wmpolicy/wmpolicy/accessctl"
 )
@@ -19,25 +17,6 @@ const MaxPathPrefixes = 64
 // longer one is refused (nginx's own default header buffer is 1 KiB, and its
 // large buffers 8 KiB).
 const maxURILen = 8 << 10
-
-// maxLogged bounds a client-supplied string in a log record (a path, a
-// method, a login, a protocol): such a value may be as long as the server's
-// header limit allows (net/http: 1 MiB).
-const maxLogged = 512
-
-// logged returns s, or for a longer one its first maxLogged bytes (moved
-// back to a rune start, by at most three bytes) followed by "…" and s's
-// length. It allocates only when it cuts.
-func logged(s string) string {
-	if len(s) <= maxLogged {
-		return s
-	}
-	cut := maxLogged
-	for cut > maxLogged-utf8.UTFMax+1 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…(" + strconv.Itoa(len(s)) + " bytes)"
-}
 
 // PathActions maps an HTTP request path to the WorkMail action it is decided
 // as (SEMANTICS E7). A path selects the action of the first prefix in the

@@ -23,20 +23,8 @@ import (
 // the login again. Disabled and unknown users are refused (E2).
 func TestDovecotFleetSharedStore(t *testing.T) {
 	store := pgtest.FreshSchema(t, pgtest.URL(t))
-	bin := realserver.Binary(t)
-	org := func(args ...string) string {
-		t.Helper()
-		r := realserver.Run(t, bin, append([]string{"org", args[0], "--store", store}, args[1:]...)...)
-		if r.Code != 0 {
-			t.Fatalf("wmpolicy org %s: %v", strings.Join(args, " "), r)
-		}
-		return r.Output
-	}
-	var created struct{ OrganizationId string }
-	if err := json.Unmarshal([]byte(org("create", "--alias", "e2e-fleet")), &created); err != nil {
-		t.Fatal(err)
-	}
-	id := created.OrganizationId
+	org := orgVerb(t, "--store", store)
+	id := createOrg(t, org, "--alias", "e2e-fleet")
 	dir := t.TempDir()
 	file := func(name, data string) string {
 		p := filepath.Join(dir, name)
@@ -122,20 +110,8 @@ func waitLogin(t *testing.T, g gateway, want int, effect, rule string) {
 // lets him in again.
 func TestDovecotStateDirAPI(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
-	bin := realserver.Binary(t)
-	org := func(args ...string) string {
-		t.Helper()
-		r := realserver.Run(t, bin, append([]string{"org", args[0], "--state", state}, args[1:]...)...)
-		if r.Code != 0 {
-			t.Fatalf("wmpolicy org %s: %v", strings.Join(args, " "), r)
-		}
-		return r.Output
-	}
-	var created struct{ OrganizationId string }
-	if err := json.Unmarshal([]byte(org("create", "--alias", "e2e-state", "--domain", "example.com")), &created); err != nil {
-		t.Fatal(err)
-	}
-	id := created.OrganizationId
+	org := orgVerb(t, "--state", state)
+	id := createOrg(t, org, "--alias", "e2e-state", "--domain", "example.com")
 	org("import-users", "--org", id, "testdata/users.json")
 	w := realserver.StartWmpolicy(t, "--state", state, "--org", id, "--dovecot", "127.0.0.1:0",
 		"--api", "127.0.0.1:0", "--insecure-no-auth")
@@ -165,4 +141,30 @@ func TestDovecotStateDirAPI(t *testing.T) {
 	waitLogin(t, g, curlDeny, "DENY", "robert-no-imap")
 	api("DeleteAccessControlRule", map[string]any{"Name": "robert-no-imap"})
 	waitLogin(t, g, 0, "ALLOW", "default")
+}
+
+// orgVerb returns a function running 'wmpolicy org VERB where ARGS…' (where
+// is --store URL or --state DIR) that fails the test unless it exits 0, and
+// returns its output.
+func orgVerb(t *testing.T, where, store string) func(verb string, args ...string) string {
+	bin := realserver.Binary(t)
+	return func(verb string, args ...string) string {
+		t.Helper()
+		r := realserver.Run(t, bin, append([]string{"org", verb, where, store}, args...)...)
+		if r.Code != 0 {
+			t.Fatalf("wmpolicy org %s %s: %v", verb, strings.Join(args, " "), r)
+		}
+		return r.Output
+	}
+}
+
+// createOrg creates an organization with org ('org create' ARGS…) and
+// returns its ID.
+func createOrg(t *testing.T, org func(string, ...string) string, args ...string) string {
+	t.Helper()
+	var created struct{ OrganizationId string }
+	if err := json.Unmarshal([]byte(org("create", args...)), &created); err != nil {
+		t.Fatal(err)
+	}
+	return created.OrganizationId
 }
